@@ -49,12 +49,13 @@ TEST(SystemLibraries, VerbsAndCmListDevices) {
 }
 
 TEST(SystemLibraries, DpdkCreatesAMempoolWithoutHugepages) {
-  std::array<const char*, 8> args = {"isergw-test", "--no-huge", "--no-pci",   "--no-shconf",
-                                     "--no-telemetry", "-l",     "0",          "-m"};
+  std::array<const char*, 8> args = {"isergw-test",    "--no-huge", "--no-pci", "--no-shconf",
+                                     "--no-telemetry", "-l",        "0",        "-m"};
   std::array<char*, 10> argv{};
   std::string memory = "64";
   std::string log_level = "--log-level=error";
-  for (size_t i = 0; i < args.size(); ++i) argv[i] = const_cast<char*>(args[i]);
+  for (size_t i = 0; i < args.size(); ++i)
+    argv[i] = const_cast<char*>(args[i]);
   argv[8] = memory.data();
   argv[9] = log_level.data();
   ASSERT_GE(rte_eal_init(static_cast<int>(argv.size()), argv.data()), 0);
@@ -89,7 +90,8 @@ TEST(SystemLibraries, BeastFormatsAResponse) {
 
 TEST(SystemLibraries, PrometheusSerializesACounter) {
   prometheus::Registry registry;
-  auto& family = prometheus::BuildCounter().Name("isergw_probe_total").Help("probe").Register(registry);
+  auto& family =
+      prometheus::BuildCounter().Name("isergw_probe_total").Help("probe").Register(registry);
   family.Add({{"fabric", "tcp"}}).Increment(3);
   const std::string text = prometheus::TextSerializer().Serialize(registry.Collect());
   EXPECT_NE(text.find("isergw_probe_total{fabric=\"tcp\"} 3"), std::string::npos);
@@ -103,7 +105,8 @@ TEST(SystemLibraries, JsonRoundTrips) {
 TEST(SystemLibraries, BenchmarkRegistersAndRuns) {
   int runs = 0;
   benchmark::RegisterBenchmark("probe", [&runs](benchmark::State& state) {
-    for (auto _ : state) ++runs;
+    for (auto _ : state)
+      ++runs;
   })->Iterations(5);
   std::array<char*, 1> argv{const_cast<char*>("probe")};
   int argc = 1;

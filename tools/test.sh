@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# The test command: installs what is missing, builds everything, runs every
+# suite, and ends with the line "N passed, N failed".
+#
+#   tools/test.sh            all tiers: format, unit (gcc), unit (ASan+UBSan),
+#                            fuzzers (clang), VM interop
+#   tools/test.sh --quick    format and unit (gcc) only, for the edit loop
+#
+# Every tier writes PASS/FAIL lines into build/test-results.txt; the closing
+# count is taken from those lines, one per test case.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+quick=false
+[[ "${1:-}" == "--quick" ]] && quick=true
+
+tools/install-deps.sh test || { echo "0 passed, 1 failed"; exit 1; }
+
+mkdir -p build
+results="build/test-results.txt"
+: >"$results"
+started=$SECONDS
+
+# Runs one tier; its PASS/FAIL lines go to the results file and the terminal.
+tier() {
+  local name="$1"
+  shift
+  local begin=$SECONDS
+  echo "=== $name"
+  "$@" | tee -a "$results" | grep -E '^FAIL' || true
+  echo "=== $name done in $((SECONDS - begin)) s"
+}
+
+format_tier() {
+  if tools/format.sh --check >&2; then echo "PASS format"; else echo "FAIL format: run tools/format.sh"; fi
+}
+
+# bazel test over the whole tree, counted per test case from its test.xml.
+bazel_tier() {
+  local label="$1"
+  shift
+  local events="build/bazel-events-$label.json"
+  local status=0
+  rm -f "$events"
+  bazel test --keep_going --build_event_json_file="$events" "$@" //... >"build/bazel-$label.log" 2>&1 ||
+    status=$?
+  local lines
+  lines="$(python3 tools/bazel_test_results.py "$events" 2>&1 | sed "s/^\(PASS\|FAIL\) /\1 $label /")"
+  [[ -n "$lines" ]] && echo "$lines"
+  # Failed tests and targets that did not build are counted above; a failure
+  # that left no such line (an analysis error, a crashed server) still counts.
+  if [[ $status -ne 0 ]] && ! grep -q '^FAIL' <<<"$lines"; then
+    echo "FAIL $label bazel: exited $status (see build/bazel-$label.log)"
+  fi
+  grep -E '^(ERROR|FAIL):' "build/bazel-$label.log" | head -n 20 >&2 || true
+}
+
+vm_tier() {
+  if [[ -x tests/vm/run-suite ]]; then
+    tests/vm/run-suite ci
+  fi
+}
+
+tier "format" format_tier
+tier "unit tests (gcc)" bazel_tier gcc
+if ! $quick; then
+  tier "unit tests (ASan+UBSan)" bazel_tier asan --config=asan
+  tier "fuzzers (clang, libFuzzer)" tools/fuzz/run_fuzzers.sh "${FUZZ_SECONDS:-30}"
+  tier "VM interop" vm_tier
+fi
+
+[[ -n "${CI:-}" ]] && bazel shutdown >/dev/null 2>&1
+
+passed=$(grep -c '^PASS' "$results")
+failed=$(grep -c '^FAIL' "$results")
+echo "=== $((SECONDS - started)) s; results in $results"
+grep '^FAIL' "$results" || true
+echo "$passed passed, $failed failed"
+[[ "$failed" -eq 0 && "$passed" -gt 0 ]]
