@@ -1,0 +1,100 @@
+// Fixed-size data buffers from a DPDK mempool, one pool per worker.
+//
+// Every byte the gateway relays lands in one of these buffers and leaves from
+// it: a TCP fabric receives a data segment straight into one, and an RDMA
+// fabric registers the pool's memory once with each protection domain (the
+// memory chunks are listed for that), so nothing is registered on the I/O
+// path. A pool belongs to one worker thread: its ring is single-producer,
+// single-consumer, and nothing in it is locked.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+
+#include "common/expected.h"
+
+struct rte_mempool;
+
+namespace isergw::gateway {
+
+class BufferPool;
+
+// One buffer, returned to its pool when the handle goes away.
+class Buffer {
+ public:
+  Buffer() = default;
+  Buffer(Buffer&& other) noexcept;
+  Buffer& operator=(Buffer&& other) noexcept;
+  Buffer(const Buffer&) = delete;
+  Buffer& operator=(const Buffer&) = delete;
+  ~Buffer();
+
+  explicit operator bool() const { return data_ != nullptr; }
+  uint8_t* data() const { return data_; }
+  size_t size() const { return size_; }
+  std::span<uint8_t> bytes() const { return {data_, size_}; }
+
+ private:
+  friend class BufferPool;
+  Buffer(BufferPool* pool, uint8_t* data, size_t size) : pool_(pool), data_(data), size_(size) {}
+  void release();
+
+  BufferPool* pool_ = nullptr;
+  uint8_t* data_ = nullptr;
+  size_t size_ = 0;
+};
+
+struct BufferPoolOptions {
+  std::string name;  // unique per process, e.g. "worker0"
+  size_t buffer_size = 128 * 1024;
+  size_t buffer_count = 512;
+  // Above high_watermark buffers in use, the pool reports pressure until use
+  // falls back to low_watermark: the relay stops reading new commands in
+  // between, so memory stays bounded without refusing work mid-command.
+  size_t high_watermark = 0;  // 0: 7/8 of the count, rounded up
+  size_t low_watermark = 0;   // 0: 5/8 of the count, below the high mark
+};
+
+class BufferPool {
+ public:
+  // Needs start_dpdk_memory() to have succeeded.
+  static Expected<std::unique_ptr<BufferPool>, std::string> create(
+      const BufferPoolOptions& options);
+  ~BufferPool();
+  BufferPool(const BufferPool&) = delete;
+  BufferPool& operator=(const BufferPool&) = delete;
+
+  // An empty Buffer when the pool is exhausted: the caller waits or refuses
+  // the command with a retryable status, never blocks.
+  Buffer acquire();
+
+  size_t buffer_size() const { return options_.buffer_size; }
+  size_t capacity() const { return options_.buffer_count; }
+  size_t in_use() const { return in_use_; }
+  size_t available() const { return capacity() - in_use_; }
+  // True from the moment use reaches the high watermark until it drops to
+  // the low one.
+  bool under_pressure() const { return under_pressure_; }
+  uint64_t exhausted_count() const { return exhausted_; }
+
+  // Calls visit(address, length) for each contiguous chunk of the pool's
+  // memory, for RDMA registration.
+  void for_each_memory_chunk(const std::function<void(void*, size_t)>& visit) const;
+
+ private:
+  BufferPool(rte_mempool* pool, const BufferPoolOptions& options);
+  friend class Buffer;
+  void put(uint8_t* data);
+
+  rte_mempool* pool_;
+  BufferPoolOptions options_;
+  size_t in_use_ = 0;
+  bool under_pressure_ = false;
+  uint64_t exhausted_ = 0;
+};
+
+}  // namespace isergw::gateway
