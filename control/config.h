@@ -1,0 +1,82 @@
+// The gateway's configuration: one JSON file (docs/CONFIG.md), or the quick
+// flags that build the same structure. Validated as a whole before anything
+// starts, so that a bad file changes nothing and its error names the field.
+#pragma once
+
+#include <cstddef>
+#include <nlohmann/json_fwd.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/expected.h"
+#include "gateway/back_end_url.h"
+#include "gateway/portal_address.h"
+
+namespace isergw::control {
+
+struct ConfigError {
+  std::string field;    // e.g. "targets[2].back_end"
+  std::string message;  // e.g. "must start with iscsi://, iser://, ram:// or null://"
+  std::string describe() const { return field.empty() ? message : field + ": " + message; }
+};
+
+struct ChapCredentials {
+  std::string user;
+  std::string secret;
+};
+
+// How the gateway names itself to the storage for a relayed session.
+enum class BackIdentity {
+  kPassthrough,  // the host's InitiatorName, so the storage sees the real host
+  kGateway,      // the gateway's own initiator name for every host
+};
+
+struct TargetConfig {
+  std::string name;  // the front target name hosts log in to
+  gateway::BackEndUrl back_end;
+  BackIdentity identity = BackIdentity::kPassthrough;
+  // CHAP the hosts must pass (front), and the credentials the gateway shows
+  // back for mutual CHAP.
+  std::optional<ChapCredentials> front_chap;
+  std::optional<ChapCredentials> front_mutual_chap;
+  // CHAP the gateway answers toward the storage, and what it expects the
+  // storage to answer for mutual CHAP.
+  std::optional<ChapCredentials> back_chap;
+  std::optional<ChapCredentials> back_mutual_chap;
+  // Initiator names allowed to log in; empty allows every initiator.
+  std::vector<std::string> allowed_initiators;
+};
+
+struct BufferConfig {
+  size_t buffer_size = 128 * 1024;
+  size_t buffers_per_worker = 512;
+};
+
+inline constexpr std::string_view kDefaultGatewayName = "iqn.2026-11.io.isergw:gateway";
+inline constexpr std::string_view kDefaultControlAddress = "127.0.0.1:9860";
+
+struct Config {
+  unsigned workers = 0;  // 0: one per core
+  std::vector<gateway::PortalAddress> listen;
+  gateway::PortalAddress control;  // REST API and /metrics
+  std::string control_token_file;  // bearer token for changes; empty: changes refused
+  std::string gateway_name = std::string(kDefaultGatewayName);
+  BufferConfig buffers;
+  std::vector<TargetConfig> targets;
+
+  const TargetConfig* find_target(std::string_view name) const;
+};
+
+// Validates a parsed JSON document against the schema of docs/CONFIG.md.
+Expected<Config, ConfigError> config_from_json(const nlohmann::json& document);
+// Reads, parses and validates a config file.
+Expected<Config, ConfigError> load_config_file(const std::string& path);
+// The config as JSON, with every CHAP secret replaced by "***".
+nlohmann::json config_to_json(const Config& config);
+
+// The embedded default: TCP on localhost, one target on a 1 GiB RAM disk.
+Config default_config();
+
+}  // namespace isergw::control

@@ -1,0 +1,164 @@
+#include "control/config.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+namespace isergw::control {
+namespace {
+
+using nlohmann::json;
+
+json minimal() {
+  return json::parse(R"({"targets": [{"name": "iqn.2026-11.io.isergw:t0",
+                                      "back_end": "iscsi://10.0.0.5/iqn.2026-01.com.example:disk"}]})");
+}
+
+ConfigError error_of(const json& document) {
+  auto config = config_from_json(document);
+  EXPECT_FALSE(config) << "accepted " << document.dump();
+  return config ? ConfigError{} : config.error();
+}
+
+TEST(Config, DefaultsFillWhatTheFileLeavesOut) {
+  auto config = config_from_json(minimal());
+  ASSERT_TRUE(config) << config.error().describe();
+  ASSERT_EQ(config->listen.size(), 1U);
+  EXPECT_EQ(config->listen[0].url(), "tcp://127.0.0.1:3260");
+  EXPECT_EQ(config->control.host_port(), "127.0.0.1:9860");
+  EXPECT_EQ(config->gateway_name, kDefaultGatewayName);
+  ASSERT_EQ(config->targets.size(), 1U);
+  const TargetConfig& target = config->targets[0];
+  EXPECT_EQ(target.back_end.kind, gateway::BackEndKind::kIscsi);
+  EXPECT_EQ(target.back_end.portal.host_port(), "10.0.0.5:3260");
+  EXPECT_EQ(target.identity, BackIdentity::kPassthrough);
+}
+
+TEST(Config, ParsesEverySetting) {
+  const json document = json::parse(R"({
+    "workers": 4,
+    "listen": ["tcp://[::]:3260", "iser://192.168.77.1"],
+    "control": "0.0.0.0:9900",
+    "control_token_file": "/etc/isergw/token",
+    "gateway_name": "iqn.2026-11.com.example:gw1",
+    "buffers": {"size": 262144, "per_worker": 1024},
+    "targets": [{
+      "name": "iqn.2026-11.com.example:db",
+      "back_end": "iser://10.1.1.1:3261/iqn.2026-01.com.example:array",
+      "identity": "gateway",
+      "front_chap": {"user": "host", "secret": "host-secret-123"},
+      "front_mutual_chap": {"user": "gw", "secret": "gateway-secret-1"},
+      "back_chap": {"user": "gw", "secret": "storage-secret-1"},
+      "back_mutual_chap": {"user": "array", "secret": "array-secret-12"},
+      "allowed_initiators": ["iqn.1993-08.org.debian:01:host1"]
+    }, {"name": "iqn.2026-11.com.example:scratch", "back_end": "null://16G"}]
+  })");
+  auto config = config_from_json(document);
+  ASSERT_TRUE(config) << config.error().describe();
+  EXPECT_EQ(config->workers, 4U);
+  EXPECT_EQ(config->listen[1].transport, gateway::Transport::kIser);
+  EXPECT_EQ(config->buffers.buffer_size, 262144U);
+  const TargetConfig* db = config->find_target("iqn.2026-11.com.example:db");
+  ASSERT_NE(db, nullptr);
+  EXPECT_EQ(db->identity, BackIdentity::kGateway);
+  EXPECT_EQ(db->back_mutual_chap->secret, "array-secret-12");
+  EXPECT_EQ(db->allowed_initiators.size(), 1U);
+  EXPECT_EQ(config->find_target("iqn.2026-11.com.example:scratch")->back_end.size_bytes,
+            16ULL << 30);
+}
+
+TEST(Config, ErrorsNameTheFieldAndTheReason) {
+  auto expect = [](json document, std::string_view field, std::string_view reason) {
+    const ConfigError error = error_of(document);
+    EXPECT_EQ(error.field, field) << error.describe();
+    EXPECT_NE(error.message.find(reason), std::string::npos) << error.describe();
+  };
+  json typo = minimal();
+  typo["targets"][0]["backend"] = "ram://1G";
+  expect(typo, "targets[0].backend", "unknown setting");
+
+  json bad_url = minimal();
+  bad_url["targets"][0]["back_end"] = "nfs://host/x";
+  expect(bad_url, "targets[0].back_end", "must start with");
+
+  json bad_name = minimal();
+  bad_name["targets"][0]["name"] = "disk0";
+  expect(bad_name, "targets[0].name", "iqn.");
+
+  json duplicate = minimal();
+  duplicate["targets"].push_back(duplicate["targets"][0]);
+  expect(duplicate, "targets[1].name", "configured twice");
+
+  json short_secret = minimal();
+  short_secret["targets"][0]["front_chap"] = {{"user", "u"}, {"secret", "short"}};
+  expect(short_secret, "targets[0].front_chap.secret", "12 to 256");
+
+  json mutual_alone = minimal();
+  mutual_alone["targets"][0]["front_mutual_chap"] = {{"user", "u"},
+                                                     {"secret", "long-enough-secret"}};
+  expect(mutual_alone, "targets[0].front_mutual_chap", "needs front_chap");
+
+  json bad_listen = minimal();
+  bad_listen["listen"] = {"tcp://127.0.0.1:3260", "tcp://127.0.0.1:3260"};
+  expect(bad_listen, "listen[1]", "listed twice");
+
+  json bad_buffers = minimal();
+  bad_buffers["buffers"] = {{"size", 5000}};
+  expect(bad_buffers, "buffers.size", "multiple of 4096");
+
+  json ram_chap = minimal();
+  ram_chap["targets"][0]["back_end"] = "ram://1G";
+  ram_chap["targets"][0]["back_chap"] = {{"user", "u"}, {"secret", "long-enough-secret"}};
+  expect(ram_chap, "targets[0].back_end", "built in");
+
+  expect(json::parse(R"({"listen": []})"), "listen", "non-empty");
+  expect(json::parse(R"({"workers": 0, "targets": []})"), "workers", "1 to 256");
+  expect(json::array(), "", "JSON object");
+}
+
+TEST(Config, UrlCredentialsBecomeBackChapAndAreNeverShown) {
+  json document = minimal();
+  document["targets"][0]["back_end"] =
+      "iscsi://gw%storage-secret-9@10.0.0.5:3261/iqn.2026-01.com.example:disk";
+  auto config = config_from_json(document);
+  ASSERT_TRUE(config) << config.error().describe();
+  const TargetConfig& target = config->targets[0];
+  ASSERT_TRUE(target.back_chap);
+  EXPECT_EQ(target.back_chap->user, "gw");
+  EXPECT_EQ(target.back_chap->secret, "storage-secret-9");
+  const std::string shown = config_to_json(*config).dump();
+  EXPECT_EQ(shown.find("storage-secret-9"), std::string::npos) << shown;
+  EXPECT_NE(shown.find("\"secret\":\"***\""), std::string::npos) << shown;
+}
+
+TEST(Config, LoadsAFileAndReportsJsonSyntaxErrors) {
+  const std::string path = testing::TempDir() + "/isergw-config-test.json";
+  {
+    std::ofstream out(path);
+    out << "// comments are allowed\n" << minimal().dump(2);
+  }
+  auto config = load_config_file(path);
+  ASSERT_TRUE(config) << config.error().describe();
+  {
+    std::ofstream out(path);
+    out << "{\"targets\": [}";
+  }
+  auto broken = load_config_file(path);
+  ASSERT_FALSE(broken);
+  EXPECT_NE(broken.error().message.find("not valid JSON"), std::string::npos);
+  std::remove(path.c_str());
+  EXPECT_FALSE(load_config_file(path));
+}
+
+TEST(Config, TheEmbeddedDefaultIsValidAndSurvivesARoundTrip) {
+  const Config config = default_config();
+  auto reparsed = config_from_json(config_to_json(config));
+  ASSERT_TRUE(reparsed) << reparsed.error().describe();
+  EXPECT_EQ(config_to_json(*reparsed), config_to_json(config));
+  EXPECT_EQ(reparsed->targets[0].back_end.kind, gateway::BackEndKind::kRam);
+}
+
+}  // namespace
+}  // namespace isergw::control

@@ -1,0 +1,118 @@
+#include "gateway/back_end_url.h"
+
+#include <charconv>
+
+#include "iscsi/iscsi_name.h"
+
+namespace isergw::gateway {
+namespace {
+
+// SIZE of ram:// and null://: bytes, or a number with K, M, G or T (powers of
+// 1024), a multiple of 512-byte blocks.
+Expected<uint64_t, std::string> parse_size(std::string_view url, std::string_view text) {
+  uint64_t value = 0;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (error != std::errc() || end == text.data()) {
+    return Unexpected{"'" + std::string(url) + "' needs a size, e.g. ram://1G"};
+  }
+  std::string_view suffix(end, text.data() + text.size() - end);
+  if (suffix.ends_with("iB")) suffix.remove_suffix(2);
+  int shift = 0;
+  if (suffix == "K") {
+    shift = 10;
+  } else if (suffix == "M") {
+    shift = 20;
+  } else if (suffix == "G") {
+    shift = 30;
+  } else if (suffix == "T") {
+    shift = 40;
+  } else if (!suffix.empty()) {
+    return Unexpected{"'" + std::string(url) + "' has an unknown size suffix '" +
+                      std::string(suffix) + "'; use K, M, G or T"};
+  }
+  if (value == 0) return Unexpected{"'" + std::string(url) + "' has size zero"};
+  if (shift != 0 && value > (UINT64_MAX >> shift)) {
+    return Unexpected{"'" + std::string(url) + "' is too large"};
+  }
+  value <<= shift;
+  if (value % 512 != 0) {
+    return Unexpected{"'" + std::string(url) + "' is not a whole number of 512-byte blocks"};
+  }
+  return value;
+}
+
+Expected<BackEndUrl, std::string> parse_storage_url(std::string_view url, BackEndKind kind,
+                                                    std::string_view rest) {
+  BackEndUrl parsed;
+  parsed.kind = kind;
+  // The authority ends at the first '/', so a secret holding '/' or '@'
+  // cannot be written in a URL; the config file has a field for it.
+  const size_t slash = rest.find('/');
+  if (slash == std::string_view::npos) {
+    return Unexpected{"back-end URL '" + std::string(url) + "' names no target; write " +
+                      std::string(url) + "/IQN"};
+  }
+  std::string_view authority = rest.substr(0, slash);
+  const std::string_view target = rest.substr(slash + 1);
+  if (const size_t at = authority.rfind('@'); at != std::string_view::npos) {
+    const std::string_view credentials = authority.substr(0, at);
+    const size_t percent = credentials.find('%');
+    if (percent == std::string_view::npos || percent == 0) {
+      return Unexpected{std::string("back-end URL credentials must be written user%secret@")};
+    }
+    parsed.chap_user = std::string(credentials.substr(0, percent));
+    parsed.chap_secret = std::string(credentials.substr(percent + 1));
+    authority = authority.substr(at + 1);
+  }
+  auto portal =
+      parse_host_port(authority, kind == BackEndKind::kIser ? Transport::kIser : Transport::kTcp);
+  if (!portal) return Unexpected{"back-end URL: " + portal.error()};
+  parsed.portal = std::move(*portal);
+  if (target.find('/') != std::string_view::npos) {
+    return Unexpected{"back-end URL '" + parsed.redacted() +
+                      "' names a LUN; the gateway relays whole targets, so end the URL "
+                      "with the target name"};
+  }
+  if (auto valid = iscsi::validate_iscsi_name(target); !valid) {
+    return Unexpected{"back-end URL target: " + valid.error()};
+  }
+  parsed.target_name = std::string(target);
+  return parsed;
+}
+
+}  // namespace
+
+std::string BackEndUrl::redacted() const {
+  switch (kind) {
+    case BackEndKind::kRam:
+      return "ram://" + std::to_string(size_bytes);
+    case BackEndKind::kNull:
+      return "null://" + std::to_string(size_bytes);
+    case BackEndKind::kIscsi:
+    case BackEndKind::kIser:
+      break;
+  }
+  const std::string credentials = chap_user.empty() ? "" : chap_user + "%***@";
+  return std::string(kind == BackEndKind::kIser ? "iser://" : "iscsi://") + credentials +
+         portal.host_port() + "/" + target_name;
+}
+
+Expected<BackEndUrl, std::string> parse_back_end_url(std::string_view url) {
+  const size_t scheme_end = url.find("://");
+  const std::string_view scheme =
+      scheme_end == std::string_view::npos ? std::string_view() : url.substr(0, scheme_end);
+  if (scheme == "iscsi") return parse_storage_url(url, BackEndKind::kIscsi, url.substr(8));
+  if (scheme == "iser") return parse_storage_url(url, BackEndKind::kIser, url.substr(7));
+  if (scheme == "ram" || scheme == "null") {
+    auto size = parse_size(url, url.substr(scheme_end + 3));
+    if (!size) return Unexpected{size.error()};
+    BackEndUrl parsed;
+    parsed.kind = scheme == "ram" ? BackEndKind::kRam : BackEndKind::kNull;
+    parsed.size_bytes = *size;
+    return parsed;
+  }
+  return Unexpected{"back-end URL '" + std::string(url) +
+                    "' must start with iscsi://, iser://, ram:// or null://"};
+}
+
+}  // namespace isergw::gateway
