@@ -1,0 +1,270 @@
+#include "fabric_tcp/pdu_stream.h"
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/write.hpp>
+#include <chrono>
+#include <sstream>
+
+#include "iscsi/digest.h"
+
+namespace isergw::fabric_tcp {
+
+namespace asio = boost::asio;
+using boost::system::error_code;
+
+namespace {
+
+// A full pool is a short condition: buffers come back as commands complete,
+// so a data segment waits briefly and tries again.
+constexpr auto kBufferRetryInterval = std::chrono::microseconds(200);
+// PDUs gathered into one writev.
+constexpr size_t kMaxPdusPerWrite = 64;
+
+std::string describe_endpoint(const asio::ip::tcp::socket& socket) {
+  error_code error;
+  const auto endpoint = socket.remote_endpoint(error);
+  if (error) return "unconnected";
+  std::ostringstream text;
+  text << endpoint;
+  return text.str();
+}
+
+}  // namespace
+
+PduStream::PduStream(asio::ip::tcp::socket socket, gateway::BufferPool& pool,
+                     PduStreamHandler& handler)
+    : socket_(std::move(socket)),
+      buffer_wait_timer_(socket_.get_executor()),
+      pool_(pool),
+      handler_(handler),
+      peer_(describe_endpoint(socket_)),
+      inbound_(std::make_unique<InboundPdu>()) {
+  error_code ignored;
+  socket_.set_option(asio::ip::tcp::no_delay(true), ignored);
+}
+
+PduStream::~PduStream() = default;
+
+void PduStream::start() {
+  read_bhs();
+}
+
+void PduStream::pause_reading() {
+  paused_ = true;
+}
+
+void PduStream::resume_reading() {
+  if (!paused_) return;
+  paused_ = false;
+  if (!mid_pdu_ && !closed_) read_bhs();
+}
+
+void PduStream::read_bhs() {
+  if (paused_ || closed_ || close_when_sent_) return;
+  mid_pdu_ = true;
+  asio::async_read(
+      socket_, asio::buffer(inbound_->header.data(), iscsi::kBhsLength),
+      [self = shared_from_this()](const error_code& error, size_t) { self->on_bhs(error); });
+}
+
+void PduStream::on_bhs(const error_code& error) {
+  if (closed_) return;
+  if (error) {
+    if (error == asio::error::eof) {
+      close("the peer closed the connection");
+    } else {
+      close("receive failed: " + error.message());
+    }
+    return;
+  }
+  statistics_.bytes_received += iscsi::kBhsLength;
+  auto framing = iscsi::decode_framing(iscsi::BhsBytes(inbound_->header.data(), iscsi::kBhsLength),
+                                       decode_options_);
+  if (!framing) {
+    close("bad PDU header: " + framing.error().describe());
+    return;
+  }
+  framing_ = *framing;
+  if (framing_.header_length() == iscsi::kBhsLength) {
+    on_header({});
+    return;
+  }
+  asio::async_read(
+      socket_,
+      asio::buffer(inbound_->header.data() + iscsi::kBhsLength,
+                   framing_.header_length() - iscsi::kBhsLength),
+      [self = shared_from_this()](const error_code& error, size_t) { self->on_header(error); });
+}
+
+void PduStream::on_header(const error_code& error) {
+  if (closed_) return;
+  if (error) {
+    close("receive failed inside a PDU header: " + error.message());
+    return;
+  }
+  statistics_.bytes_received += framing_.header_length() - iscsi::kBhsLength;
+  auto pdu = iscsi::decode_header(
+      std::span<const uint8_t>(inbound_->header.data(), framing_.header_length()), framing_,
+      decode_options_);
+  if (!pdu) {
+    if (pdu.error().code == iscsi::PduErrc::kHeaderDigest) ++statistics_.digest_errors;
+    close("bad PDU header: " + pdu.error().describe());
+    return;
+  }
+  inbound_->pdu = std::move(*pdu);
+  if (framing_.data_area_length() == 0) {
+    deliver();
+  } else {
+    read_data_area();
+  }
+}
+
+void PduStream::read_data_area() {
+  if (closed_) return;
+  gateway::Buffer buffer = pool_.acquire();
+  if (!buffer) {
+    ++statistics_.buffer_waits;
+    buffer_wait_timer_.expires_after(kBufferRetryInterval);
+    buffer_wait_timer_.async_wait([self = shared_from_this()](const error_code& error) {
+      if (!error) self->read_data_area();
+    });
+    return;
+  }
+  if (framing_.data_segment_length > buffer.size()) {
+    // decode_framing() holds the segment to the MaxRecvDataSegmentLength we
+    // declared, which never exceeds a buffer; this is the backstop.
+    close("DataSegmentLength " + std::to_string(framing_.data_segment_length) +
+          " exceeds the gateway's buffer of " + std::to_string(buffer.size()) + " bytes");
+    return;
+  }
+  inbound_->data = std::move(buffer);
+  const size_t trailer_length = framing_.padding_length + framing_.data_digest_length;
+  const std::array<asio::mutable_buffer, 2> buffers = {
+      asio::buffer(inbound_->data.data(), framing_.data_segment_length),
+      asio::buffer(inbound_trailer_.data(), trailer_length)};
+  asio::async_read(socket_, buffers, [self = shared_from_this()](const error_code& error, size_t) {
+    self->on_data_area(error);
+  });
+}
+
+void PduStream::on_data_area(const error_code& error) {
+  if (closed_) return;
+  if (error) {
+    close("receive failed inside a data segment: " + error.message());
+    return;
+  }
+  statistics_.bytes_received += framing_.data_area_length();
+  const std::span<const uint8_t> data(inbound_->data.data(), framing_.data_segment_length);
+  if (framing_.data_digest_length != 0) {
+    // The DataDigest covers the data segment and its padding (§11.2.4).
+    iscsi::Crc32c crc;
+    crc.update(data);
+    crc.update(std::span<const uint8_t>(inbound_trailer_.data(), framing_.padding_length));
+    const uint32_t received = iscsi::load_digest(inbound_trailer_.data() + framing_.padding_length);
+    if (crc.value() != received) {
+      ++statistics_.digest_errors;
+      std::ostringstream text;
+      text << "DataDigest mismatch: received 0x" << std::hex << received << ", computed 0x"
+           << crc.value();
+      close(text.str());
+      return;
+    }
+  }
+  iscsi::set_pdu_data(inbound_->pdu, data);
+  deliver();
+}
+
+void PduStream::deliver() {
+  ++statistics_.pdus_received;
+  handler_.on_pdu(*inbound_);
+  inbound_->data = gateway::Buffer();
+  mid_pdu_ = false;
+  read_bhs();
+}
+
+void PduStream::send(const iscsi::Pdu& pdu, DataOwner data_owner) {
+  if (closed_ || close_when_sent_) return;
+  Outbound& outbound = send_queue_.emplace_back();
+  auto header = iscsi::encode_header(pdu, encode_options_, outbound.header);
+  if (!header) {
+    send_queue_.pop_back();
+    // Only a PDU of our own making can fail to encode: a bug, not the peer's.
+    close("could not encode a PDU: " + header.error().describe());
+    return;
+  }
+  outbound.header_length = *header;
+  outbound.data = iscsi::pdu_data(pdu);
+  outbound.trailer_length =
+      iscsi::encode_data_trailer(outbound.data, encode_options_, outbound.trailer);
+  outbound.owner = std::move(data_owner);
+  if (in_flight_ == 0) write_queued();
+}
+
+void PduStream::write_queued() {
+  std::vector<asio::const_buffer> buffers;
+  const size_t count = std::min(send_queue_.size(), kMaxPdusPerWrite);
+  buffers.reserve(count * 3);
+  for (size_t i = 0; i < count; ++i) {
+    const Outbound& outbound = send_queue_[i];
+    buffers.emplace_back(outbound.header.data(), outbound.header_length);
+    if (!outbound.data.empty()) buffers.emplace_back(outbound.data.data(), outbound.data.size());
+    if (outbound.trailer_length != 0) {
+      buffers.emplace_back(outbound.trailer.data(), outbound.trailer_length);
+    }
+  }
+  in_flight_ = count;
+  asio::async_write(socket_, buffers,
+                    [self = shared_from_this()](const error_code& error, size_t bytes) {
+                      self->on_written(error, bytes);
+                    });
+}
+
+void PduStream::on_written(const error_code& error, size_t bytes) {
+  if (closed_) {
+    send_queue_.clear();
+    in_flight_ = 0;
+    return;
+  }
+  if (error) {
+    close("send failed: " + error.message());
+    return;
+  }
+  statistics_.bytes_sent += bytes;
+  statistics_.pdus_sent += in_flight_;
+  send_queue_.erase(send_queue_.begin(), send_queue_.begin() + static_cast<long>(in_flight_));
+  in_flight_ = 0;
+  if (!send_queue_.empty()) {
+    write_queued();
+  } else if (close_when_sent_) {
+    close(close_reason_);
+  }
+}
+
+void PduStream::close_after_sending(const std::string& reason) {
+  if (closed_) return;
+  if (send_queue_.empty()) {
+    close(reason);
+    return;
+  }
+  close_when_sent_ = true;
+  close_reason_ = reason;
+}
+
+void PduStream::close(const std::string& reason) {
+  if (closed_) return;
+  closed_ = true;
+  buffer_wait_timer_.cancel();
+  inbound_->data = gateway::Buffer();  // a cancelled read never writes into it again
+  error_code ignored;
+  socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+  socket_.close(ignored);
+  // A cancelled writev may still name the PDUs in flight; they go when it
+  // completes (on_written), the rest go now.
+  send_queue_.erase(send_queue_.begin() + static_cast<long>(in_flight_), send_queue_.end());
+  // Never call back into the handler from inside one of its own calls.
+  asio::post(socket_.get_executor(),
+             [self = shared_from_this(), reason] { self->handler_.on_closed(reason); });
+}
+
+}  // namespace isergw::fabric_tcp

@@ -1,0 +1,134 @@
+// iSCSI PDUs over one TCP connection (RFC 7143 §11), for both roles.
+//
+// Receiving reads each header first (BHS, then AHS and HeaderDigest), learns
+// the data segment's length from it, and receives the data segment straight
+// into a pool buffer: the bytes are never copied in user space. Sending
+// gathers the queued PDUs into one writev, header bytes from the queue and
+// data segments from the caller's buffers.
+#pragma once
+
+#include <array>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <span>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "gateway/buffer_pool.h"
+#include "iscsi/pdu.h"
+#include "iscsi/pdu_decoder.h"
+#include "iscsi/pdu_encoder.h"
+
+namespace isergw::fabric_tcp {
+
+// BHS + the largest AHS + HeaderDigest.
+inline constexpr size_t kMaxHeaderLength = iscsi::kBhsLength + iscsi::kMaxAhsLength + 4;
+
+// A PDU as it arrived. `pdu`'s data segment points into `data`, which the
+// handler may move out and keep; any other span in `pdu` (an extended CDB,
+// an unknown AHS) points into `header` and lives only during on_pdu().
+struct InboundPdu {
+  iscsi::Pdu pdu;
+  gateway::Buffer data;
+  std::array<uint8_t, kMaxHeaderLength> header{};
+};
+
+// What keeps an outbound data segment alive until it is on the wire.
+using DataOwner = std::variant<std::monostate, std::vector<uint8_t>, std::shared_ptr<const void>>;
+
+class PduStreamHandler {
+ public:
+  virtual ~PduStreamHandler() = default;
+  virtual void on_pdu(InboundPdu& pdu) = 0;
+  // Called once, when the connection is gone: closed by the peer, by
+  // close(), or because the peer broke a rule, which `reason` names.
+  virtual void on_closed(const std::string& reason) = 0;
+};
+
+struct PduStreamStatistics {
+  uint64_t pdus_received = 0;
+  uint64_t pdus_sent = 0;
+  uint64_t bytes_received = 0;
+  uint64_t bytes_sent = 0;
+  uint64_t digest_errors = 0;
+  uint64_t buffer_waits = 0;  // a data segment waited for a free pool buffer
+};
+
+class PduStream : public std::enable_shared_from_this<PduStream> {
+ public:
+  PduStream(boost::asio::ip::tcp::socket socket, gateway::BufferPool& pool,
+            PduStreamHandler& handler);
+  ~PduStream();
+  PduStream(const PduStream&) = delete;
+  PduStream& operator=(const PduStream&) = delete;
+
+  void start();
+  // Stops reading new PDUs (backpressure), and starts again.
+  void pause_reading();
+  void resume_reading();
+
+  // Digests and the receive limit change when login completes; they apply
+  // from the next PDU read or sent (RFC 7143 §13.1).
+  void set_decode_options(const iscsi::DecodeOptions& options) { decode_options_ = options; }
+  void set_encode_options(const iscsi::EncodeOptions& options) { encode_options_ = options; }
+  const iscsi::DecodeOptions& decode_options() const { return decode_options_; }
+
+  // Queues a PDU; `data_owner` keeps pdu_data(pdu) valid until it is sent.
+  void send(const iscsi::Pdu& pdu, DataOwner data_owner = {});
+  // Sends what is queued, then closes. on_closed() follows.
+  void close_after_sending(const std::string& reason);
+  // Closes now, dropping what is queued. on_closed() follows.
+  void close(const std::string& reason);
+
+  bool is_open() const { return !closed_; }
+  size_t queued_pdus() const { return send_queue_.size(); }
+  const PduStreamStatistics& statistics() const { return statistics_; }
+  std::string peer() const { return peer_; }
+
+ private:
+  struct Outbound {
+    std::array<uint8_t, kMaxHeaderLength> header;
+    size_t header_length;
+    std::span<const uint8_t> data;
+    iscsi::DataTrailer trailer;
+    size_t trailer_length;
+    DataOwner owner;
+  };
+
+  void read_bhs();
+  void on_bhs(const boost::system::error_code& error);
+  void read_rest_of_header();
+  void on_header(const boost::system::error_code& error);
+  void read_data_area();
+  void on_data_area(const boost::system::error_code& error);
+  void deliver();
+  void write_queued();
+  void on_written(const boost::system::error_code& error, size_t count);
+
+  boost::asio::ip::tcp::socket socket_;
+  boost::asio::steady_timer buffer_wait_timer_;
+  gateway::BufferPool& pool_;
+  PduStreamHandler& handler_;
+  std::string peer_;
+  iscsi::DecodeOptions decode_options_;
+  iscsi::EncodeOptions encode_options_;
+
+  std::unique_ptr<InboundPdu> inbound_;
+  iscsi::PduFraming framing_;
+  std::array<uint8_t, iscsi::kMaxDataTrailerLength> inbound_trailer_{};
+  bool mid_pdu_ = false;  // between read_bhs() and the end of deliver()
+  bool paused_ = false;
+
+  std::deque<Outbound> send_queue_;
+  size_t in_flight_ = 0;  // PDUs at the front of send_queue_ being written
+  bool close_when_sent_ = false;
+  std::string close_reason_;
+  bool closed_ = false;
+  PduStreamStatistics statistics_;
+};
+
+}  // namespace isergw::fabric_tcp

@@ -1,0 +1,213 @@
+#include "fabric_tcp/pdu_stream.h"
+
+#include <gtest/gtest.h>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/write.hpp>
+#include <numeric>
+#include <optional>
+
+#include "gateway/dpdk_memory.h"
+#include "iscsi/digest.h"
+
+namespace isergw::fabric_tcp {
+namespace {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+
+struct RecordingHandler : PduStreamHandler {
+  std::vector<iscsi::Pdu> pdus;
+  std::vector<std::vector<uint8_t>> data;
+  std::vector<const uint8_t*> data_addresses;
+  std::vector<gateway::Buffer> kept;
+  std::optional<std::string> closed;
+  bool keep_buffers = false;
+
+  void on_pdu(InboundPdu& inbound) override {
+    pdus.push_back(inbound.pdu);
+    const auto bytes = iscsi::pdu_data(inbound.pdu);
+    data.emplace_back(bytes.begin(), bytes.end());
+    data_addresses.push_back(bytes.data());
+    if (keep_buffers) kept.push_back(std::move(inbound.data));
+  }
+  void on_closed(const std::string& reason) override { closed = reason; }
+};
+
+class PduStreamTest : public testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    auto started = gateway::start_dpdk_memory({.no_huge_megabytes = 64, .force_no_huge = true});
+    ASSERT_TRUE(started) << started.error();
+  }
+
+  void SetUp() override {
+    static int pools = 0;
+    auto pool = gateway::BufferPool::create(
+        {.name = "stream" + std::to_string(pools++), .buffer_size = 65536, .buffer_count = 4});
+    ASSERT_TRUE(pool) << pool.error();
+    pool_ = std::move(*pool);
+    tcp::acceptor acceptor(context_, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+    client_.connect(acceptor.local_endpoint());
+    tcp::socket server(context_);
+    acceptor.accept(server);
+    stream_ = std::make_shared<PduStream>(std::move(server), *pool_, handler_);
+    stream_->start();
+  }
+
+  void TearDown() override {
+    stream_->close("test over");
+    context_.run_for(std::chrono::milliseconds(50));
+  }
+
+  // Runs the loop until `done` holds or a second passes.
+  template <typename Predicate>
+  bool run_until(Predicate done) {
+    for (int i = 0; i < 200 && !done(); ++i) {
+      context_.restart();  // a loop that ran out of work stays stopped until restarted
+      context_.run_for(std::chrono::milliseconds(5));
+    }
+    return done();
+  }
+
+  std::vector<uint8_t> encode(const iscsi::Pdu& pdu, const iscsi::EncodeOptions& options = {}) {
+    std::vector<uint8_t> bytes(iscsi::encoded_length(pdu, options));
+    auto length = iscsi::encode_pdu(pdu, options, bytes);
+    EXPECT_TRUE(length);
+    return bytes;
+  }
+
+  void client_write(const std::vector<uint8_t>& bytes) {
+    asio::write(client_, asio::buffer(bytes));
+  }
+
+  asio::io_context context_;
+  tcp::socket client_{context_};
+  std::unique_ptr<gateway::BufferPool> pool_;
+  RecordingHandler handler_;
+  std::shared_ptr<PduStream> stream_;
+};
+
+iscsi::DataOut data_out(std::span<const uint8_t> data, uint32_t offset) {
+  iscsi::DataOut pdu;
+  pdu.final = true;
+  pdu.itt = 7;
+  pdu.ttt = 0x1234;
+  pdu.buffer_offset = offset;
+  pdu.data = data;
+  return pdu;
+}
+
+TEST_F(PduStreamTest, ReceivesPdusWithDataStraightIntoPoolBuffers) {
+  std::vector<uint8_t> payload(5001);  // odd: exercises the padding
+  std::iota(payload.begin(), payload.end(), 0);
+  iscsi::NopOut nop;
+  nop.itt = 1;
+  nop.cmd_sn = 10;
+  std::vector<uint8_t> wire = encode(nop);
+  const auto second = encode(data_out(payload, 8192));
+  wire.insert(wire.end(), second.begin(), second.end());
+  handler_.keep_buffers = true;
+  client_write(wire);
+  ASSERT_TRUE(run_until([&] { return handler_.pdus.size() == 2; }));
+  EXPECT_EQ(std::get<iscsi::NopOut>(handler_.pdus[0]).cmd_sn, 10U);
+  const auto& received = std::get<iscsi::DataOut>(handler_.pdus[1]);
+  EXPECT_EQ(received.buffer_offset, 8192U);
+  EXPECT_EQ(handler_.data[1], payload);
+  // The data segment was received into the pool buffer the handler kept.
+  EXPECT_EQ(handler_.data_addresses[1], handler_.kept.back().data());
+  EXPECT_EQ(pool_->in_use(), 1U);
+  EXPECT_FALSE(handler_.closed);
+}
+
+TEST_F(PduStreamTest, ChecksDigestsOnceNegotiated) {
+  const iscsi::EncodeOptions digests{.header_digest = true, .data_digest = true};
+  stream_->set_decode_options(
+      {.header_digest = true, .data_digest = true, .max_recv_data_segment_length = 65536});
+  std::vector<uint8_t> payload(4096, 0xab);
+  client_write(encode(data_out(payload, 0), digests));
+  ASSERT_TRUE(run_until([&] { return handler_.pdus.size() == 1; }));
+  EXPECT_EQ(handler_.data[0], payload);
+
+  std::vector<uint8_t> corrupt = encode(data_out(payload, 4096), digests);
+  corrupt[48 + 4 + 100] ^= 1;  // a data byte, after BHS and HeaderDigest
+  client_write(corrupt);
+  ASSERT_TRUE(run_until([&] { return handler_.closed.has_value(); }));
+  EXPECT_NE(handler_.closed->find("DataDigest mismatch"), std::string::npos) << *handler_.closed;
+  EXPECT_EQ(stream_->statistics().digest_errors, 1U);
+  EXPECT_EQ(handler_.pdus.size(), 1U);
+}
+
+TEST_F(PduStreamTest, ClosesOnGarbageNamingTheRule) {
+  std::vector<uint8_t> garbage(48, 0);
+  garbage[0] = 0x1f;  // a reserved opcode
+  client_write(garbage);
+  ASSERT_TRUE(run_until([&] { return handler_.closed.has_value(); }));
+  EXPECT_NE(handler_.closed->find("bad PDU header"), std::string::npos) << *handler_.closed;
+  EXPECT_TRUE(handler_.pdus.empty());
+  EXPECT_FALSE(stream_->is_open());
+}
+
+TEST_F(PduStreamTest, RefusesADataSegmentBeyondTheDeclaredLimit) {
+  std::vector<uint8_t> payload(9000);  // the login-time limit is 8192
+  client_write(encode(data_out(payload, 0)));
+  ASSERT_TRUE(run_until([&] { return handler_.closed.has_value(); }));
+  EXPECT_NE(handler_.closed->find("DataSegmentLength"), std::string::npos) << *handler_.closed;
+}
+
+TEST_F(PduStreamTest, ReportsAPeerThatClosesMidPdu) {
+  std::vector<uint8_t> payload(4000, 1);
+  auto wire = encode(data_out(payload, 0));
+  wire.resize(1000);  // truncated inside the data segment
+  client_write(wire);
+  client_.close();
+  ASSERT_TRUE(run_until([&] { return handler_.closed.has_value(); }));
+  EXPECT_NE(handler_.closed->find("inside a data segment"), std::string::npos) << *handler_.closed;
+  EXPECT_EQ(pool_->in_use(), 0U);
+}
+
+TEST_F(PduStreamTest, SendsQueuedPdusInOrderWithTheirData) {
+  std::vector<uint8_t> payload(3001, 0x5a);
+  stream_->set_encode_options({.header_digest = true, .data_digest = true});
+  for (uint32_t i = 0; i < 3; ++i) {
+    iscsi::DataIn pdu;
+    pdu.itt = i;
+    pdu.data_sn = i;
+    pdu.buffer_offset = i * 3001;
+    pdu.data = payload;
+    stream_->send(pdu, std::vector<uint8_t>());  // payload outlives the test's loop
+  }
+  ASSERT_TRUE(run_until([&] { return stream_->queued_pdus() == 0; }));
+  const iscsi::DecodeOptions options{
+      .header_digest = true, .data_digest = true, .max_recv_data_segment_length = 65536};
+  const size_t one = 48 + 4 + 3004 + 4;
+  std::vector<uint8_t> wire(3 * one);
+  asio::read(client_, asio::buffer(wire));
+  for (uint32_t i = 0; i < 3; ++i) {
+    auto decoded = iscsi::decode_pdu(std::span(wire).subspan(i * one), options);
+    ASSERT_TRUE(decoded) << decoded.error().describe();
+    const auto& data_in = std::get<iscsi::DataIn>(decoded->pdu);
+    EXPECT_EQ(data_in.data_sn, i);
+    EXPECT_EQ(std::vector<uint8_t>(data_in.data.begin(), data_in.data.end()), payload);
+  }
+  EXPECT_EQ(stream_->statistics().pdus_sent, 3U);
+}
+
+TEST_F(PduStreamTest, PausedStreamsReadNothingUntilResumed) {
+  stream_->pause_reading();
+  iscsi::NopOut nop;
+  nop.itt = 9;
+  client_write(encode(nop));  // the read already in flight takes this one
+  client_write(encode(nop));
+  ASSERT_TRUE(run_until([&] { return handler_.pdus.size() == 1; }));
+  context_.restart();
+  context_.run_for(std::chrono::milliseconds(30));
+  EXPECT_EQ(handler_.pdus.size(), 1U);
+  stream_->resume_reading();
+  ASSERT_TRUE(run_until([&] { return handler_.pdus.size() == 2; }));
+}
+
+}  // namespace
+}  // namespace isergw::fabric_tcp
