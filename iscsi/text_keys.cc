@@ -92,7 +92,9 @@ bool is_large_value_key(std::string_view key) {
 std::optional<TextKeyErrc> check_key_name(std::string_view key) {
   if (key.empty()) return TextKeyErrc::kEmptyKeyName;
   if (key.size() > kMaxKeyNameLength) return TextKeyErrc::kKeyNameTooLong;
-  if (!is_capital(key[0])) return TextKeyErrc::kBadKeyNameStart;
+  // RFC 7144 §2.1 defines iSCSIProtocolLevel, the one standard key that
+  // breaks §6.1's capital-letter rule.
+  if (!is_capital(key[0]) && key != "iSCSIProtocolLevel") return TextKeyErrc::kBadKeyNameStart;
   for (std::size_t i = 1; i < key.size(); ++i) {
     // RFC 7143 §13.5.4: IANA-registered extension keys are "X#name"; '#' is
     // outside §6.1's set and allowed only there.

@@ -100,6 +100,8 @@ TEST(TextKeys, KeyNameOf63IsAcceptedAnd64Rejected) {
 TEST(TextKeys, KeyNameMustStartWithCapital) {
   EXPECT_EQ(parse_error("maxBurstLength=1\0"s).code, TextKeyErrc::kBadKeyNameStart);
   EXPECT_EQ(parse_error("1A=1\0"s).code, TextKeyErrc::kBadKeyNameStart);
+  EXPECT_TRUE(parse_text_keys(bytes("iSCSIProtocolLevel=1\0"s)));
+  EXPECT_EQ(parse_error("iSCSIProtocolLevelX=1\0"s).code, TextKeyErrc::kBadKeyNameStart);
 }
 
 TEST(TextKeys, KeyNameCharacters) {
