@@ -297,21 +297,21 @@ Expected<std::optional<std::string>, NegotiationError> Negotiator::receive_one(
     // is a full-feature Text exchange.
     return fail(NegotiationErrc::kWrongSender, name, value);
   }
-  if (name == "TargetName" && !from_initiator && stage != LoginStage::kFullFeature) {
+  if (name == "TargetName" && !from_initiator && stage != LoginStage::kFullFeaturePhase) {
     return fail(NegotiationErrc::kWrongSender, name, value);
   }
   switch (stage) {
-    case LoginStage::kSecurity:
+    case LoginStage::kSecurityNegotiation:
       if (def.use != KeyUse::kSecurity && !def.any_stage) {
         return fail(NegotiationErrc::kWrongStage, name, value);
       }
       break;
-    case LoginStage::kOperational:
+    case LoginStage::kLoginOperationalNegotiation:
       if (def.use == KeyUse::kSecurity || def.use == KeyUse::kFullFeatureOnly) {
         return fail(NegotiationErrc::kWrongStage, name, value);
       }
       break;
-    case LoginStage::kFullFeature:
+    case LoginStage::kFullFeaturePhase:
       if (def.use != KeyUse::kAll && def.use != KeyUse::kFullFeatureOnly && name != "TargetName") {
         return fail(NegotiationErrc::kWrongStage, name, value);
       }
@@ -495,7 +495,7 @@ Expected<NegotiatedParameters, NegotiationError> Negotiator::finish() const {
   }
 
   auto digest = [&](std::string_view key) {
-    return value_of(key) == "CRC32C" ? Digest::kCrc32c : Digest::kNone;
+    return value_of(key) == "CRC32C" ? DigestType::kCrc32c : DigestType::kNone;
   };
   c.header_digest = digest("HeaderDigest");
   c.data_digest = digest("DataDigest");

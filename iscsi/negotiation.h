@@ -12,20 +12,14 @@
 
 #include "common/expected.h"
 #include "iscsi/keys.h"
+#include "iscsi/login_pdu.h"
 #include "iscsi/text_keys.h"
 
 namespace isergw::iscsi {
 
 enum class Role { kInitiator, kTarget };
 
-// CSG/NSG values of the Login PDUs (RFC 7143 §11.12.3).
-enum class LoginStage : std::uint8_t {
-  kSecurity = 0,
-  kOperational = 1,
-  kFullFeature = 3,
-};
-
-enum class Digest { kNone, kCrc32c };
+enum class DigestType { kNone, kCrc32c };
 enum class SessionType { kNormal, kDiscovery };
 
 // What this side offers as proposer and accepts as acceptor. Lists are in
@@ -86,8 +80,8 @@ struct SessionParameters {
 };
 
 struct ConnectionParameters {
-  Digest header_digest = Digest::kNone;
-  Digest data_digest = Digest::kNone;
+  DigestType header_digest = DigestType::kNone;
+  DigestType data_digest = DigestType::kNone;
   std::string auth_method = "None";
   // The largest data segment the peer may send us (what we declared) and
   // the largest we may send it (what it declared). With RDMAExtensions=Yes

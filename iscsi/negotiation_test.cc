@@ -5,9 +5,9 @@
 namespace isergw::iscsi {
 namespace {
 
-constexpr LoginStage kSec = LoginStage::kSecurity;
-constexpr LoginStage kOp = LoginStage::kOperational;
-constexpr LoginStage kFfp = LoginStage::kFullFeature;
+constexpr LoginStage kSec = LoginStage::kSecurityNegotiation;
+constexpr LoginStage kOp = LoginStage::kLoginOperationalNegotiation;
+constexpr LoginStage kFfp = LoginStage::kFullFeaturePhase;
 
 // The target's answer to one key.
 std::string answer_of(Negotiator& n, std::string key, std::string value, LoginStage stage = kOp) {
@@ -43,7 +43,7 @@ TEST(NegotiationAcceptor, ListSkipsUnknownValuesAndRejectsWhenNoneFit) {
   EXPECT_EQ(answer_of(n, "DataDigest", "CRC32C"), "Reject");
   auto result = n.finish();
   ASSERT_TRUE(result);
-  EXPECT_EQ(result->connection.data_digest, Digest::kNone);
+  EXPECT_EQ(result->connection.data_digest, DigestType::kNone);
 }
 
 TEST(NegotiationAcceptor, NumericalMinAndMax) {
@@ -283,7 +283,7 @@ TEST(NegotiationAcceptor, IserTargetAgainstLinuxInitiator) {
   EXPECT_TRUE(result->session.rdma_extensions);
   EXPECT_EQ(result->connection.max_recv_data_segment_length, 8192u);
   EXPECT_EQ(result->connection.max_send_data_segment_length, 262144u);
-  EXPECT_EQ(result->connection.header_digest, Digest::kNone);
+  EXPECT_EQ(result->connection.header_digest, DigestType::kNone);
 }
 
 TEST(NegotiationAcceptor, IserTargetRequiresRdmaExtensions) {
