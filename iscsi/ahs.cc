@@ -29,17 +29,16 @@ std::string ahs_type_name(std::uint8_t type) {
 Expected<ScsiCommandAhs, PduError> decode_ahs(std::span<const std::uint8_t> ahs) {
   ScsiCommandAhs out;
   const std::size_t total_words = ahs.size() / 4;
+  if (ahs.size() % 4 != 0) {
+    return Unexpected{pdu_error(PduErrc::kInvalidAhs, bhs_offset::kTotalAhsLength, "TotalAHSLength",
+                                "AHS area of %zu bytes is not whole words", ahs.size())};
+  }
   std::size_t other_begin = 0;
   std::size_t other_end = 0;
   std::size_t pos = 0;
   while (pos < ahs.size()) {
+    // Each AHS is padded to a word (§11.2.2), so at least one word remains.
     const std::size_t at = kBhsLength + pos;
-    if (ahs.size() - pos < 4) {
-      return Unexpected{pdu_error(PduErrc::kInvalidAhs, at, "AHSLength",
-                                  "AHS header needs 4 bytes but only %zu remain of "
-                                  "TotalAHSLength %zu words",
-                                  ahs.size() - pos, total_words)};
-    }
     const std::uint16_t length = load_be16(ahs.data() + pos);
     const std::uint8_t type = ahs[pos + 2];
     const std::size_t span_length = padded_length(kAhsHeaderLength + length);
