@@ -165,7 +165,8 @@ KeyList Negotiator::target_declarations() {
   const bool iser = policy_.rdma_extensions && session_type_ == SessionType::kNormal;
   // With RDMAExtensions=Yes, the iSER keys replace MaxRecvDataSegmentLength
   // (RFC 7145 §6.3); the target answers them, so nothing is declared.
-  if (!iser && !keys_.contains("MaxRecvDataSegmentLength")) {
+  const auto it = keys_.find("MaxRecvDataSegmentLength");
+  if (!iser && (it == keys_.end() || !it->second.offered)) {
     std::string value = std::to_string(policy_.max_recv_data_segment_length);
     note_sent("MaxRecvDataSegmentLength", value);
     out.push_back({"MaxRecvDataSegmentLength", std::move(value)});

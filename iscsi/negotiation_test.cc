@@ -149,6 +149,15 @@ TEST(NegotiationAcceptor, TargetDeclaresItsMaxRecvDataSegmentLengthOnce) {
   EXPECT_EQ(result->connection.max_recv_data_segment_length, 65536u);
 }
 
+TEST(NegotiationAcceptor, TargetDeclaresAfterInitiatorDeclared) {
+  auto n = target();
+  ASSERT_TRUE(n.receive({{"MaxRecvDataSegmentLength", "262144"}}, kOp));
+  EXPECT_EQ(n.target_declarations(), (KeyList{{"MaxRecvDataSegmentLength", "8192"}}));
+  auto result = n.finish();
+  ASSERT_TRUE(result);
+  EXPECT_EQ(result->connection.max_send_data_segment_length, 262144u);
+}
+
 TEST(NegotiationAcceptor, WrongSender) {
   auto n = target();
   EXPECT_EQ(error_of(n, {{"TargetAlias", "x"}}, kSec), NegotiationErrc::kWrongSender);
