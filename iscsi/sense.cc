@@ -280,6 +280,7 @@ std::string describe(AdditionalSense additional) {
       {kInvalidFieldInParameterList, "INVALID FIELD IN PARAMETER LIST"},
       {kWriteProtected, "WRITE PROTECTED"},
       {kPowerOnResetOrBusDeviceReset, "POWER ON, RESET, OR BUS DEVICE RESET OCCURRED"},
+      {kMiscompareDuringVerifyOperation, "MISCOMPARE DURING VERIFY OPERATION"},
       {kSavingParametersNotSupported, "SAVING PARAMETERS NOT SUPPORTED"},
       {kMediumNotPresent, "MEDIUM NOT PRESENT"},
       {kInternalTargetFailure, "INTERNAL TARGET FAILURE"},

@@ -67,6 +67,7 @@ inline constexpr AdditionalSense kLogicalUnitNotSupported{0x25, 0x00};
 inline constexpr AdditionalSense kInvalidFieldInParameterList{0x26, 0x00};
 inline constexpr AdditionalSense kWriteProtected{0x27, 0x00};
 inline constexpr AdditionalSense kPowerOnResetOrBusDeviceReset{0x29, 0x00};
+inline constexpr AdditionalSense kMiscompareDuringVerifyOperation{0x1D, 0x00};
 inline constexpr AdditionalSense kSavingParametersNotSupported{0x39, 0x00};
 inline constexpr AdditionalSense kMediumNotPresent{0x3A, 0x00};
 inline constexpr AdditionalSense kInternalTargetFailure{0x44, 0x00};
