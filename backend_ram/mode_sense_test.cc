@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "backend_ram/disk_test_util.h"
+#include "backend_ram/null_store.h"
 
 namespace isergw::backend_ram {
 namespace {
@@ -162,8 +163,9 @@ TEST(ModeSense10, AllocationLengthTruncates) {
 }
 
 TEST(ModeSense, LargeDiskSaturatesTheShortDescriptor) {
-  ScsiDisk disk = make_disk({}, uint64_t{1} << 33);  // 4 TiB, never written
-  const Outcome outcome = run(disk, mode_sense6(0x08, 255), 255);
+  auto disk = ScsiDisk::create({}, std::make_unique<NullStore>(uint64_t{4} << 40));
+  ASSERT_TRUE(disk);
+  const Outcome outcome = run(*disk, mode_sense6(0x08, 255), 255);
   EXPECT_EQ(load_be32(&outcome.data[4]), 0xFFFFFFFFu);
 }
 
