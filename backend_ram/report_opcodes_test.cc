@@ -106,7 +106,9 @@ TEST(ReportOpcodes, EveryUsageMapKeepsItsOwnOpcodeAndAcceptsItself) {
   ScsiDisk disk = make_disk();
   for (const CommandInfo& info : supported_commands()) {
     EXPECT_EQ(info.usage[0], info.opcode);
-    if (info.has_service_action) EXPECT_EQ(info.usage[1] & 0x1F, info.service_action);
+    if (info.has_service_action) {
+      EXPECT_EQ(info.usage[1] & 0x1F, info.service_action);
+    }
     for (size_t i = info.cdb_length; i < info.usage.size(); ++i)
       EXPECT_EQ(info.usage[i], 0);
     Bytes cdb(info.usage.begin(), info.usage.end());
