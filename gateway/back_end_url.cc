@@ -1,45 +1,10 @@
 #include "gateway/back_end_url.h"
 
-#include <charconv>
-
+#include "backend_ram/backend_url.h"
 #include "iscsi/iscsi_name.h"
 
 namespace isergw::gateway {
 namespace {
-
-// SIZE of ram:// and null://: bytes, or a number with K, M, G or T (powers of
-// 1024), a multiple of 512-byte blocks.
-Expected<uint64_t, std::string> parse_size(std::string_view url, std::string_view text) {
-  uint64_t value = 0;
-  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (error != std::errc() || end == text.data()) {
-    return Unexpected{"'" + std::string(url) + "' needs a size, e.g. ram://1G"};
-  }
-  std::string_view suffix(end, text.data() + text.size() - end);
-  if (suffix.ends_with("iB")) suffix.remove_suffix(2);
-  int shift = 0;
-  if (suffix == "K") {
-    shift = 10;
-  } else if (suffix == "M") {
-    shift = 20;
-  } else if (suffix == "G") {
-    shift = 30;
-  } else if (suffix == "T") {
-    shift = 40;
-  } else if (!suffix.empty()) {
-    return Unexpected{"'" + std::string(url) + "' has an unknown size suffix '" +
-                      std::string(suffix) + "'; use K, M, G or T"};
-  }
-  if (value == 0) return Unexpected{"'" + std::string(url) + "' has size zero"};
-  if (shift != 0 && value > (UINT64_MAX >> shift)) {
-    return Unexpected{"'" + std::string(url) + "' is too large"};
-  }
-  value <<= shift;
-  if (value % 512 != 0) {
-    return Unexpected{"'" + std::string(url) + "' is not a whole number of 512-byte blocks"};
-  }
-  return value;
-}
 
 Expected<BackEndUrl, std::string> parse_storage_url(std::string_view url, BackEndKind kind,
                                                     std::string_view rest) {
@@ -103,12 +68,13 @@ Expected<BackEndUrl, std::string> parse_back_end_url(std::string_view url) {
       scheme_end == std::string_view::npos ? std::string_view() : url.substr(0, scheme_end);
   if (scheme == "iscsi") return parse_storage_url(url, BackEndKind::kIscsi, url.substr(8));
   if (scheme == "iser") return parse_storage_url(url, BackEndKind::kIser, url.substr(7));
-  if (scheme == "ram" || scheme == "null") {
-    auto size = parse_size(url, url.substr(scheme_end + 3));
-    if (!size) return Unexpected{size.error()};
+  if (backend_ram::is_builtin_url(url)) {
+    auto built_in = backend_ram::parse_backend_url(url);
+    if (!built_in) return Unexpected{built_in.error()};
     BackEndUrl parsed;
-    parsed.kind = scheme == "ram" ? BackEndKind::kRam : BackEndKind::kNull;
-    parsed.size_bytes = *size;
+    parsed.kind =
+        built_in->kind == backend_ram::BackendKind::kRam ? BackEndKind::kRam : BackEndKind::kNull;
+    parsed.size_bytes = built_in->size;
     return parsed;
   }
   return Unexpected{"back-end URL '" + std::string(url) +

@@ -68,11 +68,10 @@ TEST(BackEndUrl, ExplainsWhatIsWrong) {
             std::string::npos);
   EXPECT_NE(error_of("iscsi://10.0.0.5:99999/iqn.2026-01.com.example:d").find("65535"),
             std::string::npos);
-  EXPECT_NE(error_of("ram://12Q").find("unknown size suffix 'Q'"), std::string::npos);
-  EXPECT_NE(error_of("ram://0").find("size zero"), std::string::npos);
-  EXPECT_NE(error_of("ram://").find("needs a size"), std::string::npos);
-  EXPECT_NE(error_of("ram://1000").find("512-byte blocks"), std::string::npos);
-  EXPECT_NE(error_of("null://99999999999T").find("too large"), std::string::npos);
+  // The built-in back end's own parser words its errors (backend_url_test);
+  // they reach the admin unchanged.
+  EXPECT_NE(error_of("ram://12Q").find("'Q'"), std::string::npos);
+  EXPECT_NE(error_of("null://0"), "accepted");
 }
 
 }  // namespace
