@@ -1,0 +1,58 @@
+// The two sides of a relayed session, as the relay core sees them.
+//
+// A front leg is the gateway acting as a target toward a host; a back leg is
+// the gateway acting as an initiator toward the storage (or a built-in back
+// end). The core moves descriptors, never bytes: the back leg asks the front
+// for write data with pull(), which hands back slices of the buffers the
+// data landed in, and gives read data to the front with push(), which sends
+// it from the back's own buffer.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "gateway/task.h"
+
+namespace isergw::gateway {
+
+using PullDone = std::function<void(std::vector<DataSlice>)>;
+
+class FrontLeg {
+ public:
+  virtual ~FrontLeg() = default;
+
+  // Delivers write data [offset, offset + length) of the task, from data the
+  // host already sent (immediate, unsolicited) or by soliciting it (R2T on
+  // TCP, RDMA Read on iSER). `done` is not called if the task ends first.
+  virtual void pull(Task& task, uint32_t offset, uint32_t length, PullDone done) = 0;
+
+  // Sends read data at `offset` to the host; `owner` keeps `data` valid until
+  // it has left.
+  virtual void push(Task& task, uint32_t offset, std::span<const uint8_t> data,
+                    std::shared_ptr<const void> owner) = 0;
+
+  // Sends the command's status. The task is gone when this returns.
+  virtual void complete(Task& task, const Completion& completion) = 0;
+};
+
+class BackLeg {
+ public:
+  virtual ~BackLeg() = default;
+
+  // Starts a command; the back leg later calls the front's complete() for
+  // it, exactly once, unless the front aborts it first.
+  virtual void submit(Task& task, FrontLeg& front) = 0;
+
+  // The front has ended the task (task management, or the host is gone):
+  // the back leg forgets it and never calls the front for it again.
+  virtual void abort(Task& task) = 0;
+
+  // Commands the back end takes at once; the front's CmdSN window is never
+  // wider, so a host is never invited to queue what the storage would refuse.
+  virtual uint32_t command_window() const = 0;
+};
+
+}  // namespace isergw::gateway
