@@ -11,6 +11,7 @@ run_packages=(
   libibverbs-dev librdmacm-dev rdma-core ibverbs-providers
   libdpdk-dev libboost1.74-dev prometheus-cpp-dev nlohmann-json3-dev
   libisal-dev libssl-dev libgtest-dev libgmock-dev libbenchmark-dev
+  libspdlog-dev libfmt-dev libboost-program-options1.74-dev
 )
 test_packages=(
   clang libclang-rt-14-dev clang-format

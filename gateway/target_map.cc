@@ -1,0 +1,92 @@
+#include "gateway/target_map.h"
+
+#include <algorithm>
+
+#include "backend_ram/backend_url.h"
+
+namespace isergw::gateway {
+namespace {
+
+bool allowed(const control::TargetConfig& target, std::string_view initiator) {
+  const auto& list = target.allowed_initiators;
+  return list.empty() || std::find(list.begin(), list.end(), initiator) != list.end();
+}
+
+iscsi::ChapCredentials to_login(const control::ChapCredentials& chap) {
+  return iscsi::ChapCredentials{chap.user, chap.secret};
+}
+
+}  // namespace
+
+Expected<std::shared_ptr<const TargetMap>, std::string> TargetMap::build(
+    const control::Config& config) {
+  auto map = std::make_shared<TargetMap>();
+  for (const control::TargetConfig& target : config.targets) {
+    MappedTarget mapped{target, nullptr};
+    switch (target.back_end.kind) {
+      case BackEndKind::kRam:
+      case BackEndKind::kNull: {
+        const backend_ram::BackendUrl url{target.back_end.kind == BackEndKind::kRam
+                                              ? backend_ram::BackendKind::kRam
+                                              : backend_ram::BackendKind::kNull,
+                                          target.back_end.size_bytes};
+        // The target name keeps the disk's serial number and designators
+        // stable across restarts.
+        auto disk = backend_ram::open_backend(url, {.name = target.name});
+        if (!disk) return Unexpected{"target " + target.name + ": " + disk.error()};
+        mapped.disk = std::make_shared<SharedDisk>(std::move(*disk));
+        break;
+      }
+      case BackEndKind::kIscsi:
+      case BackEndKind::kIser:
+        return Unexpected{"target " + target.name + ": relaying to " + target.back_end.redacted() +
+                          " is not available in this version; map it to ram:// or null://"};
+    }
+    map->targets_.push_back(std::move(mapped));
+  }
+  return std::shared_ptr<const TargetMap>(std::move(map));
+}
+
+const MappedTarget* TargetMap::find(std::string_view name) const {
+  for (const MappedTarget& target : targets_) {
+    if (target.config.name == name) return &target;
+  }
+  return nullptr;
+}
+
+std::vector<const MappedTarget*> TargetMap::visible_to(std::string_view initiator_name) const {
+  std::vector<const MappedTarget*> visible;
+  for (const MappedTarget& target : targets_) {
+    if (allowed(target.config, initiator_name)) visible.push_back(&target);
+  }
+  return visible;
+}
+
+std::unique_ptr<BackLeg> TargetMap::make_back_leg(const MappedTarget& target,
+                                                  BufferPool& pool) const {
+  return std::make_unique<BuiltInBackLeg>(target.disk, pool);
+}
+
+std::optional<iscsi::TargetAccess> TargetMap::normal_session(
+    std::string_view target_name, std::string_view initiator_name) const {
+  const MappedTarget* target = find(target_name);
+  if (target == nullptr) return std::nullopt;
+  iscsi::TargetAccess access;
+  access.allowed = allowed(target->config, initiator_name);
+  if (target->config.front_chap) {
+    access.auth = iscsi::AuthRequirement::kChap;
+    access.initiator_chap = to_login(*target->config.front_chap);
+    if (target->config.front_mutual_chap) {
+      access.target_chap = to_login(*target->config.front_mutual_chap);
+    }
+  }
+  return access;
+}
+
+std::optional<iscsi::TargetAccess> TargetMap::discovery_session(std::string_view) const {
+  // Discovery shows only names and addresses, and SendTargets answers each
+  // initiator with just the targets it may log in to.
+  return iscsi::TargetAccess{};
+}
+
+}  // namespace isergw::gateway

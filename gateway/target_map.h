@@ -1,0 +1,45 @@
+// The configured targets as the running gateway uses them: who may log in to
+// which target with which credentials (the login policy), and what each
+// target's back leg is.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/expected.h"
+#include "control/config.h"
+#include "gateway/built_in_back_leg.h"
+#include "gateway/legs.h"
+#include "iscsi/login_target.h"
+
+namespace isergw::gateway {
+
+struct MappedTarget {
+  control::TargetConfig config;
+  std::shared_ptr<SharedDisk> disk;  // built-in back ends only
+};
+
+class TargetMap : public iscsi::LoginPolicy {
+ public:
+  // Opens the built-in disks. Fails for a back end this version cannot
+  // relay to yet, naming the target.
+  static Expected<std::shared_ptr<const TargetMap>, std::string> build(
+      const control::Config& config);
+
+  const MappedTarget* find(std::string_view name) const;
+  // The targets an initiator may log in to, for SendTargets.
+  std::vector<const MappedTarget*> visible_to(std::string_view initiator_name) const;
+  std::unique_ptr<BackLeg> make_back_leg(const MappedTarget& target, BufferPool& pool) const;
+
+  std::optional<iscsi::TargetAccess> normal_session(std::string_view target_name,
+                                                    std::string_view initiator_name) const override;
+  std::optional<iscsi::TargetAccess> discovery_session(
+      std::string_view initiator_name) const override;
+
+ private:
+  std::vector<MappedTarget> targets_;
+};
+
+}  // namespace isergw::gateway
