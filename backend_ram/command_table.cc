@@ -1,5 +1,6 @@
 #include "backend_ram/command_table.h"
 
+#include <array>
 #include <iterator>
 
 namespace isergw::backend_ram {
@@ -138,11 +139,23 @@ std::span<const CommandInfo> supported_commands() {
 }
 
 const CommandInfo* find_command(uint8_t opcode, uint8_t service_action) {
-  const bool by_service_action = has_service_actions(opcode);
-  for (const CommandInfo& info : kCommands) {
-    if (info.opcode != opcode) continue;
-    if (by_service_action && info.service_action != service_action) continue;
-    return &info;
+  // Every command passes through here: index by operation code, and search
+  // only among the few that share one by service action.
+  static constexpr std::array<int8_t, 256> kIndex = [] {
+    std::array<int8_t, 256> index{};
+    index.fill(-1);
+    for (size_t i = 0; i < std::size(kCommands); ++i) {
+      if (index[kCommands[i].opcode] < 0) index[kCommands[i].opcode] = static_cast<int8_t>(i);
+    }
+    return index;
+  }();
+  const int8_t first = kIndex[opcode];
+  if (first < 0) return nullptr;
+  if (!has_service_actions(opcode)) return &kCommands[first];
+  for (size_t i = static_cast<size_t>(first); i < std::size(kCommands); ++i) {
+    if (kCommands[i].opcode == opcode && kCommands[i].service_action == service_action) {
+      return &kCommands[i];
+    }
   }
   return nullptr;
 }
