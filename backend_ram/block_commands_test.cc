@@ -62,6 +62,22 @@ TEST(ReadWrite, TwelveByteFormsWork) {
   EXPECT_EQ(run(disk, rw12(0xA8, 7, 2), 2 * kBlock).data, data);
 }
 
+TEST(ReadWrite, WriteAndVerifyWritesInAllThreeForms) {
+  ScsiDisk disk = make_disk();
+  const Bytes data = pattern(2 * kBlock, 12);
+  // BYTCHK = 1 in the 10-byte form.
+  expect_good(write_data(disk, rw10(0x2E, 40, 2, 0x02), data).result);
+  EXPECT_EQ(run(disk, read10(40, 2), 2 * kBlock).data, data);
+  expect_good(write_data(disk, rw12(0xAE, 50, 2), data).result);
+  EXPECT_EQ(run(disk, read10(50, 2), 2 * kBlock).data, data);
+  expect_good(write_data(disk, rw16(0x8E, 60, 2), data).result);
+  EXPECT_EQ(run(disk, read10(60, 2), 2 * kBlock).data, data);
+  expect_check(write_data(disk, rw16(0x8E, 2047, 2), data).result, SenseKey::kIllegalRequest,
+               iscsi::kLbaOutOfRange);
+  // FUA is not a WRITE AND VERIFY field.
+  expect_invalid_field(write_data(disk, rw10(0x2E, 40, 2, 0x08), data).result, 1, 3);
+}
+
 TEST(ReadWrite, DpoFuaAndFuaNvAreAccepted) {
   ScsiDisk disk = make_disk();
   const Bytes data = pattern(kBlock, 5);

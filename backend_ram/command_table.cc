@@ -1,5 +1,6 @@
 #include "backend_ram/command_table.h"
 
+#include <array>
 #include <iterator>
 
 namespace isergw::backend_ram {
@@ -41,6 +42,14 @@ constexpr CommandInfo kCommands[] = {
      10,
      CommandKind::kWrite,
      {0x2A, 0x1A, 0xFF, 0xFF, 0xFF, 0xFF, 0x1F, 0xFF, 0xFF, 0}},
+    // WRITE AND VERIFY: the store keeps what it was given, so the verify
+    // half has nothing to find; BYTCHK is accepted either way.
+    {0x2E,
+     false,
+     0,
+     10,
+     CommandKind::kWrite,
+     {0x2E, 0x12, 0xFF, 0xFF, 0xFF, 0xFF, 0x1F, 0xFF, 0xFF, 0}},
     {0x2F,
      false,
      0,
@@ -73,6 +82,12 @@ constexpr CommandInfo kCommands[] = {
      16,
      CommandKind::kWrite,
      {0x8A, 0x1A, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x1F, 0}},
+    {0x8E,
+     false,
+     0,
+     16,
+     CommandKind::kWrite,
+     {0x8E, 0x12, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x1F, 0}},
     {0x8F,
      false,
      0,
@@ -121,6 +136,12 @@ constexpr CommandInfo kCommands[] = {
      12,
      CommandKind::kWrite,
      {0xAA, 0x1A, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x1F, 0}},
+    {0xAE,
+     false,
+     0,
+     12,
+     CommandKind::kWrite,
+     {0xAE, 0x12, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x1F, 0}},
     {0xAF,
      false,
      0,
@@ -138,11 +159,23 @@ std::span<const CommandInfo> supported_commands() {
 }
 
 const CommandInfo* find_command(uint8_t opcode, uint8_t service_action) {
-  const bool by_service_action = has_service_actions(opcode);
-  for (const CommandInfo& info : kCommands) {
-    if (info.opcode != opcode) continue;
-    if (by_service_action && info.service_action != service_action) continue;
-    return &info;
+  // Every command passes through here: index by operation code, and search
+  // only among the few that share one by service action.
+  static constexpr std::array<int8_t, 256> kIndex = [] {
+    std::array<int8_t, 256> index{};
+    index.fill(-1);
+    for (size_t i = 0; i < std::size(kCommands); ++i) {
+      if (index[kCommands[i].opcode] < 0) index[kCommands[i].opcode] = static_cast<int8_t>(i);
+    }
+    return index;
+  }();
+  const int8_t first = kIndex[opcode];
+  if (first < 0) return nullptr;
+  if (!has_service_actions(opcode)) return &kCommands[first];
+  for (size_t i = static_cast<size_t>(first); i < std::size(kCommands); ++i) {
+    if (kCommands[i].opcode == opcode && kCommands[i].service_action == service_action) {
+      return &kCommands[i];
+    }
   }
   return nullptr;
 }

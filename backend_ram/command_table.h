@@ -41,7 +41,7 @@ struct CommandInfo {
   std::array<uint8_t, 16> usage;
 };
 
-inline constexpr size_t kSupportedCommandCount = 27;
+inline constexpr size_t kSupportedCommandCount = 30;
 std::span<const CommandInfo> supported_commands();
 
 // Null when the disk does not implement it.

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 
@@ -133,14 +134,15 @@ ScsiResult request_sense(const Context& context) {
 ScsiResult report_luns(const Context& context) {
   const uint8_t select_report = context.cdb[2];
   const uint32_t allocation_length = load_be32(&context.cdb[6]);
-  // SPC-4 §6.33, Table 284: 00h all logical units, 01h well-known ones only
-  // (there are none), 02h both.
+  // SPC-4 §6.33: 00h all logical units, 01h well-known ones only (there are
+  // none), 02h both. A short allocation length truncates, as for every other
+  // command (SPC-4 §4.2.5.6).
   if (select_report > 0x02) return internal::invalid_field_in_cdb(context, 2);
   std::array<uint8_t, 16> data{};
   uint32_t list_length = 0;
   if (select_report != 0x01) {
     list_length = 8;
-    store_be64(&data[8], context.config.lun == 0 ? 0 : encode_lun(context.config.lun));
+    store_be64(&data[8], encode_lun(context.config.lun));
   }
   store_be32(&data[0], list_length);
   return internal::data_in(context, std::span(data).first(8 + list_length), allocation_length);
@@ -302,8 +304,9 @@ ScsiResult ScsiDisk::execute(const ScsiCommand& command, std::span<uint8_t> data
     return internal::illegal_request(context, iscsi::kInvalidCommandOperationCode);
   }
   const uint8_t opcode = command.cdb[0];
-  // SPC-4 §4.4: a LUN with no logical unit still answers INQUIRY, REPORT LUNS
-  // and REQUEST SENSE; everything else is LOGICAL UNIT NOT SUPPORTED.
+  // Incorrect logical unit selection (SAM-5): a LUN with no logical unit
+  // still answers INQUIRY, REPORT LUNS and REQUEST SENSE as SPC-4 defines for
+  // each; everything else is LOGICAL UNIT NOT SUPPORTED.
   if (!context.lun_present && opcode != kInquiry && opcode != kReportLuns &&
       opcode != kRequestSense) {
     return internal::illegal_request(context, iscsi::kLogicalUnitNotSupported);

@@ -60,7 +60,8 @@ struct DiskConfig {
   std::string product = "RAM DISK";
 };
 
-// Where the data-in of one command goes and how much of it there is room for.
+// One logical unit. Not thread-safe: it belongs to the worker that runs the
+// sessions mapped to it, like everything else on the data path.
 class ScsiDisk {
  public:
   // The largest READ/WRITE the disk accepts, advertised in the Block Limits
@@ -75,8 +76,10 @@ class ScsiDisk {
   static Expected<ScsiDisk, std::string> create(DiskConfig config,
                                                 std::unique_ptr<BlockStore> store);
 
-  // Executes one command. Never writes more than min(EDTL, data_in.size())
-  // bytes into data_in; never throws. Every failure is a SCSI status.
+  // Executes one command. data_in should hold EDTL bytes for a read; the
+  // disk never writes more than min(EDTL, data_in.size()) bytes into it and
+  // never throws: every failure is a SCSI status with sense data. Residuals
+  // always compare the command's own transfer length with EDTL.
   ScsiResult execute(const ScsiCommand& command, std::span<uint8_t> data_in);
 
   const DiskConfig& config() const { return config_; }
