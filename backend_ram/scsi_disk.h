@@ -69,8 +69,11 @@ class ScsiDisk {
   // negotiation in iSER), and a bound keeps one command from holding a
   // worker for long.
   static constexpr uint32_t kMaxTransferBytes = 16u << 20;
-  // Bounds WRITE SAME and each UNMAP descriptor for the same reason.
-  static constexpr uint64_t kMaxWriteSameBytes = uint64_t{1} << 30;
+  // Bounds WRITE SAME and UNMAP for the same reason, and no higher than a
+  // WRITE: initiators size test writes by the advertised WRITE SAME length
+  // (libiscsi writes 65536 blocks when it is 0 or larger), and libiscsi
+  // expects a MAXIMUM UNMAP LBA COUNT of at most 1 Mi blocks.
+  static constexpr uint64_t kMaxWriteSameBytes = kMaxTransferBytes;
   static constexpr uint32_t kMaxUnmapDescriptors = 256;
 
   static Expected<ScsiDisk, std::string> create(DiskConfig config,
