@@ -1,0 +1,396 @@
+// The TCP front end to end on loopback: a test initiator built from the
+// project's own login machine and codec logs in to a TargetSession backed by
+// a ram:// disk, runs commands, and misbehaves.
+#include "fabric_tcp/target_session.h"
+
+#include <gtest/gtest.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/write.hpp>
+#include <numeric>
+#include <thread>
+
+#include "gateway/dpdk_memory.h"
+#include "iscsi/login_initiator.h"
+
+namespace isergw::fabric_tcp {
+namespace {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+
+constexpr const char* kTarget = "iqn.2026-11.io.isergw.test:ram";
+
+// A received PDU with the bytes its views point into.
+struct Received {
+  std::vector<uint8_t> bytes;
+  iscsi::Pdu pdu;
+};
+
+class TestInitiator {
+ public:
+  explicit TestInitiator(uint16_t port) : socket_(context_) {
+    socket_.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
+  }
+
+  bool login(const std::string& initiator = "iqn.1993-08.org.debian:01:test",
+             const std::string& target = kTarget) {
+    iscsi::LoginInitiatorConfig config;
+    config.initiator_name = initiator;
+    config.target_name = target;
+    config.isid = {0x80, 0, 0, 0, 0, 1};
+    config.negotiation.immediate_data = true;
+    config.negotiation.initial_r2t = false;
+    config.negotiation.max_recv_data_segment_length = 65536;
+    iscsi::LoginInitiator login(config);
+    std::optional<iscsi::OwnedLoginRequest> request = login.start();
+    while (request) {
+      send(request->pdu());
+      const Received response = receive();
+      request = login.on_response(std::get<iscsi::LoginResponse>(response.pdu));
+    }
+    if (login.state() != iscsi::LoginInitiator::State::kFullFeature) return false;
+    cmd_sn_ = login.result()->exp_cmd_sn;
+    parameters_ = login.result()->parameters;
+    return true;
+  }
+
+  void send(const iscsi::Pdu& pdu) {
+    std::vector<uint8_t> bytes(iscsi::encoded_length(pdu, {}));
+    ASSERT_TRUE(iscsi::encode_pdu(pdu, {}, bytes));
+    asio::write(socket_, asio::buffer(bytes));
+  }
+
+  Received receive() {
+    Received received;
+    received.bytes.resize(iscsi::kBhsLength);
+    asio::read(socket_, asio::buffer(received.bytes));
+    const iscsi::DecodeOptions options{.max_recv_data_segment_length = 1 << 20};
+    auto framing =
+        iscsi::decode_framing(iscsi::BhsBytes(received.bytes.data(), iscsi::kBhsLength), options);
+    EXPECT_TRUE(framing);
+    received.bytes.resize(framing->total_length());
+    asio::read(socket_, asio::buffer(received.bytes.data() + iscsi::kBhsLength,
+                                     framing->total_length() - iscsi::kBhsLength));
+    auto decoded = iscsi::decode_pdu(received.bytes, options);
+    EXPECT_TRUE(decoded) << decoded.error().describe();
+    received.pdu = decoded->pdu;
+    return received;
+  }
+
+  void send_raw(const std::vector<uint8_t>& bytes) { asio::write(socket_, asio::buffer(bytes)); }
+  void shutdown_sending() { socket_.shutdown(tcp::socket::shutdown_send); }
+
+  // True when the gateway has closed the connection.
+  bool closed_by_peer() {
+    std::array<uint8_t, 48> scratch{};
+    boost::system::error_code error;
+    socket_.read_some(asio::buffer(scratch), error);
+    return error == asio::error::eof || error == asio::error::connection_reset;
+  }
+
+  iscsi::ScsiCommand command(uint32_t itt, std::span<const uint8_t> cdb, uint32_t length, bool read,
+                             bool write) {
+    iscsi::ScsiCommand command;
+    command.itt = itt;
+    command.cmd_sn = cmd_sn_++;
+    command.read = read;
+    command.write = write;
+    command.expected_data_transfer_length = length;
+    std::copy(cdb.begin(), cdb.end(), command.cdb.begin());
+    return command;
+  }
+
+  // READ(10) or WRITE(10) of `blocks` 512-byte blocks at `lba`.
+  static std::array<uint8_t, 10> rw10(uint8_t opcode, uint32_t lba, uint16_t blocks) {
+    return {opcode,
+            0,
+            static_cast<uint8_t>(lba >> 24),
+            static_cast<uint8_t>(lba >> 16),
+            static_cast<uint8_t>(lba >> 8),
+            static_cast<uint8_t>(lba),
+            0,
+            static_cast<uint8_t>(blocks >> 8),
+            static_cast<uint8_t>(blocks),
+            0};
+  }
+
+  // Reads Data-In until the SCSI Response; returns the data and the status.
+  std::pair<std::vector<uint8_t>, uint8_t> collect_read(uint32_t length) {
+    std::vector<uint8_t> data(length);
+    while (true) {
+      const Received received = receive();
+      if (const auto* data_in = std::get_if<iscsi::DataIn>(&received.pdu)) {
+        std::copy(data_in->data.begin(), data_in->data.end(),
+                  data.begin() + data_in->buffer_offset);
+        if (data_in->status_present) return {data, data_in->status};
+      } else {
+        return {data, std::get<iscsi::ScsiResponse>(received.pdu).status};
+      }
+    }
+  }
+
+  // WRITE(10) with immediate data up to FirstBurstLength, the rest by R2T.
+  uint8_t write(uint32_t itt, uint32_t lba, std::span<const uint8_t> data) {
+    const auto cdb = rw10(0x2a, lba, static_cast<uint16_t>(data.size() / 512));
+    iscsi::ScsiCommand command =
+        this->command(itt, cdb, static_cast<uint32_t>(data.size()), false, true);
+    const uint32_t immediate = std::min<uint32_t>(
+        {static_cast<uint32_t>(data.size()), parameters_.session.first_burst_length,
+         parameters_.connection.max_send_data_segment_length});
+    command.data = data.first(immediate);
+    command.final = true;  // no unsolicited Data-Out: everything else by R2T
+    send(command);
+    while (true) {
+      const Received received = receive();
+      if (const auto* r2t = std::get_if<iscsi::R2t>(&received.pdu)) {
+        uint32_t sent = 0;
+        uint32_t data_sn = 0;
+        while (sent < r2t->desired_data_transfer_length) {
+          const uint32_t chunk = std::min(r2t->desired_data_transfer_length - sent,
+                                          parameters_.connection.max_send_data_segment_length);
+          iscsi::DataOut data_out;
+          data_out.itt = itt;
+          data_out.ttt = r2t->ttt;
+          data_out.data_sn = data_sn++;
+          data_out.buffer_offset = r2t->buffer_offset + sent;
+          data_out.data = data.subspan(data_out.buffer_offset, chunk);
+          sent += chunk;
+          data_out.final = sent == r2t->desired_data_transfer_length;
+          send(data_out);
+        }
+        continue;
+      }
+      return std::get<iscsi::ScsiResponse>(received.pdu).status;
+    }
+  }
+
+  const iscsi::NegotiatedParameters& parameters() const { return parameters_; }
+
+ private:
+  asio::io_context context_;
+  tcp::socket socket_;
+  uint32_t cmd_sn_ = 0;
+  iscsi::NegotiatedParameters parameters_;
+};
+
+class TargetSessionTest : public testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    auto started = gateway::start_dpdk_memory({.no_huge_megabytes = 128, .force_no_huge = true});
+    ASSERT_TRUE(started) << started.error();
+  }
+
+  void SetUp() override {
+    static int pools = 0;
+    auto pool = gateway::BufferPool::create(
+        {.name = "session" + std::to_string(pools++), .buffer_size = 65536, .buffer_count = 64});
+    ASSERT_TRUE(pool) << pool.error();
+    pool_ = std::move(*pool);
+    control::Config config = control::default_config();
+    config.targets[0].name = kTarget;
+    config.targets[0].back_end = *gateway::parse_back_end_url("ram://16M");
+    auto targets = gateway::TargetMap::build(config);
+    ASSERT_TRUE(targets) << targets.error();
+    targets_ = *targets;
+    acceptor_.open(tcp::v4());
+    acceptor_.bind(tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+    acceptor_.listen();
+    accept_next();
+    loop_ = std::thread([this] { context_.run(); });
+  }
+
+  void TearDown() override {
+    asio::post(context_, [this] {
+      acceptor_.close();
+      for (auto& session : sessions_)
+        session->close("test over");
+    });
+    // Sessions end through their own callbacks before the loop stops.
+    for (int i = 0; i < 100 && live_sessions_ > 0; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    context_.stop();
+    loop_.join();
+    sessions_.clear();
+  }
+
+  void accept_next() {
+    acceptor_.async_accept([this](const boost::system::error_code& error, tcp::socket socket) {
+      if (error) return;
+      ++live_sessions_;
+      auto session =
+          std::make_shared<TargetSession>(std::move(socket), *pool_, targets_, options_,
+                                          [this](TargetSession&, const std::string& reason) {
+                                            last_close_reason_ = reason;
+                                            --live_sessions_;
+                                          });
+      sessions_.push_back(session);
+      session->start();
+      accept_next();
+    });
+  }
+
+  uint16_t port() const { return acceptor_.local_endpoint().port(); }
+
+  // Waits for the loop thread to settle a condition.
+  template <typename Predicate>
+  bool eventually(Predicate predicate) {
+    for (int i = 0; i < 200; ++i) {
+      if (predicate()) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return predicate();
+  }
+
+  asio::io_context context_;
+  tcp::acceptor acceptor_{context_};
+  std::thread loop_;
+  std::unique_ptr<gateway::BufferPool> pool_;
+  std::shared_ptr<const gateway::TargetMap> targets_;
+  TargetSessionOptions options_;
+  std::vector<std::shared_ptr<TargetSession>> sessions_;
+  std::atomic<int> live_sessions_{0};
+  std::string last_close_reason_;
+};
+
+void host_reads_back(TestInitiator& host, uint32_t itt, uint32_t lba,
+                     const std::vector<uint8_t>& expected) {
+  const auto cdb = TestInitiator::rw10(0x28, lba, static_cast<uint16_t>(expected.size() / 512));
+  host.send(host.command(itt, cdb, static_cast<uint32_t>(expected.size()), true, false));
+  const auto [read, status] = host.collect_read(static_cast<uint32_t>(expected.size()));
+  EXPECT_EQ(status, 0);
+  EXPECT_EQ(read, expected);
+}
+
+std::vector<uint8_t> pattern(size_t length, uint8_t seed) {
+  std::vector<uint8_t> bytes(length);
+  for (size_t i = 0; i < length; ++i)
+    bytes[i] = static_cast<uint8_t>(i * 31 + seed);
+  return bytes;
+}
+
+TEST_F(TargetSessionTest, LogsInAndAnswersInquiry) {
+  TestInitiator host(port());
+  ASSERT_TRUE(host.login());
+  const std::array<uint8_t, 6> inquiry = {0x12, 0, 0, 0, 96, 0};
+  host.send(host.command(1, inquiry, 96, true, false));
+  const auto [data, status] = host.collect_read(96);
+  EXPECT_EQ(status, 0);
+  EXPECT_EQ(std::string(data.begin() + 8, data.begin() + 16), "ISERGW  ");
+}
+
+TEST_F(TargetSessionTest, WritesBeyondTheFirstBurstGoByR2tAndReadBackIntact) {
+  TestInitiator host(port());
+  ASSERT_TRUE(host.login());
+  // 300 KiB + 512: more than FirstBurstLength, MaxBurstLength and one buffer.
+  const auto written = pattern(300 * 1024 + 512, 7);
+  EXPECT_EQ(host.write(10, 64, written), 0);
+  const auto cdb = TestInitiator::rw10(0x28, 64, static_cast<uint16_t>(written.size() / 512));
+  host.send(host.command(11, cdb, static_cast<uint32_t>(written.size()), true, false));
+  const auto [read, status] = host.collect_read(static_cast<uint32_t>(written.size()));
+  EXPECT_EQ(status, 0);
+  EXPECT_EQ(read, written);
+}
+
+TEST_F(TargetSessionTest, AnswersNopOutWithItsPingData) {
+  TestInitiator host(port());
+  ASSERT_TRUE(host.login());
+  const auto ping = pattern(100, 3);
+  iscsi::NopOut nop;
+  nop.itt = 77;
+  nop.immediate = true;
+  nop.data = ping;
+  host.send(nop);
+  const Received reply = host.receive();
+  const auto& nop_in = std::get<iscsi::NopIn>(reply.pdu);
+  EXPECT_EQ(nop_in.itt, 77U);
+  EXPECT_EQ(std::vector<uint8_t>(nop_in.data.begin(), nop_in.data.end()), ping);
+}
+
+TEST_F(TargetSessionTest, AWrongDataSnEndsThatConnectionOnly) {
+  TestInitiator good(port());
+  ASSERT_TRUE(good.login("iqn.1993-08.org.debian:01:good"));
+  TestInitiator bad(port());
+  ASSERT_TRUE(bad.login("iqn.1993-08.org.debian:01:bad"));
+
+  const auto data = pattern(128 * 1024, 1);
+  const auto cdb = TestInitiator::rw10(0x2a, 0, static_cast<uint16_t>(data.size() / 512));
+  iscsi::ScsiCommand command = bad.command(5, cdb, static_cast<uint32_t>(data.size()), false, true);
+  command.final = true;
+  bad.send(command);
+  const Received r2t_pdu = bad.receive();
+  const auto& r2t = std::get<iscsi::R2t>(r2t_pdu.pdu);
+  iscsi::DataOut data_out;
+  data_out.itt = 5;
+  data_out.ttt = r2t.ttt;
+  data_out.data_sn = 3;  // must be 0
+  data_out.buffer_offset = r2t.buffer_offset;
+  data_out.data = std::span<const uint8_t>(data).first(4096);
+  bad.send(data_out);
+  EXPECT_TRUE(bad.closed_by_peer());
+  EXPECT_TRUE(eventually([&] { return last_close_reason_.find("DataSN") != std::string::npos; }))
+      << last_close_reason_;
+
+  // The other host's session goes on as before.
+  const auto written = pattern(8192, 9);
+  EXPECT_EQ(good.write(20, 2048, written), 0);
+  host_reads_back(good, 21, 2048, written);
+  // Every buffer of the dropped connection went back to the pool.
+  EXPECT_TRUE(eventually([&] { return pool_->in_use() == 0; })) << pool_->in_use();
+}
+
+TEST_F(TargetSessionTest, GarbageAndTruncatedPdusEndOnlyTheirConnection) {
+  TestInitiator good(port());
+  ASSERT_TRUE(good.login());
+
+  TestInitiator garbage(port());
+  garbage.send_raw(std::vector<uint8_t>(64, 0xee));  // opcode 0x2e is reserved
+  EXPECT_TRUE(garbage.closed_by_peer());
+
+  TestInitiator truncated(port());
+  ASSERT_TRUE(truncated.login("iqn.1993-08.org.debian:01:truncated"));
+  std::vector<uint8_t> half_a_header(30, 0);
+  half_a_header[0] = 0x01;  // a SCSI Command's first bytes, then nothing
+  truncated.send_raw(half_a_header);
+  truncated.shutdown_sending();
+  EXPECT_TRUE(truncated.closed_by_peer());
+
+  const auto written = pattern(4096, 5);
+  EXPECT_EQ(good.write(30, 100, written), 0);
+  host_reads_back(good, 31, 100, written);
+}
+
+TEST_F(TargetSessionTest, AHostThatVanishesWithCommandsInFlightLeavesNothingBehind) {
+  TestInitiator good(port());
+  ASSERT_TRUE(good.login());
+  {
+    TestInitiator gone(port());
+    ASSERT_TRUE(gone.login("iqn.1993-08.org.debian:01:gone"));
+    const auto data = pattern(256 * 1024, 2);
+    const auto cdb = TestInitiator::rw10(0x2a, 0, static_cast<uint16_t>(data.size() / 512));
+    iscsi::ScsiCommand command =
+        gone.command(1, cdb, static_cast<uint32_t>(data.size()), false, true);
+    command.data = std::span<const uint8_t>(data).first(
+        gone.parameters().connection.max_send_data_segment_length);
+    command.final = true;
+    gone.send(command);
+    (void)gone.receive();  // an R2T: the command waits for data that never comes
+    EXPECT_GT(pool_->in_use(), 0U);
+  }  // the socket closes with the command in flight
+  EXPECT_TRUE(eventually([&] { return live_sessions_ == 1; }));
+  EXPECT_TRUE(eventually([&] { return pool_->in_use() == 0; })) << pool_->in_use();
+  const auto written = pattern(4096, 6);
+  EXPECT_EQ(good.write(40, 200, written), 0);
+  host_reads_back(good, 41, 200, written);
+}
+
+TEST_F(TargetSessionTest, RefusesAnUnknownTarget) {
+  TestInitiator host(port());
+  EXPECT_FALSE(host.login("iqn.1993-08.org.debian:01:x", "iqn.2026-11.io.isergw.test:nothing"));
+  EXPECT_TRUE(host.closed_by_peer());
+}
+
+}  // namespace
+}  // namespace isergw::fabric_tcp
