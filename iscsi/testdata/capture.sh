@@ -80,8 +80,11 @@ capture() {
   local streams
   streams=$(tshark -r "$pcap" -T fields -e tcp.stream | sort -nu)
   for s in $streams; do
-    tshark -r "$pcap" -q -z "follow,tcp,raw,$s" | python3 "$out/split_follow.py" \
-      "$out/$name.$s.initiator.bin" "$out/$name.$s.target.bin"
+    tshark -r "$pcap" -q -z "follow,tcp,raw,$s" >"$work/follow.txt"
+    python3 "$out/split_follow.py" "$out/$name.$s.initiator.bin" "$out/$name.$s.target.bin" \
+      <"$work/follow.txt"
+    # One sample of tshark's own text, for pdudump's hex input.
+    if [[ $name.$s == inq.0 ]]; then cp "$work/follow.txt" "$out/inq.0.follow.txt"; fi
   done
 }
 
