@@ -9,22 +9,20 @@
 #include <string>
 #include <vector>
 
-#include "iscsi/pdu_encoder.h"
+#include "iscsi/pdu_test_util.h"
 #include "iscsi/pdudump/stream_input.h"
 
 namespace isergw::iscsi::pdudump {
 namespace {
 
 using Json = nlohmann::json;
+using ::isergw::iscsi::testing::bytes_of;
+using ::isergw::iscsi::testing::encode;
 
 std::vector<std::uint8_t> read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   EXPECT_TRUE(in.good()) << path;
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-std::vector<std::uint8_t> bytes_of(std::string_view text) {
-  return {text.begin(), text.end()};
 }
 
 struct DumpResult {
@@ -41,12 +39,6 @@ DumpResult run(std::span<const std::uint8_t> input, const DumpOptions& options =
   for (std::string line; std::getline(lines, line);)
     result.lines.push_back(Json::parse(line));
   return result;
-}
-
-std::vector<std::uint8_t> encode(const Pdu& pdu) {
-  std::vector<std::uint8_t> out(encoded_length(pdu, {}));
-  EXPECT_TRUE(encode_pdu(pdu, {}, out).has_value());
-  return out;
 }
 
 TEST(DumpTest, LoginKeysAndFields) {
