@@ -28,10 +28,10 @@ inline constexpr std::size_t kAhsHeaderLength = 3;
 inline constexpr std::uint16_t kBidiAhsLength = 5;
 
 struct ScsiCommandAhs {
-  std::span<const std::uint8_t> extended_cdb;  // CDB bytes 17..n
-  std::optional<std::uint32_t> bidi_read_expected_data_transfer_length;
+  std::span<const std::uint8_t> extended_cdb{};  // CDB bytes 17..n
+  std::optional<std::uint32_t> bidi_read_expected_data_transfer_length{};
   // AHS of other types, verbatim (headers and padding included).
-  std::span<const std::uint8_t> other_ahs;
+  std::span<const std::uint8_t> other_ahs{};
 };
 
 // Parses the AHS area of a PDU: exactly TotalAHSLength * 4 bytes starting at

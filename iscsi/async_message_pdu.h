@@ -34,7 +34,7 @@ struct AsyncMessage {
   std::uint16_t parameter2 = 0;
   std::uint16_t parameter3 = 0;
   // Sense data (SCSI event) or iSCSI event data (§11.9.4).
-  std::span<const std::uint8_t> data;
+  std::span<const std::uint8_t> data{};
 };
 
 Expected<AsyncMessage, PduError> decode_async_message(BhsBytes bhs);

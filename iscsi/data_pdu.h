@@ -18,7 +18,7 @@ struct DataOut {
   std::uint32_t exp_stat_sn = 0;
   std::uint32_t data_sn = 0;
   std::uint32_t buffer_offset = 0;
-  std::span<const std::uint8_t> data;
+  std::span<const std::uint8_t> data{};
 };
 
 struct DataIn {
@@ -37,7 +37,7 @@ struct DataIn {
   std::uint32_t data_sn = 0;
   std::uint32_t buffer_offset = 0;
   std::uint32_t residual_count = 0;
-  std::span<const std::uint8_t> data;
+  std::span<const std::uint8_t> data{};
 };
 
 Expected<DataOut, PduError> decode_data_out(BhsBytes bhs);

@@ -52,7 +52,7 @@ struct LoginRequest {
   std::uint32_t exp_stat_sn = 0;
   // Text keys, NUL-separated (RFC 7143 §6.1); a view into the caller's
   // buffer, never owned.
-  std::span<const std::uint8_t> data;
+  std::span<const std::uint8_t> data{};
 };
 
 struct LoginResponse {
@@ -70,7 +70,7 @@ struct LoginResponse {
   std::uint32_t max_cmd_sn = 0;
   LoginStatusClass status_class = LoginStatusClass::kSuccess;
   std::uint8_t status_detail = 0;
-  std::span<const std::uint8_t> data;
+  std::span<const std::uint8_t> data{};
 };
 
 // Decode the opcode-specific fields of a BHS whose opcode is already known to

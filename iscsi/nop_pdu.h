@@ -18,7 +18,7 @@ struct NopOut {
   std::uint32_t ttt = kReservedTag;
   std::uint32_t cmd_sn = 0;
   std::uint32_t exp_stat_sn = 0;
-  std::span<const std::uint8_t> data;  // ping data
+  std::span<const std::uint8_t> data{};  // ping data
 };
 
 struct NopIn {
@@ -28,7 +28,7 @@ struct NopIn {
   std::uint32_t stat_sn = 0;
   std::uint32_t exp_cmd_sn = 0;
   std::uint32_t max_cmd_sn = 0;
-  std::span<const std::uint8_t> data;
+  std::span<const std::uint8_t> data{};
 };
 
 Expected<NopOut, PduError> decode_nop_out(BhsBytes bhs);

@@ -3,17 +3,6 @@
 namespace isergw::iscsi {
 namespace {
 
-bool ends_login(const Pdu& pdu) {
-  if (const auto* request = std::get_if<LoginRequest>(&pdu)) {
-    return request->transit && request->nsg == LoginStage::kFullFeaturePhase;
-  }
-  if (const auto* response = std::get_if<LoginResponse>(&pdu)) {
-    return response->transit && response->nsg == LoginStage::kFullFeaturePhase &&
-           response->status_class == LoginStatusClass::kSuccess;
-  }
-  return false;
-}
-
 bool is_login_opcode(std::uint8_t byte0) {
   const std::uint8_t opcode = byte0 & kOpcodeMask;
   return opcode == static_cast<std::uint8_t>(Opcode::kLoginRequest) ||
@@ -23,15 +12,15 @@ bool is_login_opcode(std::uint8_t byte0) {
 }  // namespace
 
 PduStreamReader::PduStreamReader(std::span<const std::uint8_t> stream, const DecodeOptions& options)
-    : stream_(stream), full_feature_options_(options) {
-  login_done_ = stream.empty() || !is_login_opcode(stream[0]);
-}
+    : stream_(stream), full_feature_options_(options) {}
 
 Expected<std::optional<StreamPdu>, PduError> PduStreamReader::next() {
   if (offset_ == stream_.size()) return std::optional<StreamPdu>();
   DecodeOptions options = full_feature_options_;
-  if (!login_done_) {
-    // Digests are negotiated during login and used only after it (§13.1).
+  // The opcode is in the first byte, so the digests' presence is known
+  // before the header is parsed.
+  const bool full_feature = !is_login_opcode(stream_[offset_]);
+  if (!full_feature) {
     options.header_digest = false;
     options.data_digest = false;
   }
@@ -41,9 +30,8 @@ Expected<std::optional<StreamPdu>, PduError> PduStreamReader::next() {
     error.offset += offset_;
     return Unexpected{std::move(error)};
   }
-  StreamPdu out{std::move(decoded->pdu), offset_, decoded->length, login_done_};
+  StreamPdu out{std::move(decoded->pdu), offset_, decoded->length, full_feature};
   offset_ += decoded->length;
-  if (!login_done_ && ends_login(out.pdu)) login_done_ = true;
   return std::optional<StreamPdu>(std::move(out));
 }
 

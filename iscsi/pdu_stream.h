@@ -1,6 +1,7 @@
 // Splits one direction of an iSCSI/TCP byte stream (as captured) into PDUs.
 // Digests, when negotiated, apply from the first PDU after the login phase
-// (RFC 7143 §13.1, §6.2), so the reader follows the login to switch them on.
+// (RFC 7143 §13.1); Login PDUs occur only in that phase, so the reader reads
+// them without digests and every other PDU with them.
 #pragma once
 
 #include <cstddef>
@@ -19,7 +20,7 @@ struct StreamPdu {
   Pdu pdu;
   std::size_t offset = 0;       // of the PDU's first byte in the stream
   std::size_t length = 0;       // bytes it occupies, digests and padding included
-  bool digests_active = false;  // whether it was decoded with the digests
+  bool digests_active = false;  // a full feature phase PDU, read with the digests
 };
 
 class PduStreamReader {
@@ -38,9 +39,6 @@ class PduStreamReader {
   std::span<const std::uint8_t> stream_;
   DecodeOptions full_feature_options_;
   std::size_t offset_ = 0;
-  // Login is over once a Login PDU transits to full feature phase, or if the
-  // stream never started with one (a capture from mid-session).
-  bool login_done_ = false;
 };
 
 }  // namespace isergw::iscsi

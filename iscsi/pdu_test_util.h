@@ -18,7 +18,9 @@ inline std::vector<std::uint8_t> encode(const Pdu& pdu, const EncodeOptions& opt
   std::vector<std::uint8_t> out(encoded_length(pdu, options));
   auto written = encode_pdu(pdu, options, out);
   EXPECT_TRUE(written.has_value()) << written.error().describe();
-  if (written) EXPECT_EQ(*written, out.size());
+  if (written) {
+    EXPECT_EQ(*written, out.size());
+  }
   return out;
 }
 

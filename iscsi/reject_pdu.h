@@ -33,7 +33,7 @@ struct Reject {
   std::uint32_t max_cmd_sn = 0;
   std::uint32_t data_sn_or_r2t_sn = 0;
   // The complete header of the rejected PDU (§11.17.3).
-  std::span<const std::uint8_t> data;
+  std::span<const std::uint8_t> data{};
 };
 
 Expected<Reject, PduError> decode_reject(BhsBytes bhs);

@@ -38,13 +38,13 @@ struct ScsiCommand {
   // The CDB's first 16 bytes, zero-padded when it is shorter (§11.3.5).
   std::array<std::uint8_t, kBhsCdbLength> cdb{};
   // CDB bytes beyond the 16th, carried in an Extended CDB AHS (§11.2.2.3).
-  std::span<const std::uint8_t> extended_cdb;
+  std::span<const std::uint8_t> extended_cdb{};
   // The Bidirectional Read Expected Data Transfer Length AHS (§11.2.2.4).
-  std::optional<std::uint32_t> bidi_read_expected_data_transfer_length;
+  std::optional<std::uint32_t> bidi_read_expected_data_transfer_length{};
   // AHS of types this gateway does not know, verbatim with their headers and
   // padding, so a relay can pass them on unchanged.
-  std::span<const std::uint8_t> other_ahs;
-  std::span<const std::uint8_t> data;  // immediate data
+  std::span<const std::uint8_t> other_ahs{};
+  std::span<const std::uint8_t> data{};  // immediate data
 };
 
 // SCSI Response "Response" field values (§11.4.3).
@@ -67,7 +67,7 @@ struct ScsiResponse {
   std::uint32_t bidi_read_residual_count = 0;
   std::uint32_t residual_count = 0;
   // SenseLength plus sense data, or iSCSI response data (§11.4.7).
-  std::span<const std::uint8_t> data;
+  std::span<const std::uint8_t> data{};
 };
 
 // The AHS fields are left empty: the PDU decoder fills them in from the AHS.

@@ -99,8 +99,8 @@ std::map<Opcode, int> opcode_counts(const std::vector<std::string>& names) {
   for (const auto& name : names) {
     for (const Capture& capture : kCaptures) {
       if (capture.name != name) continue;
-      for (const auto& pdu : decode_all(capture, read_capture(name)))
-        ++counts[pdu_opcode(pdu.pdu)];
+      const auto bytes = read_capture(name);
+      for (const auto& pdu : decode_all(capture, bytes)) ++counts[pdu_opcode(pdu.pdu)];
     }
   }
   return counts;
@@ -108,7 +108,8 @@ std::map<Opcode, int> opcode_counts(const std::vector<std::string>& names) {
 
 TEST(CaptureContentTest, LoginCarriesTheInitiatorName) {
   const Capture capture{"inq.0.initiator"};
-  const auto pdus = decode_all(capture, read_capture(capture.name));
+  const auto bytes = read_capture(capture.name);  // the PDUs' data points into it
+  const auto pdus = decode_all(capture, bytes);
   ASSERT_FALSE(pdus.empty());
   const auto* login = std::get_if<LoginRequest>(&pdus.front().pdu);
   ASSERT_NE(login, nullptr);
@@ -120,8 +121,9 @@ TEST(CaptureContentTest, LoginCarriesTheInitiatorName) {
 
 TEST(CaptureContentTest, InquiryDataComesBackInDataIn) {
   const Capture capture{"inq.0.target"};
+  const auto bytes = read_capture(capture.name);
   bool found = false;
-  for (const auto& pdu : decode_all(capture, read_capture(capture.name))) {
+  for (const auto& pdu : decode_all(capture, bytes)) {
     if (const auto* data_in = std::get_if<DataIn>(&pdu.pdu)) {
       const std::string text(data_in->data.begin(), data_in->data.end());
       found = found || text.find("IET") != std::string::npos;
@@ -132,7 +134,8 @@ TEST(CaptureContentTest, InquiryDataComesBackInDataIn) {
 
 TEST(CaptureContentTest, DigestStreamUsesHeaderDigestsAfterLogin) {
   const Capture capture{"inq_digest.0.target", true};
-  const auto pdus = decode_all(capture, read_capture(capture.name));
+  const auto bytes = read_capture(capture.name);
+  const auto pdus = decode_all(capture, bytes);
   ASSERT_GE(pdus.size(), 2u);
   EXPECT_FALSE(pdus.front().digests_active);
   EXPECT_TRUE(pdus.back().digests_active);

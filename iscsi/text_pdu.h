@@ -20,7 +20,7 @@ struct TextRequest {
   std::uint32_t ttt = kReservedTag;
   std::uint32_t cmd_sn = 0;
   std::uint32_t exp_stat_sn = 0;
-  std::span<const std::uint8_t> data;
+  std::span<const std::uint8_t> data{};
 };
 
 struct TextResponse {
@@ -32,7 +32,7 @@ struct TextResponse {
   std::uint32_t stat_sn = 0;
   std::uint32_t exp_cmd_sn = 0;
   std::uint32_t max_cmd_sn = 0;
-  std::span<const std::uint8_t> data;
+  std::span<const std::uint8_t> data{};
 };
 
 Expected<TextRequest, PduError> decode_text_request(BhsBytes bhs);

@@ -17,8 +17,10 @@ url=iscsi://127.0.0.1:$port/$target/1
 digest_url=iscsi://127.0.0.1:$port/$target-digest/1
 r2t_url=iscsi://127.0.0.1:$port/$target-r2t/1
 tgtd_pid=
+dumpcap_pid=
 
 cleanup() {
+  if [[ -n $dumpcap_pid ]]; then kill "$dumpcap_pid" 2>/dev/null || true; fi
   if [[ -n $tgtd_pid ]]; then
     tgtadm --mode system --op delete --force >/dev/null 2>&1 || kill "$tgtd_pid" 2>/dev/null || true
     for _ in $(seq 50); do kill -0 "$tgtd_pid" 2>/dev/null || break; sleep 0.1; done
@@ -68,7 +70,7 @@ capture() {
   shift
   local pcap=$work/$name.pcapng
   dumpcap -q -i lo -f "tcp port $port" -s 0 -w "$pcap" 2>"$work/dumpcap.log" &
-  local dumpcap_pid=$!
+  dumpcap_pid=$!
   for _ in $(seq 50); do grep -q 'Capturing on' "$work/dumpcap.log" 2>/dev/null && break; sleep 0.1; done
   sleep 0.5
   # Only the traffic matters: a conformance test failing on the tiny disk is
@@ -77,11 +79,15 @@ capture() {
   sleep 0.5
   kill -INT "$dumpcap_pid"
   wait "$dumpcap_pid" || true
+  dumpcap_pid=
   local streams
   streams=$(tshark -r "$pcap" -T fields -e tcp.stream | sort -nu)
   for s in $streams; do
-    tshark -r "$pcap" -q -z "follow,tcp,raw,$s" | python3 "$out/split_follow.py" \
-      "$out/$name.$s.initiator.bin" "$out/$name.$s.target.bin"
+    tshark -r "$pcap" -q -z "follow,tcp,raw,$s" >"$work/follow.txt"
+    python3 "$out/split_follow.py" "$out/$name.$s.initiator.bin" "$out/$name.$s.target.bin" \
+      <"$work/follow.txt"
+    # One sample of tshark's own text, for pdudump's hex input.
+    if [[ $name.$s == inq.0 ]]; then cp "$work/follow.txt" "$out/inq.0.follow.txt"; fi
   done
 }
 
