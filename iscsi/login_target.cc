@@ -271,7 +271,7 @@ OwnedLoginResponse LoginTarget::on_request(const LoginRequest& request) {
   if (auto failed = check_header(request)) return std::move(*failed);
   if (!pending_segments_.empty()) {
     // The initiator fetches the rest of our C-bit response with empty
-    // requests (RFC 7143 §11.13.3).
+    // requests (RFC 7143 §6.3, §11.13).
     if (!request.data.empty() || request.continues) {
       return fail(LoginStatus::kInitiatorError,
                   "Login Request with text while our response continues (RFC 7143 §6.3)");
