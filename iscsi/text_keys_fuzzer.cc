@@ -6,6 +6,7 @@
 
 #include "iscsi/chap.h"
 #include "iscsi/negotiation.h"
+#include "iscsi/send_targets.h"
 #include "iscsi/text_keys.h"
 
 namespace {
@@ -65,6 +66,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       }
     }
     negotiate(*keys, selector);
+    // A SendTargets answer that reads back re-encodes to the same targets.
+    if (auto targets = parse_send_targets_response(*keys)) {
+      KeyList rebuilt;
+      for (const auto& target : *targets) {
+        auto one = send_targets_response(target.name, SessionType::kDiscovery, "", *targets);
+        rebuilt.insert(rebuilt.end(), one.begin(), one.end());
+      }
+      auto again_targets = parse_send_targets_response(rebuilt);
+      check(again_targets.has_value());
+    } else {
+      check(!parse_send_targets_response(*keys).error().message().empty());
+    }
   } else {
     check(!keys.error().message().empty());
     check(keys.error().offset <= text.size());
