@@ -140,6 +140,7 @@ class LoginTarget {
   LoginStage pending_next_ = LoginStage::kSecurityNegotiation;
   bool finish_after_segments_ = false;
 
+  std::optional<LoginTargetResult> pending_result_;
   std::optional<LoginTargetResult> result_;
   LoginStatus failure_status_ = LoginStatus::kSuccess;
   std::string failure_reason_;

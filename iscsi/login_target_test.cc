@@ -284,8 +284,11 @@ TEST(LoginTarget, LongResponseGoesOutInContinuedPieces) {
     if (!next.header.continues) {
       EXPECT_TRUE(next.header.transit);
       EXPECT_EQ(next.header.tsih, 0x0042);
+      ASSERT_TRUE(target.result());
+      EXPECT_EQ(target.result()->next_stat_sn, next.header.stat_sn + 1);
       break;
     }
+    EXPECT_FALSE(target.result());  // not logged in before the last piece
     ASSERT_LT(pieces, 10);
   }
   EXPECT_GE(pieces, 2);
