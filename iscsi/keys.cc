@@ -75,7 +75,7 @@ constexpr std::array kKeys = {
     // §13.23
     KeyDefinition{"TaskReporting", kList, kSession, kLeadingOnly, kBoth, false, kNoRange, kNoRange,
                   "RFC3720", "RFC3720,ResponseFence,FastAbort", true, false},
-    // RFC 7144 §2.1 (and RFC 7143 §13.24)
+    // RFC 7144 §2.1
     KeyDefinition{"iSCSIProtocolLevel", kNumericalMin, kSession, kLeadingOnly, kBoth, false, 0, 31,
                   "1", "", true, false},
     // RFC 3720's markers, removed by RFC 7143 but still sent (as No) by the
@@ -88,7 +88,7 @@ constexpr std::array kKeys = {
                   kNoRange, "", "", false, false, true},
     KeyDefinition{"IFMarkInt", kDeclarative, kConnection, kInitialize, kBoth, false, kNoRange,
                   kNoRange, "", "", false, false, true},
-    // RFC 7145 §6.3. The two data segment keys are sent by both sides and
+    // RFC 7145 §6.3 - §6.5. The two data segment keys are sent by both sides and
     // settle on the minimum: the Linux initiator offers both and takes the
     // smaller answer, and tgt and LIO answer them the same way.
     KeyDefinition{"RDMAExtensions", kBooleanAnd, kSession, kLeadingOnly, kBoth, false, kNoRange,
@@ -97,7 +97,7 @@ constexpr std::array kKeys = {
                   false, 512, kMaxDataSegment, "8192", "", false, true},
     KeyDefinition{"InitiatorRecvDataSegmentLength", kNumericalMin, kConnection, kInitialize, kBoth,
                   false, 512, kMaxDataSegment, "8192", "", false, true},
-    // 0 means no limit; otherwise at least 2 (RFC 7145 §6.3.4).
+    // 0 means no limit; otherwise at least 2 (RFC 7145 §6.7).
     KeyDefinition{"MaxOutstandingUnexpectedPDUs", kNumericalMin, kSession, kLeadingOnly, kBoth,
                   false, 0, std::numeric_limits<std::uint32_t>::max(), "0", "", true, true, false,
                   true},

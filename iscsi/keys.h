@@ -1,5 +1,5 @@
 // The login and text keys of RFC 7143 §13 (with §12 for AuthMethod), the
-// iSER keys of RFC 7145 §6.3 and RFC 7144's iSCSIProtocolLevel: how each is
+// iSER keys of RFC 7145 §6 and RFC 7144's iSCSIProtocolLevel: how each is
 // negotiated, its range and default, and who may send it when.
 #pragma once
 
@@ -51,13 +51,13 @@ struct KeyDefinition {
   std::string_view legal_values;
   // Irrelevant in a Discovery session (RFC 7143 §13, "Irrelevant when").
   bool irrelevant_for_discovery;
-  // RFC 7145 §6.3: meaningful only with RDMAExtensions=Yes.
+  // RFC 7145 §6.4 - §6.7: meaningful only with RDMAExtensions=Yes.
   bool iser_only;
   // Obsolete marker intervals (RFC 3720 Appendix A, removed by RFC 7143
   // §13): markers are never used, so the only answer is Irrelevant.
   bool always_irrelevant = false;
   // MaxOutstandingUnexpectedPDUs: 0 means no limit, so the minimum of the
-  // two values ignores a 0 (RFC 7145 §6.3.4).
+  // two values ignores a 0 (RFC 7145 §6.7).
   bool zero_is_unlimited = false;
 };
 
@@ -67,7 +67,7 @@ const KeyDefinition* find_key_definition(std::string_view name);
 // Every key this implementation understands, in RFC order.
 std::span<const KeyDefinition> key_definitions();
 
-// RFC 7143 §13.5: private "X-" and registered "X#" extension keys, which an
+// RFC 7143 §13's extension key format: private "X-" and registered "X#" keys, which an
 // acceptor that does not know them answers with NotUnderstood.
 inline bool is_extension_key(std::string_view name) {
   return name.size() > 2 && name[0] == 'X' && (name[1] == '-' || name[1] == '#');

@@ -200,7 +200,7 @@ std::optional<OwnedLoginRequest> LoginInitiator::operational_step(const LoginRes
     return fail(LoginStatus::kInitiatorError, parameters.error().message(),
                 LoginStatusAction::kDoNotRetry);
   }
-  // RFC 7143 §11.13.4: the final response of a new session carries the
+  // RFC 7143 §11.13.3: the final response of a new session carries the
   // TSIH the target assigned, never 0.
   if (response.tsih == 0) {
     return fail(LoginStatus::kInitiatorError, "final Login Response without a TSIH",
@@ -241,7 +241,7 @@ std::optional<OwnedLoginRequest> LoginInitiator::on_response(const LoginResponse
                 LoginStatusAction::kDoNotRetry);
   }
   if (response.transit && response.continues) {
-    return fail(LoginStatus::kInitiatorError, "response has both T and C set (RFC 7143 §11.13.3)",
+    return fail(LoginStatus::kInitiatorError, "response has both T and C set (RFC 7143 §11.13)",
                 LoginStatusAction::kDoNotRetry);
   }
   if (response.transit &&

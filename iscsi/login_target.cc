@@ -60,6 +60,10 @@ void LoginTarget::apply_transit(LoginStage next) {
     return;
   }
   state_ = State::kFullFeature;
+  // Published only now: a final response in C-bit pieces completes the
+  // login with its last piece.
+  result_ = std::move(pending_result_);
+  if (result_) result_->next_stat_sn = stat_sn_;
 }
 
 OwnedLoginResponse LoginTarget::next_segment() {
@@ -253,12 +257,10 @@ OwnedLoginResponse LoginTarget::handle_keys(const LoginRequest& request, const K
     out.insert(out.end(), declarations.begin(), declarations.end());
     auto parameters = negotiator_->finish();
     if (!parameters) return fail(LoginStatus::kInitiatorError, parameters.error().message());
-    result_ =
+    pending_result_ =
         LoginTargetResult{std::move(parameters).value(), isid_, config_.new_tsih, cid_, cmd_sn_, 0};
   }
-  auto response = respond(request, std::move(out), transit, request.nsg);
-  if (result_) result_->next_stat_sn = stat_sn_;
-  return response;
+  return respond(request, std::move(out), transit, request.nsg);
 }
 
 OwnedLoginResponse LoginTarget::on_request(const LoginRequest& request) {
@@ -271,7 +273,7 @@ OwnedLoginResponse LoginTarget::on_request(const LoginRequest& request) {
   if (auto failed = check_header(request)) return std::move(*failed);
   if (!pending_segments_.empty()) {
     // The initiator fetches the rest of our C-bit response with empty
-    // requests (RFC 7143 §11.13.3).
+    // requests (RFC 7143 §6.3, §11.13).
     if (!request.data.empty() || request.continues) {
       return fail(LoginStatus::kInitiatorError,
                   "Login Request with text while our response continues (RFC 7143 §6.3)");

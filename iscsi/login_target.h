@@ -48,7 +48,7 @@ class LoginPolicy {
 struct LoginTargetConfig {
   NegotiationPolicy negotiation;
   std::uint16_t portal_group_tag = 1;
-  // The TSIH given to the new session (RFC 7143 §11.13.4: never 0); the
+  // The TSIH given to the new session (RFC 7143 §11.13.3: never 0); the
   // caller keeps TSIHs unique among its sessions.
   std::uint16_t new_tsih = 1;
   std::uint32_t initial_stat_sn = 0;
@@ -134,12 +134,13 @@ class LoginTarget {
   LoginStage current_ = LoginStage::kSecurityNegotiation;
 
   // A response too long for one PDU goes out in C-bit pieces, each fetched
-  // by an empty Login Request (RFC 7143 §11.13.3).
+  // by an empty Login Request (RFC 7143 §6.3, §11.13).
   std::deque<TextSegment> pending_segments_;
   bool pending_transit_ = false;
   LoginStage pending_next_ = LoginStage::kSecurityNegotiation;
   bool finish_after_segments_ = false;
 
+  std::optional<LoginTargetResult> pending_result_;
   std::optional<LoginTargetResult> result_;
   LoginStatus failure_status_ = LoginStatus::kSuccess;
   std::string failure_reason_;

@@ -72,7 +72,7 @@ std::string_view to_string(NegotiationErrc code) {
     case NegotiationErrc::kBurstInconsistent:
       return "FirstBurstLength exceeds MaxBurstLength (RFC 7143 §13.14)";
     case NegotiationErrc::kRdmaExtensionsRequired:
-      return "iSER connection without RDMAExtensions=Yes (RFC 7145 §6.3.1)";
+      return "iSER connection without RDMAExtensions=Yes (RFC 7145 §6.3)";
     case NegotiationErrc::kNotNegotiable:
       return "CHAP key outside the authentication exchange (RFC 7143 §12.1.3)";
   }
@@ -92,7 +92,7 @@ Negotiator::Negotiator(Role role, NegotiationPolicy policy, bool leading_connect
 
 std::vector<std::string> Negotiator::acceptable_list(const KeyDefinition& def) const {
   if (def.name == "HeaderDigest" || def.name == "DataDigest") {
-    // RFC 7145 §6.3: an iSER connection carries no digests.
+    // RFC 7145 §6.1: an iSER connection carries no digests.
     if (policy_.rdma_extensions) return {"None"};
     return def.name == "HeaderDigest" ? policy_.header_digests : policy_.data_digests;
   }
@@ -164,7 +164,7 @@ KeyList Negotiator::target_declarations() {
   KeyList out;
   const bool iser = policy_.rdma_extensions && session_type_ == SessionType::kNormal;
   // With RDMAExtensions=Yes, the iSER keys replace MaxRecvDataSegmentLength
-  // (RFC 7145 §6.3); the target answers them, so nothing is declared.
+  // (RFC 7145 §6.2); the target answers them, so nothing is declared.
   const auto it = keys_.find("MaxRecvDataSegmentLength");
   if (!iser && (it == keys_.end() || !it->second.offered)) {
     std::string value = std::to_string(policy_.max_recv_data_segment_length);
@@ -186,7 +186,7 @@ std::string Negotiator::answer(const KeyDefinition& def, std::string_view value)
     return std::string(kIrrelevant);
   }
   if (def.iser_only) {
-    // RFC 7145 §6.3: the iSER keys mean nothing without RDMAExtensions=Yes.
+    // RFC 7145 §6.4 - §6.7: the iSER keys mean nothing without RDMAExtensions=Yes.
     const auto rdma = value_of("RDMAExtensions");
     if (!(rdma ? *rdma == "Yes" : policy_.rdma_extensions)) return std::string(kIrrelevant);
   }
@@ -502,7 +502,7 @@ Expected<NegotiatedParameters, NegotiationError> Negotiator::finish() const {
   c.data_digest = digest("DataDigest");
   c.auth_method = value_of("AuthMethod").value_or("None");
   if (s.rdma_extensions) {
-    // RFC 7145 §6.3.2, §6.3.3.
+    // RFC 7145 §6.4, §6.5.
     const std::uint32_t initiator_recv = number("InitiatorRecvDataSegmentLength", 8192);
     const std::uint32_t target_recv = number("TargetRecvDataSegmentLength", 8192);
     c.max_recv_data_segment_length = role_ == Role::kTarget ? target_recv : initiator_recv;

@@ -1,5 +1,5 @@
 // Operational and security key negotiation of one login (RFC 7143 §6.2,
-// §13; RFC 7145 §6.3 for iSER): answering the peer's offers, checking the
+// §13; RFC 7145 §6 for iSER): answering the peer's offers, checking the
 // peer's answers to ours, and the typed result.
 #pragma once
 
@@ -43,8 +43,8 @@ struct NegotiationPolicy {
   bool data_sequence_in_order = true;
   std::uint32_t error_recovery_level = 0;
   std::uint32_t iscsi_protocol_level = 1;
-  // True on an iSER connection (RFC 7145 §6.3.1): Normal sessions must end
-  // with RDMAExtensions=Yes, digests are None (§6.3), and the iSER data
+  // True on an iSER connection (RFC 7145 §6.3): Normal sessions must end
+  // with RDMAExtensions=Yes, digests are None (§6.1), and the iSER data
   // segment keys replace MaxRecvDataSegmentLength.
   bool rdma_extensions = false;
   std::uint32_t initiator_recv_data_segment_length = 8192;
@@ -73,7 +73,7 @@ struct SessionParameters {
   std::string task_reporting = "RFC3720";
   std::uint32_t iscsi_protocol_level = 1;
   bool rdma_extensions = false;
-  // As declared by the peer (RFC 7145 §6.3.4); 0 is no limit.
+  // As declared by the peer (RFC 7145 §6.7); 0 is no limit.
   std::uint32_t peer_max_outstanding_unexpected_pdus = 0;
 
   friend bool operator==(const SessionParameters&, const SessionParameters&) = default;
@@ -85,8 +85,8 @@ struct ConnectionParameters {
   std::string auth_method = "None";
   // The largest data segment the peer may send us (what we declared) and
   // the largest we may send it (what it declared). With RDMAExtensions=Yes
-  // these come from Initiator/TargetRecvDataSegmentLength (RFC 7145 §6.3.2,
-  // §6.3.3) instead of MaxRecvDataSegmentLength.
+  // these come from Initiator/TargetRecvDataSegmentLength (RFC 7145 §6.4,
+  // §6.5) instead of MaxRecvDataSegmentLength.
   std::uint32_t max_recv_data_segment_length = 8192;
   std::uint32_t max_send_data_segment_length = 8192;
 

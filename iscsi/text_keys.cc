@@ -96,7 +96,7 @@ std::optional<TextKeyErrc> check_key_name(std::string_view key) {
   // breaks §6.1's capital-letter rule.
   if (!is_capital(key[0]) && key != "iSCSIProtocolLevel") return TextKeyErrc::kBadKeyNameStart;
   for (std::size_t i = 1; i < key.size(); ++i) {
-    // RFC 7143 §13.5.4: IANA-registered extension keys are "X#name"; '#' is
+    // RFC 7143 §13 (extension key format): registered keys are "X#name"; '#' is
     // outside §6.1's set and allowed only there.
     if (i == 1 && key[0] == 'X' && key[1] == '#') continue;
     if (!is_key_name_char(key[i])) return TextKeyErrc::kBadKeyNameChar;

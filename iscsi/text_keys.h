@@ -78,7 +78,7 @@ Expected<KeyList, TextKeyError> parse_text_keys(std::span<const std::uint8_t> se
 // True if the key's value is a large-binary-value (RFC 7143 §12.1.3).
 bool is_large_value_key(std::string_view key);
 
-// Checks one key name against RFC 7143 §6.1 (and §13.5.4 for "X#" names).
+// Checks one key name against RFC 7143 §6.1 (and §13's extension key format for "X#" names).
 std::optional<TextKeyErrc> check_key_name(std::string_view key);
 
 // "key=value\0" for each pair in order, without padding (the PDU codec pads).
