@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "common/log.h"
+#include "iscsi/send_targets.h"
 #include "iscsi/sense.h"
 #include "iscsi/serial_number.h"
 
@@ -54,7 +55,10 @@ TargetSession::TargetSession(asio::ip::tcp::socket socket, gateway::BufferPool& 
   const auto remote = socket.remote_endpoint(error);
   peer_ = error ? "unconnected" : endpoint_text(remote);
   const auto local = socket.local_endpoint(error);
-  local_host_port_ = error ? "" : endpoint_text(local);
+  if (!error) {
+    local_host_ = local.address().to_string();
+    local_port_ = local.port();
+  }
   stream_ = std::make_shared<PduStream>(std::move(socket), pool_, *this);
 }
 
@@ -543,24 +547,23 @@ void TargetSession::handle_text(const iscsi::TextRequest& request) {
     // More of the request follows: acknowledge with an empty response.
     text_pending_.push_back(iscsi::TextSegment{});
   } else {
-    const std::string* send_targets = iscsi::find_key(**keys, "SendTargets");
-    const std::string initiator = parameters_.session.initiator_name;
-    if (send_targets != nullptr) {
-      // Appendix C: "All" in discovery sessions; in a normal session only
-      // the session's own target may be asked for.
-      for (const gateway::MappedTarget* target : targets_->visible_to(initiator)) {
-        const std::string& name = target->config.name;
-        const bool wanted = discovery_ ? (*send_targets == "All" || *send_targets == name)
-                                       : (send_targets->empty() || *send_targets == name);
-        if (!wanted) continue;
-        answer.push_back({"TargetName", name});
-        for (const AdvertisedPortal& portal : options_.portals) {
-          const std::string address =
-              portal.host_port.empty() ? local_host_port_ : portal.host_port;
-          answer.push_back(
-              {"TargetAddress", address + "," + std::to_string(portal.portal_group_tag)});
+    if (const std::string* send_targets = iscsi::find_key(**keys, "SendTargets")) {
+      std::vector<iscsi::DiscoveredTarget> visible;
+      for (const gateway::MappedTarget* target :
+           targets_->visible_to(parameters_.session.initiator_name)) {
+        iscsi::DiscoveredTarget entry{target->config.name, {}};
+        for (iscsi::TargetPortal portal : options_.portals) {
+          // A wildcard portal is advertised at the address this host reached.
+          if (portal.host.empty()) {
+            portal.host = local_host_;
+            portal.port = local_port_;
+          }
+          entry.portals.push_back(std::move(portal));
         }
+        visible.push_back(std::move(entry));
       }
+      answer = iscsi::send_targets_response(*send_targets, parameters_.session.session_type,
+                                            parameters_.session.target_name, visible);
     }
     for (const iscsi::TextKey& key : **keys) {
       if (key.key != "SendTargets") answer.push_back({key.key, "NotUnderstood"});

@@ -25,19 +25,16 @@
 #include "gateway/target_map.h"
 #include "gateway/write_data.h"
 #include "iscsi/login_target.h"
+#include "iscsi/send_targets.h"
 #include "iscsi/text_keys.h"
 
 namespace isergw::fabric_tcp {
 
-// A portal to list in SendTargets answers (RFC 7143 Appendix C).
-struct AdvertisedPortal {
-  std::string host_port;  // "192.0.2.1:3260", "[2001:db8::1]:3260"; empty: this connection's
-  uint16_t portal_group_tag = 1;
-};
-
 struct TargetSessionOptions {
   uint16_t portal_group_tag = 1;
-  std::vector<AdvertisedPortal> portals;
+  // The portals SendTargets lists (RFC 7143 Appendix C); an empty host
+  // stands for the address the host connected to (a wildcard portal).
+  std::vector<iscsi::TargetPortal> portals;
   uint32_t command_window = 128;
   uint32_t max_burst_length = 256 * 1024;
   uint32_t first_burst_length = 64 * 1024;
@@ -150,7 +147,8 @@ class TargetSession : public PduStreamHandler,
   TargetSessionOptions options_;
   ClosedCallback on_closed_;
   std::string peer_;
-  std::string local_host_port_;
+  std::string local_host_;
+  uint16_t local_port_ = 0;
 
   std::optional<iscsi::LoginTarget> login_;
   bool full_feature_ = false;

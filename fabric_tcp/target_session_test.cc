@@ -39,6 +39,7 @@ class TestInitiator {
     iscsi::LoginInitiatorConfig config;
     config.initiator_name = initiator;
     config.target_name = target;
+    if (target.empty()) config.session_type = iscsi::SessionType::kDiscovery;
     config.isid = {0x80, 0, 0, 0, 0, 1};
     config.negotiation.immediate_data = true;
     config.negotiation.initial_r2t = false;
@@ -384,6 +385,28 @@ TEST_F(TargetSessionTest, AHostThatVanishesWithCommandsInFlightLeavesNothingBehi
   const auto written = pattern(4096, 6);
   EXPECT_EQ(good.write(40, 200, written), 0);
   host_reads_back(good, 41, 200, written);
+}
+
+TEST_F(TargetSessionTest, DiscoveryListsTargetsAtTheAddressTheHostReached) {
+  options_.portals = {iscsi::TargetPortal{"", 0, 1}, iscsi::TargetPortal{"192.0.2.7", 3260, 2}};
+  TestInitiator host(port());
+  ASSERT_TRUE(host.login("iqn.1993-08.org.debian:01:discover", ""));
+  const std::string request = "SendTargets=All";
+  std::vector<uint8_t> data(request.begin(), request.end());
+  data.push_back(0);
+  iscsi::TextRequest text;
+  text.itt = 3;
+  text.immediate = true;
+  text.data = data;
+  host.send(text);
+  const Received reply = host.receive();
+  const auto& response = std::get<iscsi::TextResponse>(reply.pdu);
+  const std::string answer(response.data.begin(), response.data.end());
+  EXPECT_NE(answer.find(std::string("TargetName=") + kTarget), std::string::npos) << answer;
+  EXPECT_NE(answer.find("TargetAddress=127.0.0.1:" + std::to_string(port()) + ",1"),
+            std::string::npos)
+      << answer;
+  EXPECT_NE(answer.find("TargetAddress=192.0.2.7:3260,2"), std::string::npos) << answer;
 }
 
 TEST_F(TargetSessionTest, RefusesAnUnknownTarget) {

@@ -62,7 +62,7 @@ int run(const gateway::CommandLine& command_line) {
   for (const auto& portal : config.listen) {
     const bool wildcard = portal.host == "0.0.0.0" || portal.host == "::";
     options.portals.push_back(
-        {wildcard ? std::string() : portal.host_port(), options.portal_group_tag});
+        {wildcard ? std::string() : portal.host, portal.port, options.portal_group_tag});
   }
   std::vector<std::unique_ptr<fabric_tcp::Listener>> listeners;
   for (const auto& portal : config.listen) {
