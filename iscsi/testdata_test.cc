@@ -100,7 +100,8 @@ std::map<Opcode, int> opcode_counts(const std::vector<std::string>& names) {
     for (const Capture& capture : kCaptures) {
       if (capture.name != name) continue;
       const auto bytes = read_capture(name);
-      for (const auto& pdu : decode_all(capture, bytes)) ++counts[pdu_opcode(pdu.pdu)];
+      for (const auto& pdu : decode_all(capture, bytes))
+        ++counts[pdu_opcode(pdu.pdu)];
     }
   }
   return counts;
