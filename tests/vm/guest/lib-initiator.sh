@@ -30,7 +30,8 @@ iscsi_login() {
   iscsiadm -m node -T "$iqn" -p "$portal" -I "$iface" --login
   wait_for 60 "the iSCSI disk" find_disk
   dev=$(find_disk)
-  detail "$dev via $(cat /sys/class/iscsi_session/session*/device/target*/*/block/*/device/model 2> /dev/null | head -n 1 | tr -s ' ') $(sed -n 's/^InitiatorName=//p' /etc/iscsi/initiatorname.iscsi)"
+  # iscsiadm -m session: "iser: [1] 192.168.77.2:3260,1 IQN (non-flash)"
+  detail "$dev over $(iscsiadm -m session | awk '{sub(":", "", $1); print $1, $3, $4}')"
 }
 
 find_disk() {

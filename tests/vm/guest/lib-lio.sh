@@ -5,27 +5,30 @@
 dbus_up() {
   [ -r /run/testbed/dbus.pid ] && kill -0 "$(cat /run/testbed/dbus.pid)" 2> /dev/null && return 0
   mkdir -p /run/dbus /run/testbed
+  rm -f /run/dbus/pid # left by the daemon a previous scenario stopped
   dbus-daemon --system --fork --print-pid > /run/testbed/dbus.pid
 }
 
 lio_up() {
-  modprobe -a target_core_mod iscsi_target_mod ib_isert target_core_rd
+  modprobe -a target_core_mod iscsi_target_mod ib_isert
   dbus_up
 }
 
-# lio_target IQN SIZE_MIB PORTAL ISER(true|false): one RAM-disk LUN, an ACL
-# for our initiator. Commands go in one batch: each targetcli start costs
-# seconds under TCG.
+# lio_target IQN SIZE_MIB IP:PORT ISER(true|false): one RAM-disk LUN and an
+# ACL for our initiator. Commands go in batches: each targetcli start costs
+# seconds under TCG. With LIO_TCP_ELSEWHERE=1 the portal is created from a
+# throw-away network namespace, so LIO's TCP listener lands there: on iWARP
+# the iSER listener shares the TCP port space and would find it taken.
 lio_target() {
-  local iqn=$1 mib=$2 portal=$3 iser=$4 ip=${3%:*} port=${3##*:}
+  local iqn=$1 mib=$2 portal=$3 iser=$4
   targetcli <<EOT
 /backstores/ramdisk create name=r0 size=${mib}M
 /iscsi create $iqn
 /iscsi/$iqn/tpg1/portals delete 0.0.0.0 3260
-/iscsi/$iqn/tpg1/portals create $ip $port
 /iscsi/$iqn/tpg1/luns create /backstores/ramdisk/r0
 /iscsi/$iqn/tpg1/acls create $INI_IQN
 EOT
+  ${LIO_TCP_ELSEWHERE:+unshare -n} targetcli "/iscsi/$iqn/tpg1/portals" create "${portal%:*}" "${portal##*:}"
   if [ "$iser" = true ]; then
     targetcli "/iscsi/$iqn/tpg1/portals/$portal" enable_iser boolean=true
   fi
