@@ -33,7 +33,8 @@ step() {
     if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
       text="timed out after ${limit}s${text:+; $text}"
     elif [ -z "$text" ]; then
-      text="exit $rc: $(grep -v '^[[:space:]]*$' "$OUT/steps/$name.log" | tail -n 1 | tr '\t' ' ')"
+      text=$(grep -v '^[[:space:]]*$' "$OUT/steps/$name.log" | tail -n 1 | tr '\t' ' ')
+      text="exit $rc${text:+: $text}"
     fi
     record "$name" FAIL "$(( $(now) - t0 ))" "$text"
   fi
