@@ -3,8 +3,8 @@
 # level between siw0 and siw1.
 # tier: ci
 # needs: siw
-# limit: 300
+# limit: 360
 
 step rdma 60 rdma_use siw
-step rping 60 rping_check
-step ib-write-bw 120 write_bw_check siw1 siw0
+step rping 150 rping_check
+step ib-write-bw 150 write_bw_check siw1 siw0
