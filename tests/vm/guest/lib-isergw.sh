@@ -1,0 +1,36 @@
+# shellcheck shell=bash
+# isergw, the gateway itself, as built on the host (bazel-bin is visible in
+# the guest through the shared root).
+
+# isergw_up ADDR FRONT_IQN=URL...: a TCP portal on ADDR:3260 with the given
+# target map.
+isergw_up() {
+  local addr=$1 binary="$REPO/bazel-bin/gateway/isergw" map
+  shift
+  if [ ! -x "$binary" ]; then
+    detail "no gateway binary at $binary: build //gateway:isergw first"
+    return 1
+  fi
+  local args=(--listen "tcp://$addr:3260" --workers 2)
+  for map in "$@"; do args+=(--map "$map"); done
+  daemon isergw "$binary" "${args[@]}"
+  wait_for 60 "isergw to listen on $addr:3260" bash -c "exec 3<>/dev/tcp/$addr/3260"
+  detail "$("$binary" --version), portal $addr:3260"
+}
+
+isergw_down() {
+  stop_daemon isergw TERM
+  # A clean stop logs "stopped"; anything else is a crash or a hang.
+  grep -q '\] stopped$' "$OUT/isergw.log"
+}
+
+# fio with verification: every block written is read back and checked
+# against its checksum, across sizes that cross MaxBurstLength.
+fio_verify() {
+  local dev
+  dev=$(find_disk) || { detail "no iSCSI disk"; return 1; }
+  fio --output-format=json --output="$OUT/fio-verify.json" --filename="$dev" \
+    --direct=1 --ioengine=libaio --name=verify --rw=randwrite --bsrange=4k-1m \
+    --size=64m --iodepth=16 --verify=crc32c --do_verify=1 --verify_fatal=1
+  detail "64 MiB of random writes (4 KiB to 1 MiB) verified with crc32c"
+}
