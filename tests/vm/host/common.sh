@@ -19,12 +19,14 @@ scenario_meta() {
 
 # boot_guest KVER INITRD SHARE LIMIT: runs QEMU in the foreground of this
 # shell and kills it, by its own PID, once LIMIT seconds have passed.
-# TCG only: KVM hangs after "Booting from ROM" on these machines.
+# TCG only: KVM hangs after "Booting from ROM" on these machines. -cpu max:
+# QEMU's default qemu64 model lacks SSE4.2, which Debian's DPDK (and so the
+# gateway) needs; without it isergw dies with SIGILL in the guest.
 qemu_pid=""
 boot_guest() {
   local kver=$1 initrd=$2 share=$3 limit=$4 deadline rc=0
   command -v qemu-system-x86_64 > /dev/null || { echo "qemu-system-x86_64 is not installed"; return 127; }
-  qemu-system-x86_64 -accel tcg -smp 2 -m 2048 -no-reboot -nic none \
+  qemu-system-x86_64 -accel tcg -cpu max -smp 2 -m 2048 -no-reboot -nic none \
     -display none -serial stdio -monitor none \
     -kernel "/boot/vmlinuz-$kver" -initrd "$initrd" \
     -append "console=ttyS0 quiet panic=-1 oops=panic" \
