@@ -132,14 +132,8 @@ Result<TargetConfig> parse_target(const json& value, const std::string& path,
     return Unexpected{
         error_at(path + ".back_mutual_chap", "needs back_chap: mutual CHAP follows one-way CHAP")};
   }
-  if (!target.back_end.chap_user.empty()) {
-    if (target.back_chap) {
-      return Unexpected{error_at(path + ".back_chap", "is also given in back_end's URL; keep one")};
-    }
-    target.back_chap = ChapCredentials{target.back_end.chap_user, target.back_end.chap_secret};
-    // One home for the secret: back_chap, which the API and logs redact.
-    target.back_end.chap_user.clear();
-    target.back_end.chap_secret.clear();
+  if (!take_url_credentials(target)) {
+    return Unexpected{error_at(path + ".back_chap", "is also given in back_end's URL; keep one")};
   }
   const bool built_in = target.back_end.kind == gateway::BackEndKind::kRam ||
                         target.back_end.kind == gateway::BackEndKind::kNull;
@@ -172,6 +166,15 @@ json chap_to_json(const ChapCredentials& chap) {
 }
 
 }  // namespace
+
+bool take_url_credentials(TargetConfig& target) {
+  if (target.back_end.chap_user.empty()) return true;
+  if (target.back_chap) return false;
+  target.back_chap = ChapCredentials{target.back_end.chap_user, target.back_end.chap_secret};
+  target.back_end.chap_user.clear();
+  target.back_end.chap_secret.clear();
+  return true;
+}
 
 const TargetConfig* Config::find_target(std::string_view name) const {
   for (const auto& target : targets) {

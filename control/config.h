@@ -69,6 +69,11 @@ struct Config {
   const TargetConfig* find_target(std::string_view name) const;
 };
 
+// Moves CHAP credentials written into the back-end URL (user%secret@) to
+// back_chap, the one place secrets are kept and redacted. False when the
+// target has back_chap already: the credentials would be given twice.
+bool take_url_credentials(TargetConfig& target);
+
 // Validates a parsed JSON document against the schema of docs/CONFIG.md.
 Expected<Config, ConfigError> config_from_json(const nlohmann::json& document);
 // Reads, parses and validates a config file.

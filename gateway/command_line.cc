@@ -90,12 +90,7 @@ Expected<CommandLine, std::string> parse_command_line(const std::vector<std::str
         auto url = parse_back_end_url(map.substr(equals + 1));
         if (!url) return Unexpected{"--map " + target.name + ": " + url.error()};
         target.back_end = std::move(*url);
-        if (!target.back_end.chap_user.empty()) {
-          target.back_chap =
-              control::ChapCredentials{target.back_end.chap_user, target.back_end.chap_secret};
-          target.back_end.chap_user.clear();
-          target.back_end.chap_secret.clear();
-        }
+        control::take_url_credentials(target);  // a fresh target has no back_chap yet
         if (parsed.config.find_target(target.name) != nullptr) {
           return Unexpected{"--map names " + target.name + " twice"};
         }
