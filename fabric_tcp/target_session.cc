@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <sstream>
 
 #include "common/log.h"
 #include "iscsi/send_targets.h"
@@ -519,7 +518,7 @@ void TargetSession::handle_nop_out(const iscsi::NopOut& nop) {
   reply.stat_sn = stat_sn_++;
   reply.exp_cmd_sn = exp_cmd_sn_;
   reply.max_cmd_sn = max_cmd_sn();
-  reply.data = nop.data;  // the ping data comes back (§11.19)
+  // The ping data comes back (RFC 7143 §11.19).
   std::vector<uint8_t> echo(nop.data.begin(), nop.data.end());
   reply.data = echo;
   stream_->send(reply, std::move(echo));
