@@ -2,8 +2,8 @@
 # The test command: installs what is missing, builds everything, runs every
 # suite, and ends with the line "N passed, N failed".
 #
-#   tools/test.sh            all tiers: format, unit and integration (gcc), the
-#                            same under ASan+UBSan, fuzzers (clang), VM interop
+#   tools/test.sh            all tiers: format, unit and integration (gcc), VM
+#                            interop, the same tests under ASan+UBSan, fuzzers
 #   tools/test.sh --quick    format, unit and integration (gcc) only
 #
 # Every tier writes PASS/FAIL lines into build/test-results.txt; the closing
@@ -69,9 +69,10 @@ vm_tier() {
 tier "format" format_tier
 tier "unit and integration tests (gcc)" bazel_tier gcc
 if ! $quick; then
+  # Before the ASan tier: the guest runs bazel-bin's isergw, the gcc build.
+  tier "VM interop" vm_tier
   tier "unit and integration tests (ASan+UBSan)" bazel_tier asan --config=asan
   tier "fuzzers (clang, libFuzzer)" tools/fuzz/run_fuzzers.sh "${FUZZ_SECONDS:-30}"
-  tier "VM interop" vm_tier
 fi
 
 [[ -n "${CI:-}" ]] && bazel shutdown >/dev/null 2>&1
