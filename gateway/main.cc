@@ -92,6 +92,8 @@ int run(const gateway::CommandLine& command_line) {
   for (const auto& target : config.targets) {
     log::info("target {} -> {}", target.name, target.back_end.redacted());
   }
+  log::info("hosts find the targets with: iscsiadm -m discovery -t st -p {}",
+            config.listen.front().host_port());
 
   asio::signal_set signals(context, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& error, int signal) {
