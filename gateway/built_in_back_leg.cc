@@ -4,7 +4,16 @@
 
 namespace isergw::gateway {
 
+BackLegInfo BuiltInBackLeg::info() const {
+  BackLegInfo info;
+  info.back_end = url_;
+  info.state = "logged in";
+  info.commands = commands_;
+  return info;
+}
+
 void BuiltInBackLeg::submit(Task& task, FrontLeg& front) {
+  ++commands_;
   if (task.write && task.expected_data_transfer_length > 0) {
     // The disk needs all of a write's data at once: store and forward.
     front.pull(

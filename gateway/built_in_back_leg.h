@@ -5,6 +5,7 @@
 
 #include <memory>
 #include <mutex>
+#include <string>
 
 #include "backend_ram/scsi_disk.h"
 #include "gateway/buffer_pool.h"
@@ -30,18 +31,21 @@ class SharedDisk {
 
 class BuiltInBackLeg : public BackLeg {
  public:
-  BuiltInBackLeg(std::shared_ptr<SharedDisk> disk, BufferPool& pool)
-      : disk_(std::move(disk)), pool_(pool) {}
+  BuiltInBackLeg(std::shared_ptr<SharedDisk> disk, BufferPool& pool, std::string url)
+      : disk_(std::move(disk)), pool_(pool), url_(std::move(url)) {}
 
   void submit(Task& task, FrontLeg& front) override;
   void abort(Task&) override {}  // commands run to completion inside submit's chain
   uint32_t command_window() const override { return 128; }
+  BackLegInfo info() const override;
 
  private:
   void execute(Task& task, FrontLeg& front, const std::vector<DataSlice>& data_out);
 
   std::shared_ptr<SharedDisk> disk_;
   BufferPool& pool_;
+  std::string url_;
+  uint64_t commands_ = 0;
 };
 
 }  // namespace isergw::gateway

@@ -11,10 +11,13 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "gateway/task.h"
+#include "iscsi/negotiation.h"
 
 namespace isergw::gateway {
 
@@ -38,6 +41,17 @@ class FrontLeg {
   virtual void complete(Task& task, const Completion& completion) = 0;
 };
 
+// What the control API shows of a back leg.
+struct BackLegInfo {
+  std::string back_end;  // the back-end URL, secrets redacted
+  std::string state;     // "connecting", "logged in", "closing", "closed"
+  // The session the gateway holds with the storage, for relayed back ends.
+  std::optional<iscsi::NegotiatedParameters> parameters;
+  uint16_t tsih = 0;
+  uint64_t commands = 0;
+  uint32_t in_flight = 0;
+};
+
 class BackLeg {
  public:
   virtual ~BackLeg() = default;
@@ -53,6 +67,8 @@ class BackLeg {
   // Commands the back end takes at once; the front's CmdSN window is never
   // wider, so a host is never invited to queue what the storage would refuse.
   virtual uint32_t command_window() const = 0;
+
+  virtual BackLegInfo info() const = 0;
 };
 
 }  // namespace isergw::gateway

@@ -64,7 +64,7 @@ std::vector<const MappedTarget*> TargetMap::visible_to(std::string_view initiato
 
 std::unique_ptr<BackLeg> TargetMap::make_back_leg(const MappedTarget& target,
                                                   BufferPool& pool) const {
-  return std::make_unique<BuiltInBackLeg>(target.disk, pool);
+  return std::make_unique<BuiltInBackLeg>(target.disk, pool, target.config.back_end.redacted());
 }
 
 std::optional<iscsi::TargetAccess> TargetMap::normal_session(
