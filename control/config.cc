@@ -176,6 +176,21 @@ bool take_url_credentials(TargetConfig& target) {
   return true;
 }
 
+bool same_target(const TargetConfig& a, const TargetConfig& b) {
+  const auto same_chap = [](const std::optional<ChapCredentials>& x,
+                            const std::optional<ChapCredentials>& y) {
+    if (x.has_value() != y.has_value()) return false;
+    return !x || (x->user == y->user && x->secret == y->secret);
+  };
+  return a.name == b.name && a.back_end.kind == b.back_end.kind &&
+         a.back_end.redacted() == b.back_end.redacted() &&
+         a.back_end.chap_secret == b.back_end.chap_secret && a.identity == b.identity &&
+         same_chap(a.front_chap, b.front_chap) &&
+         same_chap(a.front_mutual_chap, b.front_mutual_chap) &&
+         same_chap(a.back_chap, b.back_chap) && same_chap(a.back_mutual_chap, b.back_mutual_chap) &&
+         a.allowed_initiators == b.allowed_initiators;
+}
+
 const TargetConfig* Config::find_target(std::string_view name) const {
   for (const auto& target : targets) {
     if (target.name == name) return &target;

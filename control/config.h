@@ -74,6 +74,10 @@ struct Config {
 // target has back_chap already: the credentials would be given twice.
 bool take_url_credentials(TargetConfig& target);
 
+// Whether two target entries agree in every setting, secrets included: a
+// live config change leaves the sessions of such a target alone.
+bool same_target(const TargetConfig& a, const TargetConfig& b);
+
 // Validates a parsed JSON document against the schema of docs/CONFIG.md.
 Expected<Config, ConfigError> config_from_json(const nlohmann::json& document);
 // Reads, parses and validates a config file.

@@ -460,6 +460,7 @@ void TargetSession::push(Task& task, uint32_t offset, std::span<const uint8_t> d
 void TargetSession::complete(Task& task, const gateway::Completion& completion) {
   FrontTask* front_task = find_task(task.itt);
   if (front_task == nullptr) return;
+  statistics_.front_latency.observe(std::chrono::steady_clock::now() - task.started);
   iscsi::ScsiResponse response;
   response.response = completion.response;
   response.status = completion.status;

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "fabric_tcp/pdu_stream.h"
+#include "gateway/latency_histogram.h"
 #include "gateway/legs.h"
 #include "gateway/target_map.h"
 #include "gateway/write_data.h"
@@ -53,6 +54,8 @@ struct TargetSessionStatistics {
   uint64_t r2ts = 0;
   uint64_t rejects = 0;
   uint64_t out_of_window_commands = 0;
+  gateway::LatencyHistogram front_latency;  // command received to status sent
+  gateway::LatencyHistogram back_latency;   // submitted to the back leg to its completion
 };
 
 class TargetSession : public PduStreamHandler,
@@ -75,6 +78,9 @@ class TargetSession : public PduStreamHandler,
   const std::optional<iscsi::LoginTargetResult>& login_result() const;
   const TargetSessionStatistics& statistics() const { return statistics_; }
   size_t active_tasks() const { return tasks_.size(); }
+  std::chrono::steady_clock::time_point started() const { return started_; }
+  const gateway::BackLeg* back_leg() const { return back_.get(); }
+  const PduStreamStatistics& stream_statistics() const { return stream_->statistics(); }
 
   // PduStreamHandler
   void on_pdu(InboundPdu& inbound) override;

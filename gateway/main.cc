@@ -1,110 +1,72 @@
-// isergw: the gateway daemon. Reads the config, starts one worker per core
-// and the portals, and runs until SIGINT or SIGTERM.
+// isergw: the gateway daemon. Reads the config, starts the gateway and its
+// control API, and runs until SIGINT or SIGTERM.
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <cstdio>
 #include <iostream>
-#include <thread>
 
 #include "common/log.h"
-#include "fabric_tcp/listener.h"
+#include "control/http_server.h"
+#include "control/rest_api.h"
 #include "gateway/command_line.h"
 #include "gateway/dpdk_memory.h"
-#include "gateway/target_map.h"
-#include "gateway/worker.h"
+#include "gateway/gateway.h"
 
 namespace {
 
 namespace asio = boost::asio;
 using namespace isergw;
 
-constexpr const char* kVersion = "isergw 0.1.0";
-
 int run(const gateway::CommandLine& command_line) {
   const control::Config& config = command_line.config;
-  const unsigned worker_count =
-      config.workers != 0 ? config.workers : std::max(1U, std::thread::hardware_concurrency());
-  for (const auto& portal : config.listen) {
-    if (portal.transport == gateway::Transport::kIser) {
-      log::error("{}: the iSER fabric is not available in this version", portal.url());
+  std::optional<std::string> token;
+  if (!config.control_token_file.empty()) {
+    auto read = control::read_token_file(config.control_token_file);
+    if (!read) {
+      log::error("{}", read.error());
       return 1;
     }
+    token = std::move(*read);
   }
-  auto targets = gateway::TargetMap::build(config);
-  if (!targets) {
-    log::error("{}", targets.error());
+
+  auto started = gateway::Gateway::start(config, {.config_path = command_line.config_path});
+  if (!started) {
+    log::error("{}", started.error());
+    return 1;
+  }
+  gateway::Gateway& gateway = **started;
+
+  control::RestApi api(gateway, token);
+  control::HttpServer server(
+      [&api](const control::HttpRequest& request) { return api.handle(request); });
+  if (auto serving = server.start(config.control); !serving) {
+    log::error("{}", serving.error());
     return 1;
   }
 
-  // Pools for every worker, plus room for DPDK's own structures.
-  const size_t pool_megabytes =
-      worker_count * config.buffers.buffers_per_worker * config.buffers.buffer_size >> 20;
-  auto memory = gateway::start_dpdk_memory({.no_huge_megabytes = pool_megabytes + 64});
-  if (!memory) {
-    log::error("{}", memory.error());
-    return 1;
-  }
-  std::vector<std::unique_ptr<gateway::Worker>> workers;
-  for (unsigned i = 0; i < worker_count; ++i) {
-    auto worker = gateway::Worker::create(i, {.name = "worker" + std::to_string(i),
-                                              .buffer_size = config.buffers.buffer_size,
-                                              .buffer_count = config.buffers.buffers_per_worker});
-    if (!worker) {
-      log::error("{}", worker.error());
-      return 1;
-    }
-    (*worker)->start();
-    workers.push_back(std::move(*worker));
-  }
-
-  asio::io_context context;  // listeners and signals
-  fabric_tcp::TargetSessionOptions options;
-  for (const auto& portal : config.listen) {
-    const bool wildcard = portal.host == "0.0.0.0" || portal.host == "::";
-    options.portals.push_back(
-        {wildcard ? std::string() : portal.host, portal.port, options.portal_group_tag});
-  }
-  std::vector<std::unique_ptr<fabric_tcp::Listener>> listeners;
-  for (const auto& portal : config.listen) {
-    auto listener =
-        std::make_unique<fabric_tcp::Listener>(context, portal, [&](asio::ip::tcp::socket socket) {
-          // Exact balancing: the worker with the fewest sessions takes it.
-          gateway::Worker* least = workers.front().get();
-          for (auto& worker : workers) {
-            if (worker->session_count() < least->session_count()) least = worker.get();
-          }
-          const auto protocol = socket.local_endpoint().protocol();
-          least->adopt(protocol, socket.release(), *targets, options);
-        });
-    if (auto opened = listener->open(); !opened) {
-      log::error("{}", opened.error());
-      return 1;
-    }
-    listeners.push_back(std::move(listener));
-  }
-
-  log::info("{} running: {} workers, {} buffers of {} KiB each, {}", kVersion, worker_count,
+  log::info("isergw {} running: {} buffers of {} KiB per worker, {}", gateway::kVersion,
             config.buffers.buffers_per_worker, config.buffers.buffer_size / 1024,
             gateway::dpdk_uses_hugepages() ? "on hugepages" : "without hugepages (--no-huge)");
-  for (const auto& listener : listeners) {
-    log::info("portal {} (port {})", listener->address().url(), listener->bound_port());
+  for (const auto& portal : gateway.portals()) {
+    log::info("portal {} (port {})", portal.url, portal.bound_port);
   }
   for (const auto& target : config.targets) {
     log::info("target {} -> {}", target.name, target.back_end.redacted());
   }
+  log::info("control API and /metrics on http://{}:{}{}", config.control.host, server.bound_port(),
+            token ? "" : " (read-only: no control_token_file)");
   log::info("hosts find the targets with: iscsiadm -m discovery -t st -p {}",
             config.listen.front().host_port());
 
+  asio::io_context context;
   asio::signal_set signals(context, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& error, int signal) {
     if (error) return;
     log::info("signal {}: stopping: no new logins, sessions closed", signal);
-    for (auto& listener : listeners)
-      listener->close();
   });
   context.run();
-  for (auto& worker : workers)
-    worker->stop();
+  server.stop();
+  gateway.stop();
   log::info("stopped");
   return 0;
 }
@@ -126,7 +88,7 @@ int main(int argc, char** argv) {
       std::cout << parsed->help;
       return 0;
     case gateway::CommandLine::Action::kVersion:
-      std::cout << kVersion << "\n";
+      std::cout << "isergw " << gateway::kVersion << "\n";
       return 0;
     case gateway::CommandLine::Action::kCheckConfig:
       std::cout << parsed->config_path << ": valid, " << parsed->config.targets.size()

@@ -19,13 +19,18 @@ iscsi::ChapCredentials to_login(const control::ChapCredentials& chap) {
 }  // namespace
 
 Expected<std::shared_ptr<const TargetMap>, std::string> TargetMap::build(
-    const control::Config& config) {
+    const control::Config& config, const TargetMap* previous) {
   auto map = std::make_shared<TargetMap>();
   for (const control::TargetConfig& target : config.targets) {
     MappedTarget mapped{target, nullptr};
     switch (target.back_end.kind) {
       case BackEndKind::kRam:
       case BackEndKind::kNull: {
+        const MappedTarget* old = previous ? previous->find(target.name) : nullptr;
+        if (old && old->disk && old->config.back_end.redacted() == target.back_end.redacted()) {
+          mapped.disk = old->disk;
+          break;
+        }
         const backend_ram::BackendUrl url{target.back_end.kind == BackEndKind::kRam
                                               ? backend_ram::BackendKind::kRam
                                               : backend_ram::BackendKind::kNull,

@@ -24,9 +24,10 @@ struct MappedTarget {
 class TargetMap : public iscsi::LoginPolicy {
  public:
   // Opens the built-in disks. Fails for a back end this version cannot
-  // relay to yet, naming the target.
+  // relay to yet, naming the target. A built-in disk whose URL `previous`
+  // already has is shared with it, so a live config change keeps its data.
   static Expected<std::shared_ptr<const TargetMap>, std::string> build(
-      const control::Config& config);
+      const control::Config& config, const TargetMap* previous = nullptr);
 
   const MappedTarget* find(std::string_view name) const;
   // The targets an initiator may log in to, for SendTargets.

@@ -4,13 +4,57 @@
 #include <boost/asio/execution.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
-#include <future>
 
 #include "common/log.h"
 
 namespace isergw::gateway {
 
 namespace asio = boost::asio;
+
+namespace {
+
+constexpr const char* kFabric = "tcp";
+
+uint64_t next_session_id() {
+  static std::atomic<uint64_t> counter{0};
+  return ++counter;
+}
+
+// Why a connection ended, as an error kind; the close reasons are those of
+// TargetSession and PduStream. Digest errors are counted by the stream
+// itself, and a login refusal is a failed login rather than an error.
+std::optional<ErrorKind> error_of_close(const std::string& reason) {
+  const auto starts = [&](std::string_view prefix) { return reason.rfind(prefix, 0) == 0; };
+  if (starts("protocol error") || starts("bad PDU header") || starts("DataSegmentLength")) {
+    return ErrorKind::kProtocol;
+  }
+  if (starts("login timed out") || starts("the host stopped answering")) {
+    return ErrorKind::kTimeout;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::pair<TargetKey, TargetCounters> session_counters(const fabric_tcp::TargetSession& session) {
+  TargetCounters counters;
+  std::string target;
+  if (const auto& result = session.login_result()) target = result->parameters.session.target_name;
+  const auto& statistics = session.statistics();
+  counters.commands = statistics.commands;
+  counters.read_bytes = statistics.bytes_read;
+  counters.written_bytes = statistics.bytes_written;
+  counters.errors[static_cast<size_t>(ErrorKind::kRejected)] = statistics.rejects;
+  counters.errors[static_cast<size_t>(ErrorKind::kDigest)] =
+      session.stream_statistics().digest_errors;
+  counters.front_latency = statistics.front_latency;
+  counters.back_latency = statistics.back_latency;
+  if (session.logged_in()) {
+    counters.logins_succeeded = 1;
+    if (!target.empty()) counters.sessions = 1;
+  }
+  return {TargetKey{kFabric, target}, counters};
+}
 
 Expected<std::unique_ptr<Worker>, std::string> Worker::create(unsigned index,
                                                               const BufferPoolOptions& options) {
@@ -37,15 +81,14 @@ void Worker::start() {
 
 void Worker::stop() {
   if (!thread_.joinable()) return;
-  std::promise<void> closed;
-  asio::post(context_, [this, &closed] {
-    // Copy: closing a session removes it from the set.
-    auto sessions = sessions_;
+  call([this] {
+    // Copy: closing a session removes it from the map.
+    std::vector<std::shared_ptr<fabric_tcp::TargetSession>> sessions;
+    for (const auto& [id, entry] : sessions_)
+      sessions.push_back(entry.session);
     for (const auto& session : sessions)
       session->close("the gateway is shutting down");
-    closed.set_value();
   });
-  closed.get_future().wait();
   // Let the close callbacks run, then end the loop.
   asio::post(context_, [this] { context_.stop(); });
   thread_.join();
@@ -67,16 +110,103 @@ void Worker::adopt(asio::ip::tcp::socket::protocol_type protocol,
       session_count_.fetch_sub(1, std::memory_order_relaxed);
       return;
     }
+    const uint64_t id = next_session_id();
     auto session = std::make_shared<fabric_tcp::TargetSession>(
-        std::move(socket), *pool_, std::move(targets), std::move(options),
-        [this](fabric_tcp::TargetSession& closed, const std::string&) {
-          // Erase later: the session is still inside its own callback.
-          asio::post(context_, [this, gone = closed.shared_from_this()] {
-            if (sessions_.erase(gone) > 0) session_count_.fetch_sub(1, std::memory_order_relaxed);
+        std::move(socket), *pool_, targets, std::move(options),
+        [this, id](fabric_tcp::TargetSession& closed, const std::string& reason) {
+          // Erase later: the session is still inside its own callback. Its
+          // counters move to closed_ in the same step, so a scrape never
+          // sees them twice or not at all.
+          asio::post(context_, [this, id, reason, gone = closed.shared_from_this()] {
+            if (sessions_.erase(id) == 0) return;
+            account_closed(*gone, reason);
+            session_count_.fetch_sub(1, std::memory_order_relaxed);
           });
         });
-    sessions_.insert(session);
+    sessions_.emplace(id, Entry{session, std::move(targets)});
     session->start();
+  });
+}
+
+void Worker::account_closed(const fabric_tcp::TargetSession& session, const std::string& reason) {
+  auto [key, counters] = session_counters(session);
+  counters.sessions = 0;
+  // A connection that ends before full feature phase is a failed login,
+  // whether the login was refused, timed out or abandoned by the host.
+  if (!session.logged_in()) counters.logins_failed = 1;
+  if (const auto kind = error_of_close(reason)) ++counters.errors[static_cast<size_t>(*kind)];
+  closed_[key].add(counters);
+}
+
+std::vector<SessionInfo> Worker::sessions() {
+  return call([this] {
+    std::vector<SessionInfo> infos;
+    const auto now = std::chrono::steady_clock::now();
+    for (const auto& [id, entry] : sessions_) {
+      const fabric_tcp::TargetSession& session = *entry.session;
+      SessionInfo info;
+      info.id = id;
+      info.worker = index_;
+      info.fabric = kFabric;
+      info.peer = session.peer();
+      info.logged_in = session.logged_in();
+      if (const auto& result = session.login_result()) {
+        info.parameters = result->parameters;
+        info.tsih = result->tsih;
+        info.initiator_name = result->parameters.session.initiator_name;
+        info.target_name = result->parameters.session.target_name;
+        info.discovery = result->parameters.session.session_type == iscsi::SessionType::kDiscovery;
+      }
+      info.age = now - session.started();
+      info.active_tasks = session.active_tasks();
+      info.statistics = session.statistics();
+      info.stream = session.stream_statistics();
+      if (const BackLeg* back = session.back_leg()) info.back = back->info();
+      infos.push_back(std::move(info));
+    }
+    return infos;
+  });
+}
+
+bool Worker::close_session(uint64_t id, const std::string& reason) {
+  return call([this, id, &reason] {
+    const auto found = sessions_.find(id);
+    if (found == sessions_.end()) return false;
+    log::info("session {} ({}): {}", id, found->second.session->peer(), reason);
+    found->second.session->close(reason);
+    return true;
+  });
+}
+
+size_t Worker::close_sessions_if(
+    std::function<bool(const fabric_tcp::TargetSession&, const TargetMap*)> doomed,
+    const std::string& reason) {
+  return call([this, &doomed, &reason] {
+    std::vector<std::shared_ptr<fabric_tcp::TargetSession>> closing;
+    for (const auto& [id, entry] : sessions_) {
+      if (doomed(*entry.session, entry.targets.get())) closing.push_back(entry.session);
+    }
+    for (const auto& session : closing) {
+      log::info("{}: closing the session: {}", session->peer(), reason);
+      session->close(reason);
+    }
+    return closing.size();
+  });
+}
+
+WorkerMetrics Worker::metrics() {
+  return call([this] {
+    WorkerMetrics metrics;
+    metrics.worker = index_;
+    metrics.targets = closed_;
+    for (const auto& [id, entry] : sessions_) {
+      auto [key, counters] = session_counters(*entry.session);
+      metrics.targets[key].add(counters);
+      ++metrics.connections[kFabric];
+    }
+    metrics.buffers = pool_->capacity();
+    metrics.used_buffers = pool_->in_use();
+    return metrics;
   });
 }
 

@@ -6,13 +6,20 @@
 #include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <functional>
+#include <future>
+#include <map>
 #include <memory>
+#include <string>
 #include <thread>
-#include <unordered_set>
+#include <unordered_map>
+#include <vector>
 
 #include "fabric_tcp/target_session.h"
 #include "gateway/buffer_pool.h"
 #include "gateway/target_map.h"
+#include "gateway/worker_reports.h"
 
 namespace isergw::gateway {
 
@@ -38,15 +45,46 @@ class Worker {
   size_t session_count() const { return session_count_.load(std::memory_order_relaxed); }
   boost::asio::io_context& context() { return context_; }
 
+  // For the control thread; each runs on the worker's loop and waits for it.
+  std::vector<SessionInfo> sessions();
+  // False when the worker has no session with that id.
+  bool close_session(uint64_t id, const std::string& reason);
+  // Closes the sessions for which `doomed(session, map it logged in with)`
+  // holds; returns how many.
+  size_t close_sessions_if(
+      std::function<bool(const fabric_tcp::TargetSession&, const TargetMap*)> doomed,
+      const std::string& reason);
+  WorkerMetrics metrics();
+
  private:
+  struct Entry {
+    std::shared_ptr<fabric_tcp::TargetSession> session;
+    std::shared_ptr<const TargetMap> targets;
+  };
+
   Worker(unsigned index, std::unique_ptr<BufferPool> pool);
+  void account_closed(const fabric_tcp::TargetSession& session, const std::string& reason);
+
+  // Runs `work` on the loop and returns its result; never from the loop itself.
+  template <typename Work>
+  auto call(Work work) -> decltype(work()) {
+    std::packaged_task<decltype(work())()> task(std::move(work));
+    auto result = task.get_future();
+    boost::asio::post(context_, [&task] { task(); });
+    return result.get();
+  }
 
   unsigned index_;
   boost::asio::io_context context_;
   std::unique_ptr<BufferPool> pool_;
-  std::unordered_set<std::shared_ptr<fabric_tcp::TargetSession>> sessions_;
+  std::unordered_map<uint64_t, Entry> sessions_;  // by session id
+  // Totals of the sessions that have ended, so counters never go down.
+  std::map<TargetKey, TargetCounters> closed_;
   std::atomic<size_t> session_count_{0};
   std::thread thread_;
 };
+
+// A session's counters as they stand, under its (fabric, target) key.
+std::pair<TargetKey, TargetCounters> session_counters(const fabric_tcp::TargetSession& session);
 
 }  // namespace isergw::gateway

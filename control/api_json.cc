@@ -1,0 +1,100 @@
+#include "control/api_json.h"
+
+#include <chrono>
+
+namespace isergw::control {
+
+using nlohmann::json;
+
+namespace {
+
+const char* digest_name(iscsi::DigestType digest) {
+  return digest == iscsi::DigestType::kCrc32c ? "CRC32C" : "None";
+}
+
+json latency_to_json(const gateway::LatencyHistogram& histogram) {
+  const uint64_t count = histogram.count();
+  return {{"count", count}, {"mean_seconds", count == 0 ? 0.0 : histogram.sum_seconds() / count}};
+}
+
+}  // namespace
+
+json parameters_to_json(const iscsi::NegotiatedParameters& parameters) {
+  const iscsi::SessionParameters& session = parameters.session;
+  const iscsi::ConnectionParameters& connection = parameters.connection;
+  return {
+      {"HeaderDigest", digest_name(connection.header_digest)},
+      {"DataDigest", digest_name(connection.data_digest)},
+      {"AuthMethod", connection.auth_method},
+      {"MaxRecvDataSegmentLength", connection.max_recv_data_segment_length},
+      {"MaxSendDataSegmentLength", connection.max_send_data_segment_length},
+      {"InitialR2T", session.initial_r2t},
+      {"ImmediateData", session.immediate_data},
+      {"MaxBurstLength", session.max_burst_length},
+      {"FirstBurstLength", session.first_burst_length},
+      {"MaxOutstandingR2T", session.max_outstanding_r2t},
+      {"MaxConnections", session.max_connections},
+      {"DataPDUInOrder", session.data_pdu_in_order},
+      {"DataSequenceInOrder", session.data_sequence_in_order},
+      {"ErrorRecoveryLevel", session.error_recovery_level},
+      {"DefaultTime2Wait", session.default_time2wait},
+      {"DefaultTime2Retain", session.default_time2retain},
+      {"RDMAExtensions", session.rdma_extensions},
+  };
+}
+
+json session_to_json(const gateway::SessionInfo& session) {
+  const auto& statistics = session.statistics;
+  const auto& stream = session.stream;
+  json front{
+      {"peer", session.peer},
+      {"logged_in", session.logged_in},
+      {"type", session.discovery ? "discovery" : "normal"},
+      {"initiator", session.initiator_name},
+      {"target", session.target_name},
+      {"tsih", session.tsih},
+      {"age_seconds", std::chrono::duration<double>(session.age).count()},
+      {"active_tasks", session.active_tasks},
+      {"statistics",
+       {{"commands", statistics.commands},
+        {"read_bytes", statistics.bytes_read},
+        {"written_bytes", statistics.bytes_written},
+        {"r2ts", statistics.r2ts},
+        {"rejects", statistics.rejects},
+        {"out_of_window_commands", statistics.out_of_window_commands},
+        {"pdus_received", stream.pdus_received},
+        {"pdus_sent", stream.pdus_sent},
+        {"bytes_received", stream.bytes_received},
+        {"bytes_sent", stream.bytes_sent},
+        {"digest_errors", stream.digest_errors},
+        {"buffer_waits", stream.buffer_waits},
+        {"latency", latency_to_json(statistics.front_latency)}}},
+  };
+  front["parameters"] = session.parameters ? parameters_to_json(*session.parameters) : json();
+  json back;  // null: discovery sessions and logins in progress have no back leg
+  if (session.back) {
+    const gateway::BackLegInfo& info = *session.back;
+    back = {{"back_end", info.back_end},   {"state", info.state},
+            {"tsih", info.tsih},           {"commands", info.commands},
+            {"in_flight", info.in_flight}, {"latency", latency_to_json(statistics.back_latency)}};
+    back["parameters"] = info.parameters ? parameters_to_json(*info.parameters) : json();
+  }
+  return {{"id", session.id},
+          {"worker", session.worker},
+          {"fabric", session.fabric},
+          {"front", std::move(front)},
+          {"back", std::move(back)}};
+}
+
+json portal_to_json(const gateway::PortalInfo& portal) {
+  return {{"url", portal.url}, {"bound_port", portal.bound_port}, {"listening", portal.listening}};
+}
+
+json health_to_json(const gateway::BackEndHealth& health) {
+  return {{"target", health.target},
+          {"back_end", health.back_end},
+          {"healthy", health.healthy},
+          {"detail", health.detail}};
+}
+
+}  // namespace isergw::control

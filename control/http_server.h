@@ -1,0 +1,46 @@
+// A small HTTP/1.1 server on Boost.Beast with a thread of its own: the REST
+// API and /metrics share it. Requests are answered one at a time, in the
+// order they arrive; the handler may block (it waits for workers' answers),
+// which only delays other control requests, never the data path.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/http.hpp>
+#include <functional>
+#include <string>
+#include <thread>
+
+#include "common/expected.h"
+#include "gateway/portal_address.h"
+
+namespace isergw::control {
+
+using HttpRequest = boost::beast::http::request<boost::beast::http::string_body>;
+using HttpResponse = boost::beast::http::response<boost::beast::http::string_body>;
+
+class HttpServer {
+ public:
+  using Handler = std::function<HttpResponse(const HttpRequest&)>;
+
+  explicit HttpServer(Handler handler);
+  ~HttpServer();
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  // Binds and starts serving; the error names the address and the reason.
+  Expected<void, std::string> start(const gateway::PortalAddress& address);
+  void stop();
+  uint16_t bound_port() const { return bound_port_; }
+
+ private:
+  void accept_next();
+
+  Handler handler_;
+  boost::asio::io_context context_;
+  boost::asio::ip::tcp::acceptor acceptor_;
+  uint16_t bound_port_ = 0;
+  std::thread thread_;
+};
+
+}  // namespace isergw::control

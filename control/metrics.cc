@@ -1,0 +1,153 @@
+#include "control/metrics.h"
+
+#include <prometheus/text_serializer.h>
+
+#include <limits>
+#include <map>
+#include <sstream>
+
+namespace isergw::control {
+
+namespace {
+
+using prometheus::ClientMetric;
+using prometheus::MetricFamily;
+using prometheus::MetricType;
+using Labels = std::vector<ClientMetric::Label>;
+
+MetricFamily family(std::string name, std::string help, MetricType type) {
+  return MetricFamily{std::move(name), std::move(help), type, {}};
+}
+
+void add_counter(MetricFamily& family, Labels labels, double value) {
+  ClientMetric metric;
+  metric.label = std::move(labels);
+  metric.counter.value = value;
+  family.metric.push_back(std::move(metric));
+}
+
+void add_gauge(MetricFamily& family, Labels labels, double value) {
+  ClientMetric metric;
+  metric.label = std::move(labels);
+  metric.gauge.value = value;
+  family.metric.push_back(std::move(metric));
+}
+
+void add_histogram(MetricFamily& family, Labels labels,
+                   const gateway::LatencyHistogram& histogram) {
+  ClientMetric metric;
+  metric.label = std::move(labels);
+  metric.histogram.sample_count = histogram.count();
+  metric.histogram.sample_sum = histogram.sum_seconds();
+  uint64_t cumulative = 0;
+  const auto& counts = histogram.counts();
+  for (size_t i = 0; i < counts.size(); ++i) {
+    cumulative += counts[i];
+    const double bound = i < gateway::LatencyHistogram::kBucketCount
+                             ? gateway::LatencyHistogram::upper_bound(i)
+                             : std::numeric_limits<double>::infinity();
+    metric.histogram.bucket.push_back({cumulative, bound});
+  }
+  family.metric.push_back(std::move(metric));
+}
+
+}  // namespace
+
+std::vector<MetricFamily> metric_families(const std::vector<gateway::WorkerMetrics>& workers,
+                                          const std::string& version) {
+  std::map<gateway::TargetKey, gateway::TargetCounters> targets;
+  std::map<std::string, uint64_t> connections{{"tcp", 0}};
+  for (const auto& worker : workers) {
+    for (const auto& [key, counters] : worker.targets)
+      targets[key].add(counters);
+    for (const auto& [fabric, count] : worker.connections)
+      connections[fabric] += count;
+  }
+
+  auto commands =
+      family("isergw_commands_total", "SCSI commands received from hosts", MetricType::Counter);
+  auto read_bytes =
+      family("isergw_read_bytes_total", "Bytes of read data sent to hosts", MetricType::Counter);
+  auto written_bytes = family("isergw_written_bytes_total",
+                              "Bytes of write data received from hosts", MetricType::Counter);
+  auto errors = family("isergw_errors_total",
+                       "Errors by kind: protocol violations, digest mismatches, rejected PDUs, "
+                       "timeouts, back-end failures",
+                       MetricType::Counter);
+  auto logins = family("isergw_logins_total", "Front logins by result", MetricType::Counter);
+  auto sessions = family("isergw_sessions", "Logged-in normal sessions", MetricType::Gauge);
+  auto latency = family("isergw_command_latency_seconds",
+                        "Command latency: front from command to status, back from submission to "
+                        "the back end's completion",
+                        MetricType::Histogram);
+  for (const auto& [key, counters] : targets) {
+    const auto& [fabric, target] = key;
+    const Labels labels{{"fabric", fabric}, {"target", target}};
+    add_counter(commands, labels, static_cast<double>(counters.commands));
+    add_counter(read_bytes, labels, static_cast<double>(counters.read_bytes));
+    add_counter(written_bytes, labels, static_cast<double>(counters.written_bytes));
+    for (size_t kind = 0; kind < gateway::kErrorKindCount; ++kind) {
+      add_counter(
+          errors,
+          {{"fabric", fabric}, {"kind", gateway::kErrorKindNames[kind]}, {"target", target}},
+          static_cast<double>(counters.errors[kind]));
+    }
+    add_counter(logins, {{"fabric", fabric}, {"result", "failure"}, {"target", target}},
+                static_cast<double>(counters.logins_failed));
+    add_counter(logins, {{"fabric", fabric}, {"result", "success"}, {"target", target}},
+                static_cast<double>(counters.logins_succeeded));
+    // Discovery sessions and failed logins have no target: no session gauge
+    // or latency for them.
+    if (target.empty()) continue;
+    add_gauge(sessions, labels, static_cast<double>(counters.sessions));
+    add_histogram(latency, {{"fabric", fabric}, {"leg", "back"}, {"target", target}},
+                  counters.back_latency);
+    add_histogram(latency, {{"fabric", fabric}, {"leg", "front"}, {"target", target}},
+                  counters.front_latency);
+  }
+
+  auto connection_gauge = family("isergw_connections", "Open front connections", MetricType::Gauge);
+  for (const auto& [fabric, count] : connections)
+    add_gauge(connection_gauge, {{"fabric", fabric}}, static_cast<double>(count));
+
+  auto buffers = family("isergw_buffer_pool_buffers", "Buffers in the worker's pool (capacity)",
+                        MetricType::Gauge);
+  auto used = family("isergw_buffer_pool_used_buffers", "Buffers of the worker's pool in use",
+                     MetricType::Gauge);
+  for (const auto& worker : workers) {
+    const Labels labels{{"worker", std::to_string(worker.worker)}};
+    add_gauge(buffers, labels, static_cast<double>(worker.buffers));
+    add_gauge(used, labels, static_cast<double>(worker.used_buffers));
+  }
+
+  // The RDMA fabrics are not built yet; their families are declared so that
+  // dashboards and alerts can be written against the final names.
+  auto posted = family("isergw_rdma_posted_work_requests_total",
+                       "Work requests posted to RDMA queue pairs", MetricType::Counter);
+  auto completion_errors =
+      family("isergw_rdma_completion_errors_total", "RDMA work completions with an error status",
+             MetricType::Counter);
+  auto doorbells =
+      family("isergw_rdma_doorbells_total", "RDMA doorbell rings", MetricType::Counter);
+
+  auto build = family("isergw_build_info", "The running isergw's version", MetricType::Gauge);
+  add_gauge(build, {{"version", version}}, 1);
+
+  return {std::move(commands),         std::move(read_bytes), std::move(written_bytes),
+          std::move(errors),           std::move(logins),     std::move(sessions),
+          std::move(connection_gauge), std::move(buffers),    std::move(used),
+          std::move(latency),          std::move(posted),     std::move(completion_errors),
+          std::move(doorbells),        std::move(build)};
+}
+
+std::vector<MetricFamily> GatewayCollector::Collect() const {
+  return metric_families(gateway_.metrics(), gateway::kVersion);
+}
+
+std::string serialize_metrics(const std::vector<MetricFamily>& families) {
+  std::ostringstream text;
+  prometheus::TextSerializer().Serialize(text, families);
+  return text.str();
+}
+
+}  // namespace isergw::control

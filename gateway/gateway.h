@@ -1,0 +1,122 @@
+// The running gateway: its workers, portals, target map and config, and the
+// thread-safe operations the control plane performs on them.
+//
+// The target map is immutable and shared: a change builds a new one and
+// swaps it in, and each session keeps the map it logged in with. So a change
+// never pauses the data path; sessions of targets the change deletes or
+// alters are closed (their hosts log in again under the new settings), and
+// every other session carries on.
+#pragma once
+
+#include <atomic>
+#include <boost/asio/io_context.hpp>
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/expected.h"
+#include "control/config.h"
+#include "fabric_tcp/listener.h"
+#include "gateway/back_end_health.h"
+#include "gateway/target_map.h"
+#include "gateway/worker.h"
+#include "gateway/worker_reports.h"
+
+namespace isergw::gateway {
+
+inline constexpr const char* kVersion = "0.1.0";
+
+struct GatewayOptions {
+  std::string config_path;  // what reload() reads; empty: no file to reload
+  bool force_no_huge = false;
+  std::chrono::milliseconds probe_timeout{1000};
+};
+
+// Why a change was not made. The running state is as it was before.
+struct ChangeError {
+  enum class Kind { kInvalid, kNotFound, kConflict, kFailed };
+  Kind kind = Kind::kInvalid;
+  std::string field;  // the config field at fault, when one is
+  std::string message;
+  std::string describe() const { return field.empty() ? message : field + ": " + message; }
+};
+
+struct PortalInfo {
+  std::string url;  // as configured
+  uint16_t bound_port = 0;
+  bool listening = false;
+};
+
+struct Readiness {
+  bool ready = false;
+  std::vector<std::string> problems;
+};
+
+class Gateway {
+ public:
+  // Starts the workers and opens every portal; the error is one line.
+  static Expected<std::unique_ptr<Gateway>, std::string> start(control::Config config,
+                                                               GatewayOptions options);
+  ~Gateway();
+  Gateway(const Gateway&) = delete;
+  Gateway& operator=(const Gateway&) = delete;
+
+  // Closes the portals and every session. Idempotent.
+  void stop();
+
+  control::Config config() const;
+  const std::string& config_path() const { return options_.config_path; }
+  std::shared_ptr<const TargetMap> targets() const;
+
+  // Makes `next` the running config. Targets, portals and nothing else may
+  // differ: workers, buffers and the control settings take a restart.
+  Expected<void, ChangeError> apply(const control::Config& next);
+  // Reads the --config file again and applies it.
+  Expected<void, ChangeError> reload();
+
+  std::vector<PortalInfo> portals() const;
+  Expected<PortalInfo, ChangeError> add_portal(const PortalAddress& address);
+  Expected<void, ChangeError> remove_portal(const std::string& url);
+
+  std::vector<SessionInfo> sessions();
+  std::optional<SessionInfo> session(uint64_t id);
+  // Force-logout: closes the session's connection. False for an unknown id.
+  bool close_session(uint64_t id);
+
+  std::vector<BackEndHealth> back_ends() const;
+  // Every portal listens and every back end answers.
+  Readiness readiness() const;
+
+  std::vector<WorkerMetrics> metrics();
+
+ private:
+  Gateway(control::Config config, GatewayOptions options);
+  Expected<void, std::string> open_workers();
+  // On the acceptor thread.
+  Expected<std::unique_ptr<fabric_tcp::Listener>, std::string> open_listener(
+      const PortalAddress& address);
+  void on_accept(boost::asio::ip::tcp::socket socket);
+  fabric_tcp::TargetSessionOptions session_options_locked() const;
+  template <typename Work>
+  auto on_acceptor(Work work) -> decltype(work());
+
+  GatewayOptions options_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  boost::asio::io_context acceptor_context_;  // the portals' accepts
+  std::thread acceptor_thread_;
+
+  // One change at a time; held across a whole change, never on the data path.
+  std::mutex change_mutex_;
+  // Guards what the acceptor reads for each new connection.
+  mutable std::mutex state_mutex_;
+  control::Config config_;
+  std::shared_ptr<const TargetMap> targets_;
+  std::vector<std::unique_ptr<fabric_tcp::Listener>> listeners_;  // as config_.listen
+  std::atomic<bool> stopped_{false};
+};
+
+}  // namespace isergw::gateway

@@ -1,0 +1,85 @@
+// What a worker reports to the control plane: its sessions, both legs of
+// each, and its counters. Gathered on the worker's own thread when asked,
+// then handed over as plain values.
+#pragma once
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+
+#include "fabric_tcp/pdu_stream.h"
+#include "fabric_tcp/target_session.h"
+#include "gateway/latency_histogram.h"
+#include "gateway/legs.h"
+#include "iscsi/negotiation.h"
+
+namespace isergw::gateway {
+
+struct SessionInfo {
+  uint64_t id = 0;  // unique in the gateway; what force-logout names
+  unsigned worker = 0;
+  std::string fabric;  // "tcp"
+  std::string peer;    // the host's address and port
+  bool logged_in = false;
+  bool discovery = false;
+  std::string initiator_name;
+  std::string target_name;
+  uint16_t tsih = 0;
+  std::optional<iscsi::NegotiatedParameters> parameters;
+  std::chrono::steady_clock::duration age{};
+  size_t active_tasks = 0;
+  fabric_tcp::TargetSessionStatistics statistics;
+  fabric_tcp::PduStreamStatistics stream;
+  std::optional<BackLegInfo> back;
+};
+
+// The label values of isergw_errors_total{kind}.
+enum class ErrorKind { kProtocol, kDigest, kRejected, kTimeout, kBackEnd };
+inline constexpr size_t kErrorKindCount = 5;
+inline constexpr std::array<const char*, kErrorKindCount> kErrorKindNames = {
+    "protocol", "digest", "rejected", "timeout", "back_end"};
+
+// Counters of one target on one fabric: closed sessions' totals plus the
+// live sessions' current values.
+struct TargetCounters {
+  uint64_t commands = 0;
+  uint64_t read_bytes = 0;
+  uint64_t written_bytes = 0;
+  std::array<uint64_t, kErrorKindCount> errors{};
+  uint64_t logins_succeeded = 0;
+  uint64_t logins_failed = 0;
+  uint64_t sessions = 0;  // a gauge: live normal sessions only
+  LatencyHistogram front_latency;
+  LatencyHistogram back_latency;
+
+  void add(const TargetCounters& other) {
+    commands += other.commands;
+    read_bytes += other.read_bytes;
+    written_bytes += other.written_bytes;
+    for (size_t i = 0; i < errors.size(); ++i)
+      errors[i] += other.errors[i];
+    logins_succeeded += other.logins_succeeded;
+    logins_failed += other.logins_failed;
+    sessions += other.sessions;
+    front_latency.merge(other.front_latency);
+    back_latency.merge(other.back_latency);
+  }
+};
+
+// Keyed by (fabric, target). The target is empty for discovery sessions and
+// for connections that never completed a login, whose target is unknown.
+using TargetKey = std::pair<std::string, std::string>;
+
+struct WorkerMetrics {
+  unsigned worker = 0;
+  std::map<TargetKey, TargetCounters> targets;
+  std::map<std::string, uint64_t> connections;  // by fabric
+  size_t buffers = 0;
+  size_t used_buffers = 0;
+};
+
+}  // namespace isergw::gateway
