@@ -1,0 +1,55 @@
+// A host for the control plane's tests: logs in over TCP with the project's
+// own login machine and codec, writes and reads blocks, and reports what it
+// saw, so that tests can compare the gateway's counters with the I/O done.
+// Failures come back as values, never as test assertions, so that it can
+// run on a thread of its own.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "iscsi/negotiation.h"
+#include "iscsi/pdu.h"
+
+namespace isergw::control::testing {
+
+class TestHost {
+ public:
+  explicit TestHost(uint16_t port);
+
+  // False when the login is refused or the connection fails; `error` says why.
+  bool login(const std::string& target,
+             const std::string& initiator = "iqn.1993-08.org.debian:01:control-test");
+  // WRITE(10) of data.size() bytes (a multiple of 512) at `lba`; the SCSI
+  // status, or nullopt when the connection failed.
+  std::optional<uint8_t> write(uint32_t lba, std::span<const uint8_t> data);
+  // READ(10) of `length` bytes at `lba` into `data`.
+  std::optional<uint8_t> read(uint32_t lba, uint32_t length, std::vector<uint8_t>& data);
+  bool logout();
+  // True when the gateway has closed the connection.
+  bool closed_by_gateway();
+
+  const std::string& error() const { return error_; }
+
+ private:
+  struct Received {
+    std::vector<uint8_t> bytes;
+    iscsi::Pdu pdu;
+  };
+  bool send(const iscsi::Pdu& pdu);
+  std::optional<Received> receive();
+
+  boost::asio::io_context context_;
+  boost::asio::ip::tcp::socket socket_;
+  uint32_t cmd_sn_ = 0;
+  uint32_t itt_ = 1;
+  iscsi::NegotiatedParameters parameters_;
+  std::string error_;
+};
+
+}  // namespace isergw::control::testing
