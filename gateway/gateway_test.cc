@@ -1,0 +1,121 @@
+// The running gateway's changes, without the REST layer: what a change keeps
+// and what it closes.
+#include "gateway/gateway.h"
+
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "control/testing/running_gateway.h"
+#include "control/testing/test_host.h"
+
+namespace isergw::gateway {
+namespace {
+
+using control::testing::kTargetA;
+using control::testing::kTargetB;
+using control::testing::TestHost;
+
+class GatewayTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    control::Config config = control::testing::test_config();
+    config.targets.push_back(control::testing::ram_target(kTargetB, "4M"));
+    auto started = Gateway::start(config, {.force_no_huge = true});
+    ASSERT_TRUE(started) << started.error();
+    gateway_ = std::move(*started);
+  }
+  uint16_t port() { return gateway_->portals().front().bound_port; }
+
+  std::unique_ptr<Gateway> gateway_;
+};
+
+TEST_F(GatewayTest, ABuiltInDiskKeepsItsDataWhileItsUrlStays) {
+  std::vector<uint8_t> data(8192, 0x3c);
+  {
+    TestHost host(port());
+    ASSERT_TRUE(host.login(kTargetB)) << host.error();
+    ASSERT_EQ(host.write(8, data), 0);
+  }
+  // Another setting of the target changes: the disk is the same one.
+  control::Config next = gateway_->config();
+  next.targets[1].allowed_initiators = {"iqn.1993-08.org.debian:01:control-test"};
+  ASSERT_TRUE(gateway_->apply(next));
+  std::vector<uint8_t> read;
+  {
+    TestHost host(port());
+    ASSERT_TRUE(host.login(kTargetB)) << host.error();
+    ASSERT_EQ(host.read(8, 8192, read), 0);
+    EXPECT_EQ(read, data);
+  }
+  // A new size is a new disk.
+  next.targets[1].back_end = *parse_back_end_url("ram://8M");
+  ASSERT_TRUE(gateway_->apply(next));
+  TestHost host(port());
+  ASSERT_TRUE(host.login(kTargetB)) << host.error();
+  ASSERT_EQ(host.read(8, 8192, read), 0);
+  EXPECT_EQ(read, std::vector<uint8_t>(8192, 0));
+}
+
+TEST_F(GatewayTest, AChangeClosesOnlyTheSessionsOfChangedTargets) {
+  TestHost on_a(port());
+  TestHost on_b(port());
+  ASSERT_TRUE(on_a.login(kTargetA)) << on_a.error();
+  ASSERT_TRUE(on_b.login(kTargetB)) << on_b.error();
+  control::Config next = gateway_->config();
+  next.targets[1].front_chap = control::ChapCredentials{"hosts", "a-long-host-secret"};
+  ASSERT_TRUE(gateway_->apply(next));
+  EXPECT_TRUE(on_b.closed_by_gateway());
+  std::vector<uint8_t> block(512, 9);
+  EXPECT_EQ(on_a.write(0, block), 0) << on_a.error();
+  // A host without the new CHAP credentials cannot log in again.
+  TestHost again(port());
+  EXPECT_FALSE(again.login(kTargetB));
+}
+
+TEST_F(GatewayTest, SettingsThatNeedARestartAreRefused) {
+  control::Config next = gateway_->config();
+  next.workers = 3;
+  auto applied = gateway_->apply(next);
+  ASSERT_FALSE(applied);
+  EXPECT_EQ(applied.error().field, "workers");
+  next = gateway_->config();
+  next.buffers.buffers_per_worker = 8;
+  applied = gateway_->apply(next);
+  ASSERT_FALSE(applied);
+  EXPECT_EQ(applied.error().field, "buffers");
+  next = gateway_->config();
+  next.listen.push_back(*parse_listen_url("iser://127.0.0.1"));
+  applied = gateway_->apply(next);
+  ASSERT_FALSE(applied);
+  EXPECT_EQ(applied.error().field, "listen[1]");
+  EXPECT_EQ(gateway_->config().listen.size(), 1U);
+}
+
+TEST_F(GatewayTest, APortThatIsTakenLeavesThePortalsAsTheyWere) {
+  control::Config next = gateway_->config();
+  next.listen.push_back(control::testing::loopback(port()));
+  auto applied = gateway_->apply(next);
+  ASSERT_FALSE(applied);
+  EXPECT_EQ(applied.error().field, "listen[1]");
+  EXPECT_NE(applied.error().message.find("cannot listen"), std::string::npos);
+  EXPECT_EQ(gateway_->portals().size(), 1U);
+  TestHost host(port());
+  EXPECT_TRUE(host.login(kTargetA)) << host.error();
+}
+
+TEST_F(GatewayTest, SessionsAreListedAndClosedById) {
+  TestHost host(port());
+  ASSERT_TRUE(host.login(kTargetA)) << host.error();
+  const auto sessions = gateway_->sessions();
+  ASSERT_EQ(sessions.size(), 1U);
+  EXPECT_TRUE(sessions[0].logged_in);
+  EXPECT_EQ(sessions[0].target_name, kTargetA);
+  ASSERT_TRUE(sessions[0].back);
+  EXPECT_FALSE(gateway_->close_session(sessions[0].id + 1000));
+  EXPECT_TRUE(gateway_->close_session(sessions[0].id));
+  EXPECT_TRUE(host.closed_by_gateway());
+}
+
+}  // namespace
+}  // namespace isergw::gateway
