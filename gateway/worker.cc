@@ -129,6 +129,9 @@ void Worker::adopt(asio::ip::tcp::socket::protocol_type protocol,
 }
 
 void Worker::account_closed(const fabric_tcp::TargetSession& session, const std::string& reason) {
+  // A connection that never sent a PDU is a port probe (a load balancer's
+  // health check), not a login: it leaves nothing to count.
+  if (session.stream_statistics().pdus_received == 0) return;
   auto [key, counters] = session_counters(session);
   counters.sessions = 0;
   // A connection that ends before full feature phase is a failed login,

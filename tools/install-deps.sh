@@ -15,7 +15,7 @@ run_packages=(
 )
 test_packages=(
   clang libclang-rt-14-dev clang-format
-  tgt libiscsi-bin tshark valgrind
+  tgt libiscsi-bin tshark valgrind prometheus curl
 )
 
 case "$mode" in
