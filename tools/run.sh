@@ -5,5 +5,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tools/install-deps.sh run
-bazel build --config=opt --noshow_progress //gateway:isergw
+bazel build --config=opt --noshow_progress //gateway:isergw //control:isergwctl
 exec bazel-bin/gateway/isergw "$@"
