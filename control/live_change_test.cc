@@ -73,7 +73,9 @@ TEST(LiveChangeTest, IoOnAnUntouchedTargetRunsThroughChanges) {
       EXPECT_TRUE(other.closed_by_gateway()) << "round " << round;
     }
     ASSERT_EQ(gateway.call("DELETE", b).status, 204U);
-    if (round % 2 == 1) EXPECT_TRUE(other.closed_by_gateway()) << "round " << round;
+    if (round % 2 == 1) {
+      EXPECT_TRUE(other.closed_by_gateway()) << "round " << round;
+    }
   }
   // Enough I/O overlapped the changes to mean something.
   while (commands < 200 && !failed)
