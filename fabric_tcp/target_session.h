@@ -84,7 +84,11 @@ class TargetSession : public PduStreamHandler,
   void pull(gateway::Task& task, uint32_t offset, uint32_t length, gateway::PullDone done) override;
   void push(gateway::Task& task, uint32_t offset, std::span<const uint8_t> data,
             std::shared_ptr<const void> owner) override;
+  std::vector<gateway::DataSlice> received(gateway::Task& task, uint32_t offset,
+                                           uint32_t max_length) override;
   void complete(gateway::Task& task, const gateway::Completion& completion) override;
+  void notify(const iscsi::AsyncMessage& message) override;
+  void back_failed(const std::string& reason) override;
 
  private:
   struct Pull {
@@ -115,6 +119,11 @@ class TargetSession : public PduStreamHandler,
   };
 
   void handle_login(InboundPdu& inbound);
+  void open_back_leg(iscsi::OwnedLoginResponse final_response);
+  void on_back_open(const iscsi::OwnedLoginResponse& final_response,
+                    const gateway::BackOpenResult& opened);
+  void refuse_login(iscsi::OwnedLoginResponse response, iscsi::LoginStatus status,
+                    const std::string& reason);
   void enter_full_feature();
   void handle_command(const iscsi::ScsiCommand& command, InboundPdu& inbound);
   void handle_data_out(const iscsi::DataOut& data_out, InboundPdu& inbound);
@@ -155,7 +164,7 @@ class TargetSession : public PduStreamHandler,
   bool discovery_ = false;
   bool closing_ = false;
   const gateway::MappedTarget* target_ = nullptr;
-  std::unique_ptr<gateway::BackLeg> back_;
+  std::shared_ptr<gateway::BackLeg> back_;
   iscsi::NegotiatedParameters parameters_;
 
   uint32_t stat_sn_ = 0;
