@@ -595,8 +595,10 @@ void InitiatorSession::handle_task_management(const iscsi::TaskManagementRespons
     return;
   }
   Management& management = node.mapped();
-  // The storage has ended the tasks the function covers: their ITTs are
-  // free, and nothing more arrives for them.
+  // The front ends the tasks the function covered as it hears the answer;
+  // the storage has ended them too, so their ITTs are free and nothing more
+  // arrives for them.
+  management.done(response.response);
   using Function = iscsi::TaskManagementFunction;
   std::erase_if(tasks_, [&](const auto& entry) {
     const BackTask& back_task = entry.second;
@@ -615,7 +617,6 @@ void InitiatorSession::handle_task_management(const iscsi::TaskManagementRespons
         return false;
     }
   });
-  management.done(response.response);
 }
 
 void InitiatorSession::handle_nop_in(const iscsi::NopIn& nop) {

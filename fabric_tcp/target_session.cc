@@ -562,12 +562,17 @@ void TargetSession::end_task(uint32_t itt, Task::State state) {
   tasks_.erase(found);
 }
 
-void TargetSession::abort_all_tasks(uint64_t lun, bool all_luns) {
-  std::vector<uint32_t> doomed;
+std::vector<std::pair<uint32_t, uint64_t>> TargetSession::tasks_of(uint64_t lun,
+                                                                   bool all_luns) const {
+  std::vector<std::pair<uint32_t, uint64_t>> found;
   for (const auto& [itt, front_task] : tasks_) {
-    if (all_luns || front_task->task.lun == lun) doomed.push_back(itt);
+    if (all_luns || front_task->task.lun == lun) found.emplace_back(itt, front_task->task.id);
   }
-  for (const uint32_t itt : doomed)
+  return found;
+}
+
+void TargetSession::abort_all_tasks() {
+  for (const auto& [itt, id] : tasks_of(0, true))
     end_task(itt, Task::State::kAborted);
 }
 
@@ -688,9 +693,13 @@ void TargetSession::handle_task_management(const iscsi::TaskManagementRequest& r
     respond(Code::kFunctionRejected);
     return;
   }
-  // The storage answers for its tasks; the front ends its own copies at
-  // once, so nothing more reaches the host for them.
+  // The storage answers for its tasks. Until it has, what it sends for them
+  // still reaches the host: a task that completed before the abort took
+  // effect has its status delivered, and its abort is answered "task does
+  // not exist" (the back connection keeps that order). The tasks the
+  // function covered and that are still open end when the answer comes.
   gateway::TaskManagement passed{request.function, request.lun, nullptr};
+  std::vector<std::pair<uint32_t, uint64_t>> covered;
   switch (request.function) {
     case Function::kAbortTask: {
       FrontTask* front_task = find_task(request.referenced_task_tag);
@@ -699,32 +708,39 @@ void TargetSession::handle_task_management(const iscsi::TaskManagementRequest& r
         return;
       }
       passed.referenced = &front_task->task;
-      back_->manage(passed, respond);
-      end_task(request.referenced_task_tag, Task::State::kAborted);
-      return;
+      covered.emplace_back(front_task->task.itt, front_task->task.id);
+      break;
     }
     case Function::kAbortTaskSet:
     case Function::kClearTaskSet:
     case Function::kLogicalUnitReset:
-      back_->manage(passed, respond);
-      abort_all_tasks(request.lun, false);
-      return;
+      covered = tasks_of(request.lun, false);
+      break;
     case Function::kTargetWarmReset:
     case Function::kTargetColdReset:
-      back_->manage(passed, respond);
-      abort_all_tasks(0, true);
-      return;
+      covered = tasks_of(0, true);
+      break;
     case Function::kClearAca:
     case Function::kTaskReassign:
       respond(Code::kFunctionNotSupported);
       return;
   }
-  respond(Code::kFunctionNotSupported);
+  back_->manage(passed, [weak = weak_from_this(), covered, respond](Code code) {
+    if (auto self = weak.lock()) {
+      for (const auto& [itt, id] : covered) {
+        FrontTask* front_task = self->find_task(itt);
+        if (front_task != nullptr && front_task->task.id == id) {
+          self->end_task(itt, Task::State::kAborted);
+        }
+      }
+    }
+    respond(code);
+  });
 }
 
 void TargetSession::handle_logout(const iscsi::LogoutRequest& request) {
   if (!accept_cmd_sn(request.immediate, request.cmd_sn)) return;
-  abort_all_tasks(0, true);
+  abort_all_tasks();
   iscsi::LogoutResponse response;
   response.itt = request.itt;
   response.stat_sn = stat_sn_++;
@@ -797,7 +813,7 @@ void TargetSession::on_closed(const std::string& reason) {
   auto self = shared_from_this();  // the callback below may drop the last owner
   timer_.cancel();
   const size_t aborted = tasks_.size();
-  abort_all_tasks(0, true);
+  abort_all_tasks();
   if (aborted > 0) log::warn("{}: {} commands in flight were aborted", peer_, aborted);
   if (back_) back_->close();
   log::info("{}: connection closed: {}", peer_, reason);

@@ -144,7 +144,9 @@ class TargetSession : public PduStreamHandler,
   void serve_pulls(uint32_t itt);
   void solicit(FrontTask& front_task);
   void end_task(uint32_t itt, gateway::Task::State state);
-  void abort_all_tasks(uint64_t lun_or_all, bool all_luns);
+  // (ITT, task id) of the open tasks on a LUN, or on all of them.
+  std::vector<std::pair<uint32_t, uint64_t>> tasks_of(uint64_t lun, bool all_luns) const;
+  void abort_all_tasks();
 
   void send_text_segment();
   void schedule_keepalive();
