@@ -195,6 +195,7 @@ void InitiatorSession::fail(const std::string& reason) {
     front->back_failed(reason);
   }
   if (stream_) {
+    state_ = State::kClosed;
     stream_->close(reason);  // on_closed() follows
   } else {
     state_ = State::kClosed;
@@ -657,6 +658,9 @@ void InitiatorSession::protocol_error(const std::string& why) {
 void InitiatorSession::on_closed(const std::string& reason) {
   auto keep = std::move(self_);  // may be the last owner
   const State was = state_;
+  if (was == State::kClosed && !open_done_ && front_ == nullptr && tasks_.empty()) {
+    return;  // fail() has told everyone and logged why
+  }
   state_ = State::kClosed;
   timer_.cancel();
   if (open_done_) {

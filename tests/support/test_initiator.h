@@ -4,6 +4,8 @@
 #pragma once
 
 #include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -33,34 +35,23 @@ struct Received {
   iscsi::Pdu pdu;
 };
 
-class TestInitiator {
+// One iSCSI connection of a test peer, either side: whole PDUs in and out,
+// and raw bytes for the tests that break the protocol on purpose.
+class PduConnection {
  public:
-  explicit TestInitiator(uint16_t port) : socket_(context_) {
+  explicit PduConnection(uint16_t port) : socket_(context_) {
     socket_.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
+    bound_waits();
+  }
+  // Takes the next connection an acceptor (on any context) receives.
+  explicit PduConnection(tcp::acceptor& acceptor) : socket_(context_) {
+    acceptor.accept(socket_);
+    bound_waits();
   }
   uint16_t local_port() const { return socket_.local_endpoint().port(); }
-
-  bool login(const std::string& target, const std::string& initiator = kTestInitiatorName) {
-    iscsi::LoginInitiatorConfig config;
-    config.initiator_name = initiator;
-    config.target_name = target;
-    if (target.empty()) config.session_type = iscsi::SessionType::kDiscovery;
-    config.isid = {0x80, 0, 0, 0, 0, 1};
-    config.negotiation.immediate_data = true;
-    config.negotiation.initial_r2t = false;
-    config.negotiation.max_recv_data_segment_length = 65536;
-    iscsi::LoginInitiator login(config);
-    std::optional<iscsi::OwnedLoginRequest> request = login.start();
-    while (request) {
-      send(request->pdu());
-      const Received response = receive();
-      request = login.on_response(std::get<iscsi::LoginResponse>(response.pdu));
-    }
-    login_status_ = login.failure_status();
-    if (login.state() != iscsi::LoginInitiator::State::kFullFeature) return false;
-    cmd_sn_ = login.result()->exp_cmd_sn;
-    parameters_ = login.result()->parameters;
-    return true;
+  void close() {
+    boost::system::error_code ignored;
+    socket_.close(ignored);
   }
 
   void send(const iscsi::Pdu& pdu) {
@@ -95,6 +86,45 @@ class TestInitiator {
     boost::system::error_code error;
     socket_.read_some(asio::buffer(scratch), error);
     return error == asio::error::eof || error == asio::error::connection_reset;
+  }
+
+ protected:
+  // A peer that never answers fails the test (the read throws) instead of
+  // hanging it.
+  void bound_waits() {
+    const timeval timeout{10, 0};
+    setsockopt(socket_.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+  }
+
+  asio::io_context context_;
+  tcp::socket socket_;
+};
+
+class TestInitiator : public PduConnection {
+ public:
+  explicit TestInitiator(uint16_t port) : PduConnection(port) {}
+
+  bool login(const std::string& target, const std::string& initiator = kTestInitiatorName) {
+    iscsi::LoginInitiatorConfig config;
+    config.initiator_name = initiator;
+    config.target_name = target;
+    if (target.empty()) config.session_type = iscsi::SessionType::kDiscovery;
+    config.isid = {0x80, 0, 0, 0, 0, 1};
+    config.negotiation.immediate_data = true;
+    config.negotiation.initial_r2t = false;
+    config.negotiation.max_recv_data_segment_length = 65536;
+    iscsi::LoginInitiator login(config);
+    std::optional<iscsi::OwnedLoginRequest> request = login.start();
+    while (request) {
+      send(request->pdu());
+      const Received response = receive();
+      request = login.on_response(std::get<iscsi::LoginResponse>(response.pdu));
+    }
+    login_status_ = login.failure_status();
+    if (login.state() != iscsi::LoginInitiator::State::kFullFeature) return false;
+    cmd_sn_ = login.result()->exp_cmd_sn;
+    parameters_ = login.result()->parameters;
+    return true;
   }
 
   iscsi::ScsiCommand command(uint32_t itt, std::span<const uint8_t> cdb, uint32_t length, bool read,
@@ -183,8 +213,6 @@ class TestInitiator {
   void set_lun(uint16_t lun) { lun_ = uint64_t{lun} << 48; }
 
  private:
-  asio::io_context context_;
-  tcp::socket socket_;
   uint32_t cmd_sn_ = 0;
   uint64_t lun_ = 0;
   iscsi::NegotiatedParameters parameters_;
