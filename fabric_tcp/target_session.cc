@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <boost/asio/post.hpp>
 
 #include "common/log.h"
 #include "iscsi/send_targets.h"
@@ -492,8 +493,21 @@ void TargetSession::push(Task& task, uint32_t offset, std::span<const uint8_t> d
       data_in.final = true;
       front_task->data_in_burst = 0;
     }
-    stream_->send(data_in, owner);
     sent += length;
+    if (last && !task.write) {
+      // Back ends give the status right after the last data, in the same
+      // turn of the loop; if none comes, the data goes out on the next.
+      front_task->held_data_in = data_in;
+      front_task->held_owner = owner;
+      asio::post(timer_.get_executor(), [weak = weak_from_this(), itt = task.itt, id = task.id] {
+        auto self = weak.lock();
+        if (!self) return;
+        FrontTask* held = self->find_task(itt);
+        if (held != nullptr && held->task.id == id) self->send_held_data_in(*held);
+      });
+      continue;
+    }
+    stream_->send(data_in, owner);
   }
   statistics_.bytes_read += data.size();
 }
@@ -524,9 +538,38 @@ void TargetSession::back_failed(const std::string& reason) {
   close("back end failed: " + reason);
 }
 
+void TargetSession::send_held_data_in(FrontTask& front_task) {
+  if (!front_task.held_data_in) return;
+  stream_->send(*front_task.held_data_in, std::move(front_task.held_owner));
+  front_task.held_data_in.reset();
+}
+
 void TargetSession::complete(Task& task, const gateway::Completion& completion) {
   FrontTask* front_task = find_task(task.itt);
   if (front_task == nullptr) return;
+  if (front_task->held_data_in) {
+    // GOOD status without sense rides in the last Data-In (phase collapse):
+    // one PDU less per read for the host to handle.
+    const bool collapse = completion.response == iscsi::kResponseCommandCompleted &&
+                          completion.status == 0 && completion.sense.empty();
+    if (!collapse) {
+      send_held_data_in(*front_task);
+    } else {
+      iscsi::DataIn data_in = *front_task->held_data_in;
+      std::shared_ptr<const void> owner = std::move(front_task->held_owner);
+      data_in.status_present = true;
+      data_in.status = completion.status;
+      data_in.residual_overflow = completion.residual_overflow;
+      data_in.residual_underflow = completion.residual_underflow;
+      data_in.residual_count = completion.residual_count;
+      end_task(task.itt, Task::State::kCompleted);
+      data_in.stat_sn = stat_sn_++;
+      data_in.exp_cmd_sn = exp_cmd_sn_;
+      data_in.max_cmd_sn = max_cmd_sn();
+      stream_->send(data_in, std::move(owner));
+      return;
+    }
+  }
   iscsi::ScsiResponse response;
   response.response = completion.response;
   response.status = completion.status;

@@ -116,6 +116,10 @@ class TargetSession : public PduStreamHandler,
     uint32_t r2t_sn = 0;
     uint32_t data_in_sn = 0;
     uint32_t data_in_burst = 0;  // bytes in the current Data-In sequence
+    // The command's last Data-In, held back a moment in case its status
+    // follows at once and can ride in it (RFC 7143 §11.7.4).
+    std::optional<iscsi::DataIn> held_data_in;
+    std::shared_ptr<const void> held_owner;
   };
 
   void handle_login(InboundPdu& inbound);
@@ -144,6 +148,7 @@ class TargetSession : public PduStreamHandler,
   void serve_pulls(uint32_t itt);
   void solicit(FrontTask& front_task);
   void end_task(uint32_t itt, gateway::Task::State state);
+  void send_held_data_in(FrontTask& front_task);
   // (ITT, task id) of the open tasks on a LUN, or on all of them.
   std::vector<std::pair<uint32_t, uint64_t>> tasks_of(uint64_t lun, bool all_luns) const;
   void abort_all_tasks();

@@ -138,6 +138,25 @@ TEST_F(TargetSessionTest, WritesBeyondTheFirstBurstGoByR2tAndReadBackIntact) {
   EXPECT_EQ(read, written);
 }
 
+TEST_F(TargetSessionTest, AGoodReadCarriesItsStatusInTheLastDataIn) {
+  TestInitiator host(port());
+  ASSERT_TRUE(host.login(kTarget));
+  const auto cdb = TestInitiator::rw10(0x28, 0, 16);
+  host.send(host.command(3, cdb, 8192, true, false));
+  const Received last = host.receive();
+  const auto& data_in = std::get<iscsi::DataIn>(last.pdu);
+  EXPECT_TRUE(data_in.final);
+  EXPECT_TRUE(data_in.status_present);
+  EXPECT_EQ(data_in.status, 0);
+  // A read that fails has its sense data, which only a SCSI Response carries.
+  const auto beyond = TestInitiator::rw10(0x28, 0x7fffff00, 1);
+  host.send(host.command(4, beyond, 512, true, false));
+  const Received failed = host.receive();
+  const auto& response = std::get<iscsi::ScsiResponse>(failed.pdu);
+  EXPECT_EQ(response.status, 0x02);
+  EXPECT_FALSE(response.data.empty());
+}
+
 TEST_F(TargetSessionTest, AnswersNopOutWithItsPingData) {
   TestInitiator host(port());
   ASSERT_TRUE(host.login(kTarget));
