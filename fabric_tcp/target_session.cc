@@ -96,6 +96,23 @@ void TargetSession::close(const std::string& reason) {
   stream_->close(reason);
 }
 
+void TargetSession::request_logout(std::chrono::seconds within) {
+  if (!stream_->is_open()) return;
+  if (!full_feature_ || discovery_) {
+    close("the gateway is shutting down");
+    return;
+  }
+  log::info("{}: asking {} to log out within {} s", peer_, parameters_.session.initiator_name,
+            within.count());
+  iscsi::AsyncMessage message;
+  message.async_event = iscsi::AsyncEvent::kLogoutRequested;
+  message.parameter3 = static_cast<uint16_t>(within.count());
+  message.stat_sn = stat_sn_++;
+  message.exp_cmd_sn = exp_cmd_sn_;
+  message.max_cmd_sn = max_cmd_sn();
+  stream_->send(message);
+}
+
 void TargetSession::on_pdu(InboundPdu& inbound) {
   last_heard_ = std::chrono::steady_clock::now();
   if (!full_feature_) {

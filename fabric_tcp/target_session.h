@@ -69,6 +69,10 @@ class TargetSession : public PduStreamHandler,
   void start();
   // Ends the session now (admin force-logout, gateway shutdown).
   void close(const std::string& reason);
+  // Asks the host to log out within `within` (an Asynchronous Message,
+  // RFC 7143 §11.9.1), so that it finishes what it has in flight and
+  // closes cleanly; a session not yet logged in is closed at once.
+  void request_logout(std::chrono::seconds within);
 
   const std::string& peer() const { return peer_; }
   bool logged_in() const { return full_feature_; }

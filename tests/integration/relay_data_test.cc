@@ -4,10 +4,18 @@
 // sizes around FirstBurstLength, MaxBurstLength and the buffer size, and in
 // odd block counts. Misbehaving hosts and refusing storage end only their
 // own sessions.
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <chrono>
 #include <cstdlib>
+#include <fstream>
+#include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "tests/support/test_initiator.h"
@@ -15,6 +23,8 @@
 namespace isergw {
 namespace {
 
+namespace asio = boost::asio;
+using asio::ip::tcp;
 using testing_support::pattern;
 using testing_support::Received;
 using testing_support::TestInitiator;
@@ -205,6 +215,101 @@ TEST(RelayData, AHostThatVanishesMidWriteLeavesTheOthersWorking) {
   ASSERT_TRUE(later.logged_in());
   uint8_t status = 0xff;
   EXPECT_EQ(later.read(80000, 65536 + 512, &status), pattern(65536 + 512, 50));
+}
+
+// A gateway of the test's own, which the test stops.
+class OwnGateway {
+ public:
+  explicit OwnGateway(const std::string& map) {
+    asio::io_context context;
+    tcp::acceptor probe(context, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+    port_ = probe.local_endpoint().port();
+    probe.close();
+    log_ = environment("TEST_TMPDIR") + "/own-gateway.log";
+    const std::string binary = environment("ISERGW_BINARY");
+    const std::string listen = "tcp://127.0.0.1:" + std::to_string(port_);
+    pid_ = fork();
+    if (pid_ == 0) {
+      const int fd = open(log_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      dup2(fd, 1);
+      dup2(fd, 2);
+      execl(binary.c_str(), binary.c_str(), "--listen", listen.c_str(), "--workers", "1", "--map",
+            map.c_str(), static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    for (int i = 0; i < 100; ++i) {
+      boost::system::error_code error;
+      tcp::socket socket(context);
+      socket.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port_), error);
+      if (!error) return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  }
+  ~OwnGateway() {
+    if (pid_ > 0) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+    }
+  }
+  uint16_t port() const { return port_; }
+  pid_t pid() const { return pid_; }
+  // The exit status, or -1 if it does not exit within `limit`.
+  int wait_exit(std::chrono::seconds limit) {
+    const auto end = std::chrono::steady_clock::now() + limit;
+    while (std::chrono::steady_clock::now() < end) {
+      int status = 0;
+      if (waitpid(pid_, &status, WNOHANG) == pid_) {
+        pid_ = -1;
+        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return -1;
+  }
+  std::string log() const {
+    std::ifstream file(log_);
+    std::stringstream text;
+    text << file.rdbuf();
+    return text.str();
+  }
+
+ private:
+  uint16_t port_ = 0;
+  pid_t pid_ = -1;
+  std::string log_;
+};
+
+TEST(RelayShutdown, SigtermAsksHostsToLogOutThenLogsOutOfTheStorage) {
+  OwnGateway gateway(std::string(kRelay) + "=iscsi://127.0.0.1:" + std::to_string(storage_port()) +
+                     "/" + environment("TGTD_IQN"));
+  Host host(gateway.port(), kRelay, "iqn.1993-08.org.debian:01:drained");
+  ASSERT_TRUE(host.logged_in()) << gateway.log();
+  ASSERT_EQ(kill(gateway.pid(), SIGTERM), 0);
+  const Received asked = host->receive();
+  const auto& message = std::get<iscsi::AsyncMessage>(asked.pdu);
+  EXPECT_EQ(message.async_event, iscsi::AsyncEvent::kLogoutRequested);
+  EXPECT_GT(message.parameter3, 0);  // seconds the host has to log out
+  iscsi::LogoutRequest logout;
+  logout.immediate = true;
+  logout.itt = 0x99;
+  host->send(logout);
+  const Received answer = host->receive();
+  EXPECT_EQ(std::get<iscsi::LogoutResponse>(answer.pdu).itt, 0x99u);
+  EXPECT_EQ(gateway.wait_exit(std::chrono::seconds(8)), 0) << gateway.log();
+  const std::string log = gateway.log();
+  EXPECT_NE(log.find("logged out of " + environment("TGTD_IQN")), std::string::npos) << log;
+  EXPECT_NE(log.find("] stopped"), std::string::npos) << log;
+}
+
+TEST(RelayShutdown, AHostThatIgnoresTheRequestIsClosedAfterTheDrainTime) {
+  OwnGateway gateway(std::string(kRelay) + "=ram://16M");
+  TestInitiator host(gateway.port());
+  ASSERT_TRUE(host.login(kRelay, "iqn.1993-08.org.debian:01:stubborn")) << gateway.log();
+  ASSERT_EQ(kill(gateway.pid(), SIGTERM), 0);
+  EXPECT_TRUE(std::holds_alternative<iscsi::AsyncMessage>(host.receive().pdu));
+  // The host stays silent; the gateway gives up on it after its drain time
+  // (10 s) and still exits cleanly.
+  EXPECT_EQ(gateway.wait_exit(std::chrono::seconds(20)), 0) << gateway.log();
 }
 
 }  // namespace

@@ -7,7 +7,8 @@ start_isergw \
   --map "iqn.2026-11.io.isergw.test:relay=iscsi://127.0.0.1:$TGTD_PORT/$TGTD_IQN" \
   --map "iqn.2026-11.io.isergw.test:missing=iscsi://127.0.0.1:$TGTD_PORT/iqn.2026-11.io.isergw.test:none" \
   --map "iqn.2026-11.io.isergw.test:unreachable=iscsi://127.0.0.1:$(free_port)/iqn.2026-11.io.isergw.test:none"
-export TGTD_PORT TGTD_IQN ISERGW_PORT
+ISERGW_BINARY=$(realpath "${ISERGW_BINARY:-gateway/isergw}")
+export TGTD_PORT TGTD_IQN ISERGW_PORT ISERGW_BINARY
 status=0
 tests/integration/relay_data_test || status=$?
 # The gateway outlived everything the test did to it.
