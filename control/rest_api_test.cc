@@ -135,10 +135,10 @@ TEST(RestApiTest, BadBodiesAreRefusedWithTheField) {
   EXPECT_EQ(reply.status, 400U);
   EXPECT_EQ(error_field(reply), "name");
 
-  // Relaying to iscsi:// is not built yet; the error names the field.
+  // Relaying to iser:// is not built yet; the error names the field.
   reply = gateway.call(
       "POST", "/api/v1/targets",
-      json{{"name", kTargetB}, {"back_end", "iscsi://127.0.0.1:1/iqn.2026-11.x:y"}}.dump());
+      json{{"name", kTargetB}, {"back_end", "iser://127.0.0.1:1/iqn.2026-11.x:y"}}.dump());
   EXPECT_EQ(reply.status, 400U);
   EXPECT_EQ(error_field(reply), "back_end");
 
@@ -251,11 +251,26 @@ TEST(RestApiTest, SessionsShowBothLegsAndCanBeLoggedOut) {
 
 TEST(RestApiTest, BackEndsAreProbed) {
   RunningGateway gateway;
-  const json backends = gateway.get_json("/api/v1/backends");
+  json backends = gateway.get_json("/api/v1/backends");
   ASSERT_EQ(backends.size(), 1U);
   EXPECT_EQ(backends[0]["target"], kTargetA);
   EXPECT_EQ(backends[0]["healthy"], true);
   EXPECT_EQ(backends[0]["detail"], "built in");
+
+  // Storage that is not there makes the gateway not ready.
+  const std::string url =
+      "iscsi://127.0.0.1:" + std::to_string(free_port()) + "/iqn.2026-11.io.isergw.test:gone";
+  ASSERT_EQ(
+      gateway.call("POST", "/api/v1/targets", json{{"name", kTargetB}, {"back_end", url}}.dump())
+          .status,
+      201U);
+  backends = gateway.get_json("/api/v1/backends");
+  ASSERT_EQ(backends.size(), 2U);
+  EXPECT_EQ(backends[1]["healthy"], false);
+  EXPECT_NE(backends[1]["detail"].get<std::string>().find("cannot connect"), std::string::npos);
+  const HttpReply ready = gateway.call("GET", "/readyz");
+  EXPECT_EQ(ready.status, 503U);
+  EXPECT_NE(ready.body.find(kTargetB), std::string::npos);
 }
 
 class ReloadTest : public ::testing::Test {

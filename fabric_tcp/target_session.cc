@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <boost/asio/post.hpp>
 
 #include "common/log.h"
 #include "iscsi/send_targets.h"
@@ -95,6 +96,23 @@ void TargetSession::close(const std::string& reason) {
   stream_->close(reason);
 }
 
+void TargetSession::request_logout(std::chrono::seconds within) {
+  if (!stream_->is_open()) return;
+  if (!full_feature_ || discovery_) {
+    close("the gateway is shutting down");
+    return;
+  }
+  log::info("{}: asking {} to log out within {} s", peer_, parameters_.session.initiator_name,
+            within.count());
+  iscsi::AsyncMessage message;
+  message.async_event = iscsi::AsyncEvent::kLogoutRequested;
+  message.parameter3 = static_cast<uint16_t>(within.count());
+  message.stat_sn = stat_sn_++;
+  message.exp_cmd_sn = exp_cmd_sn_;
+  message.max_cmd_sn = max_cmd_sn();
+  stream_->send(message);
+}
+
 void TargetSession::on_pdu(InboundPdu& inbound) {
   last_heard_ = std::chrono::steady_clock::now();
   if (!full_feature_) {
@@ -139,9 +157,13 @@ void TargetSession::on_pdu(InboundPdu& inbound) {
 
 void TargetSession::handle_login(InboundPdu& inbound) {
   const auto& request = std::get<iscsi::LoginRequest>(inbound.pdu);
-  const iscsi::OwnedLoginResponse response = login_->on_request(request);
-  const iscsi::LoginResponse pdu = response.pdu();
-  stream_->send(pdu, response.data);
+  iscsi::OwnedLoginResponse response = login_->on_request(request);
+  if (login_->state() == iscsi::LoginTarget::State::kFullFeature &&
+      login_->result()->parameters.session.session_type == iscsi::SessionType::kNormal) {
+    open_back_leg(std::move(response));
+    return;
+  }
+  stream_->send(response.pdu(), response.data);
   switch (login_->state()) {
     case iscsi::LoginTarget::State::kFailed:
       log::warn("login from {} refused: {} ({})", peer_,
@@ -157,6 +179,52 @@ void TargetSession::handle_login(InboundPdu& inbound) {
     default:
       break;
   }
+}
+
+void TargetSession::open_back_leg(iscsi::OwnedLoginResponse final_response) {
+  const iscsi::LoginTargetResult& result = *login_->result();
+  const iscsi::SessionParameters& session = result.parameters.session;
+  target_ = targets_->find(session.target_name);
+  if (target_ == nullptr) {
+    // The map changed between the login's first and last PDU.
+    refuse_login(std::move(final_response), iscsi::LoginStatus::kTargetRemoved,
+                 "target " + session.target_name + " is gone");
+    return;
+  }
+  back_ = targets_->make_back_leg(*target_, pool_, timer_.get_executor());
+  // The host hears that its login succeeded only once the storage has
+  // taken the gateway's: until then it sends nothing, and nothing is read.
+  stream_->pause_reading();
+  auto held = std::make_shared<iscsi::OwnedLoginResponse>(std::move(final_response));
+  back_->open(*this, {session.initiator_name, session.initiator_alias, result.isid},
+              [weak = weak_from_this(), held](const gateway::BackOpenResult& opened) {
+                auto self = weak.lock();
+                if (self && self->stream_->is_open()) self->on_back_open(*held, opened);
+              });
+}
+
+void TargetSession::on_back_open(const iscsi::OwnedLoginResponse& final_response,
+                                 const gateway::BackOpenResult& opened) {
+  if (!opened.ok()) {
+    refuse_login(final_response, opened.status, opened.reason);
+    return;
+  }
+  stream_->send(final_response.pdu(), final_response.data);
+  enter_full_feature();
+  stream_->resume_reading();
+}
+
+void TargetSession::refuse_login(iscsi::OwnedLoginResponse response, iscsi::LoginStatus status,
+                                 const std::string& reason) {
+  response.header.transit = false;
+  response.header.status_class = iscsi::status_class(status);
+  response.header.status_detail = iscsi::status_detail(status);
+  response.data.clear();
+  log::warn("login from {} refused: {} ({})", peer_,
+            iscsi::describe(iscsi::status_class(status), iscsi::status_detail(status)).text,
+            reason);
+  stream_->send(response.pdu(), response.data);
+  stream_->close_after_sending("login failed: " + reason);
 }
 
 void TargetSession::enter_full_feature() {
@@ -176,15 +244,6 @@ void TargetSession::enter_full_feature() {
   stream_->set_encode_options(
       {.header_digest = digest_of(connection, true) == iscsi::DigestType::kCrc32c,
        .data_digest = digest_of(connection, false) == iscsi::DigestType::kCrc32c});
-  if (!discovery_) {
-    target_ = targets_->find(session.target_name);
-    if (target_ == nullptr) {
-      // The map changed between the login's first and last PDU.
-      close("target " + session.target_name + " is gone");
-      return;
-    }
-    back_ = targets_->make_back_leg(*target_, pool_);
-  }
   full_feature_ = true;
   log::info("{} logged in from {} to {} (TSIH {}, {} session)", session.initiator_name, peer_,
             discovery_ ? std::string("discovery") : session.target_name, result.tsih,
@@ -451,16 +510,84 @@ void TargetSession::push(Task& task, uint32_t offset, std::span<const uint8_t> d
       data_in.final = true;
       front_task->data_in_burst = 0;
     }
-    stream_->send(data_in, owner);
     sent += length;
+    if (last && !task.write) {
+      // Back ends give the status right after the last data, in the same
+      // turn of the loop; if none comes, the data goes out on the next.
+      front_task->held_data_in = data_in;
+      front_task->held_owner = owner;
+      asio::post(timer_.get_executor(), [weak = weak_from_this(), itt = task.itt, id = task.id] {
+        auto self = weak.lock();
+        if (!self) return;
+        FrontTask* held = self->find_task(itt);
+        if (held != nullptr && held->task.id == id) self->send_held_data_in(*held);
+      });
+      continue;
+    }
+    stream_->send(data_in, owner);
   }
   statistics_.bytes_read += data.size();
+}
+
+std::vector<gateway::DataSlice> TargetSession::received(Task& task, uint32_t offset,
+                                                        uint32_t max_length) {
+  FrontTask* front_task = find_task(task.itt);
+  if (front_task == nullptr) return {};
+  const auto gaps = front_task->write_data.gaps(offset, max_length);
+  const uint32_t contiguous = gaps.empty() ? max_length : gaps.front().first - offset;
+  if (contiguous == 0) return {};
+  return front_task->write_data.slices(offset, contiguous);
+}
+
+void TargetSession::notify(const iscsi::AsyncMessage& message) {
+  if (!full_feature_ || !stream_->is_open()) return;
+  iscsi::AsyncMessage pdu = message;
+  pdu.stat_sn = stat_sn_++;
+  pdu.exp_cmd_sn = exp_cmd_sn_;
+  pdu.max_cmd_sn = max_cmd_sn();
+  std::vector<uint8_t> data(message.data.begin(), message.data.end());
+  pdu.data = data;
+  stream_->send(pdu, std::move(data));
+}
+
+void TargetSession::back_failed(const std::string& reason) {
+  log::warn("{}: the back end failed, closing so that the host logs in again: {}", peer_, reason);
+  close("back end failed: " + reason);
+}
+
+void TargetSession::send_held_data_in(FrontTask& front_task) {
+  if (!front_task.held_data_in) return;
+  stream_->send(*front_task.held_data_in, std::move(front_task.held_owner));
+  front_task.held_data_in.reset();
 }
 
 void TargetSession::complete(Task& task, const gateway::Completion& completion) {
   FrontTask* front_task = find_task(task.itt);
   if (front_task == nullptr) return;
   statistics_.front_latency.observe(std::chrono::steady_clock::now() - task.started);
+  if (front_task->held_data_in) {
+    // GOOD status without sense rides in the last Data-In (phase collapse):
+    // one PDU less per read for the host to handle.
+    const bool collapse = completion.response == iscsi::kResponseCommandCompleted &&
+                          completion.status == 0 && completion.sense.empty();
+    if (!collapse) {
+      send_held_data_in(*front_task);
+    } else {
+      iscsi::DataIn data_in = *front_task->held_data_in;
+      std::shared_ptr<const void> owner = std::move(front_task->held_owner);
+      data_in.status_present = true;
+      data_in.status = completion.status;
+      data_in.residual_overflow = completion.residual_overflow;
+      data_in.residual_underflow = completion.residual_underflow;
+      data_in.residual_count = completion.residual_count;
+      end_task(task.itt, Task::State::kCompleted);
+      data_in.stat_sn = stat_sn_++;
+      data_in.exp_cmd_sn = exp_cmd_sn_;
+      data_in.max_cmd_sn = max_cmd_sn();
+      stream_->send(data_in, std::move(owner));
+      return;
+    }
+  }
   iscsi::ScsiResponse response;
   response.response = completion.response;
   response.status = completion.status;
@@ -496,12 +623,17 @@ void TargetSession::end_task(uint32_t itt, Task::State state) {
   tasks_.erase(found);
 }
 
-void TargetSession::abort_all_tasks(uint64_t lun, bool all_luns) {
-  std::vector<uint32_t> doomed;
+std::vector<std::pair<uint32_t, uint64_t>> TargetSession::tasks_of(uint64_t lun,
+                                                                   bool all_luns) const {
+  std::vector<std::pair<uint32_t, uint64_t>> found;
   for (const auto& [itt, front_task] : tasks_) {
-    if (all_luns || front_task->task.lun == lun) doomed.push_back(itt);
+    if (all_luns || front_task->task.lun == lun) found.emplace_back(itt, front_task->task.id);
   }
-  for (const uint32_t itt : doomed)
+  return found;
+}
+
+void TargetSession::abort_all_tasks() {
+  for (const auto& [itt, id] : tasks_of(0, true))
     end_task(itt, Task::State::kAborted);
 }
 
@@ -601,49 +733,75 @@ void TargetSession::handle_task_management(const iscsi::TaskManagementRequest& r
   if (!accept_cmd_sn(request.immediate, request.cmd_sn)) return;
   using Function = iscsi::TaskManagementFunction;
   using Code = iscsi::TaskManagementResponseCode;
-  Code code = Code::kFunctionComplete;
-  bool reset_connection = false;
+  const uint32_t itt = request.itt;
+  const bool cold_reset = request.function == Function::kTargetColdReset;
+  auto respond = [weak = weak_from_this(), itt, cold_reset](Code code) {
+    auto self = weak.lock();
+    if (!self || !self->stream_->is_open()) return;
+    iscsi::TaskManagementResponse response;
+    response.response = code;
+    response.itt = itt;
+    response.stat_sn = self->stat_sn_++;
+    response.exp_cmd_sn = self->exp_cmd_sn_;
+    response.max_cmd_sn = self->max_cmd_sn();
+    self->stream_->send(response);
+    // A cold reset also drops the connection (§11.5.1).
+    if (cold_reset && code == Code::kFunctionComplete) {
+      self->stream_->close_after_sending("target cold reset requested by the host");
+    }
+  };
+  if (discovery_) {
+    respond(Code::kFunctionRejected);
+    return;
+  }
+  // The storage answers for its tasks. Until it has, what it sends for them
+  // still reaches the host: a task that completed before the abort took
+  // effect has its status delivered, and its abort is answered "task does
+  // not exist" (the back connection keeps that order). The tasks the
+  // function covered and that are still open end when the answer comes.
+  gateway::TaskManagement passed{request.function, request.lun, nullptr};
+  std::vector<std::pair<uint32_t, uint64_t>> covered;
   switch (request.function) {
     case Function::kAbortTask: {
       FrontTask* front_task = find_task(request.referenced_task_tag);
       if (front_task == nullptr) {
-        code = Code::kTaskDoesNotExist;
-      } else {
-        end_task(request.referenced_task_tag, Task::State::kAborted);
+        respond(Code::kTaskDoesNotExist);
+        return;
       }
+      passed.referenced = &front_task->task;
+      covered.emplace_back(front_task->task.itt, front_task->task.id);
       break;
     }
     case Function::kAbortTaskSet:
     case Function::kClearTaskSet:
     case Function::kLogicalUnitReset:
-      abort_all_tasks(request.lun, false);
+      covered = tasks_of(request.lun, false);
       break;
     case Function::kTargetWarmReset:
-      abort_all_tasks(0, true);
-      break;
     case Function::kTargetColdReset:
-      abort_all_tasks(0, true);
-      reset_connection = true;  // a cold reset also drops the connection (§11.5.1)
+      covered = tasks_of(0, true);
       break;
     case Function::kClearAca:
     case Function::kTaskReassign:
-      code = Code::kFunctionNotSupported;
-      break;
+      respond(Code::kFunctionNotSupported);
+      return;
   }
-  if (discovery_) code = Code::kFunctionRejected;
-  iscsi::TaskManagementResponse response;
-  response.response = code;
-  response.itt = request.itt;
-  response.stat_sn = stat_sn_++;
-  response.exp_cmd_sn = exp_cmd_sn_;
-  response.max_cmd_sn = max_cmd_sn();
-  stream_->send(response);
-  if (reset_connection) stream_->close_after_sending("target cold reset requested by the host");
+  back_->manage(passed, [weak = weak_from_this(), covered, respond](Code code) {
+    if (auto self = weak.lock()) {
+      for (const auto& [itt, id] : covered) {
+        FrontTask* front_task = self->find_task(itt);
+        if (front_task != nullptr && front_task->task.id == id) {
+          self->end_task(itt, Task::State::kAborted);
+        }
+      }
+    }
+    respond(code);
+  });
 }
 
 void TargetSession::handle_logout(const iscsi::LogoutRequest& request) {
   if (!accept_cmd_sn(request.immediate, request.cmd_sn)) return;
-  abort_all_tasks(0, true);
+  abort_all_tasks();
   iscsi::LogoutResponse response;
   response.itt = request.itt;
   response.stat_sn = stat_sn_++;
@@ -716,8 +874,9 @@ void TargetSession::on_closed(const std::string& reason) {
   auto self = shared_from_this();  // the callback below may drop the last owner
   timer_.cancel();
   const size_t aborted = tasks_.size();
-  abort_all_tasks(0, true);
+  abort_all_tasks();
   if (aborted > 0) log::warn("{}: {} commands in flight were aborted", peer_, aborted);
+  if (back_) back_->close();
   log::info("{}: connection closed: {}", peer_, reason);
   if (on_closed_) on_closed_(*this, reason);
 }

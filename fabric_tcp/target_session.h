@@ -72,6 +72,10 @@ class TargetSession : public PduStreamHandler,
   void start();
   // Ends the session now (admin force-logout, gateway shutdown).
   void close(const std::string& reason);
+  // Asks the host to log out within `within` (an Asynchronous Message,
+  // RFC 7143 §11.9.1), so that it finishes what it has in flight and
+  // closes cleanly; a session not yet logged in is closed at once.
+  void request_logout(std::chrono::seconds within);
 
   const std::string& peer() const { return peer_; }
   bool logged_in() const { return full_feature_; }
@@ -90,7 +94,11 @@ class TargetSession : public PduStreamHandler,
   void pull(gateway::Task& task, uint32_t offset, uint32_t length, gateway::PullDone done) override;
   void push(gateway::Task& task, uint32_t offset, std::span<const uint8_t> data,
             std::shared_ptr<const void> owner) override;
+  std::vector<gateway::DataSlice> received(gateway::Task& task, uint32_t offset,
+                                           uint32_t max_length) override;
   void complete(gateway::Task& task, const gateway::Completion& completion) override;
+  void notify(const iscsi::AsyncMessage& message) override;
+  void back_failed(const std::string& reason) override;
 
  private:
   struct Pull {
@@ -118,9 +126,18 @@ class TargetSession : public PduStreamHandler,
     uint32_t r2t_sn = 0;
     uint32_t data_in_sn = 0;
     uint32_t data_in_burst = 0;  // bytes in the current Data-In sequence
+    // The command's last Data-In, held back a moment in case its status
+    // follows at once and can ride in it (RFC 7143 §11.7.4).
+    std::optional<iscsi::DataIn> held_data_in;
+    std::shared_ptr<const void> held_owner;
   };
 
   void handle_login(InboundPdu& inbound);
+  void open_back_leg(iscsi::OwnedLoginResponse final_response);
+  void on_back_open(const iscsi::OwnedLoginResponse& final_response,
+                    const gateway::BackOpenResult& opened);
+  void refuse_login(iscsi::OwnedLoginResponse response, iscsi::LoginStatus status,
+                    const std::string& reason);
   void enter_full_feature();
   void handle_command(const iscsi::ScsiCommand& command, InboundPdu& inbound);
   void handle_data_out(const iscsi::DataOut& data_out, InboundPdu& inbound);
@@ -141,7 +158,10 @@ class TargetSession : public PduStreamHandler,
   void serve_pulls(uint32_t itt);
   void solicit(FrontTask& front_task);
   void end_task(uint32_t itt, gateway::Task::State state);
-  void abort_all_tasks(uint64_t lun_or_all, bool all_luns);
+  void send_held_data_in(FrontTask& front_task);
+  // (ITT, task id) of the open tasks on a LUN, or on all of them.
+  std::vector<std::pair<uint32_t, uint64_t>> tasks_of(uint64_t lun, bool all_luns) const;
+  void abort_all_tasks();
 
   void send_text_segment();
   void schedule_keepalive();
@@ -161,7 +181,7 @@ class TargetSession : public PduStreamHandler,
   bool discovery_ = false;
   bool closing_ = false;
   const gateway::MappedTarget* target_ = nullptr;
-  std::unique_ptr<gateway::BackLeg> back_;
+  std::shared_ptr<gateway::BackLeg> back_;
   iscsi::NegotiatedParameters parameters_;
 
   uint32_t stat_sn_ = 0;

@@ -13,168 +13,18 @@
 
 #include "gateway/dpdk_memory.h"
 #include "iscsi/login_initiator.h"
+#include "tests/support/test_initiator.h"
 
 namespace isergw::fabric_tcp {
 namespace {
 
 namespace asio = boost::asio;
 using asio::ip::tcp;
+using testing_support::pattern;
+using testing_support::Received;
+using testing_support::TestInitiator;
 
 constexpr const char* kTarget = "iqn.2026-11.io.isergw.test:ram";
-
-// A received PDU with the bytes its views point into.
-struct Received {
-  std::vector<uint8_t> bytes;
-  iscsi::Pdu pdu;
-};
-
-class TestInitiator {
- public:
-  explicit TestInitiator(uint16_t port) : socket_(context_) {
-    socket_.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
-  }
-
-  bool login(const std::string& initiator = "iqn.1993-08.org.debian:01:test",
-             const std::string& target = kTarget) {
-    iscsi::LoginInitiatorConfig config;
-    config.initiator_name = initiator;
-    config.target_name = target;
-    if (target.empty()) config.session_type = iscsi::SessionType::kDiscovery;
-    config.isid = {0x80, 0, 0, 0, 0, 1};
-    config.negotiation.immediate_data = true;
-    config.negotiation.initial_r2t = false;
-    config.negotiation.max_recv_data_segment_length = 65536;
-    iscsi::LoginInitiator login(config);
-    std::optional<iscsi::OwnedLoginRequest> request = login.start();
-    while (request) {
-      send(request->pdu());
-      const Received response = receive();
-      request = login.on_response(std::get<iscsi::LoginResponse>(response.pdu));
-    }
-    if (login.state() != iscsi::LoginInitiator::State::kFullFeature) return false;
-    cmd_sn_ = login.result()->exp_cmd_sn;
-    parameters_ = login.result()->parameters;
-    return true;
-  }
-
-  void send(const iscsi::Pdu& pdu) {
-    std::vector<uint8_t> bytes(iscsi::encoded_length(pdu, {}));
-    ASSERT_TRUE(iscsi::encode_pdu(pdu, {}, bytes));
-    asio::write(socket_, asio::buffer(bytes));
-  }
-
-  Received receive() {
-    Received received;
-    received.bytes.resize(iscsi::kBhsLength);
-    asio::read(socket_, asio::buffer(received.bytes));
-    const iscsi::DecodeOptions options{.max_recv_data_segment_length = 1 << 20};
-    auto framing =
-        iscsi::decode_framing(iscsi::BhsBytes(received.bytes.data(), iscsi::kBhsLength), options);
-    EXPECT_TRUE(framing);
-    received.bytes.resize(framing->total_length());
-    asio::read(socket_, asio::buffer(received.bytes.data() + iscsi::kBhsLength,
-                                     framing->total_length() - iscsi::kBhsLength));
-    auto decoded = iscsi::decode_pdu(received.bytes, options);
-    EXPECT_TRUE(decoded) << decoded.error().describe();
-    received.pdu = decoded->pdu;
-    return received;
-  }
-
-  void send_raw(const std::vector<uint8_t>& bytes) { asio::write(socket_, asio::buffer(bytes)); }
-  void shutdown_sending() { socket_.shutdown(tcp::socket::shutdown_send); }
-
-  // True when the gateway has closed the connection.
-  bool closed_by_peer() {
-    std::array<uint8_t, 48> scratch{};
-    boost::system::error_code error;
-    socket_.read_some(asio::buffer(scratch), error);
-    return error == asio::error::eof || error == asio::error::connection_reset;
-  }
-
-  iscsi::ScsiCommand command(uint32_t itt, std::span<const uint8_t> cdb, uint32_t length, bool read,
-                             bool write) {
-    iscsi::ScsiCommand command;
-    command.itt = itt;
-    command.cmd_sn = cmd_sn_++;
-    command.read = read;
-    command.write = write;
-    command.expected_data_transfer_length = length;
-    std::copy(cdb.begin(), cdb.end(), command.cdb.begin());
-    return command;
-  }
-
-  // READ(10) or WRITE(10) of `blocks` 512-byte blocks at `lba`.
-  static std::array<uint8_t, 10> rw10(uint8_t opcode, uint32_t lba, uint16_t blocks) {
-    return {opcode,
-            0,
-            static_cast<uint8_t>(lba >> 24),
-            static_cast<uint8_t>(lba >> 16),
-            static_cast<uint8_t>(lba >> 8),
-            static_cast<uint8_t>(lba),
-            0,
-            static_cast<uint8_t>(blocks >> 8),
-            static_cast<uint8_t>(blocks),
-            0};
-  }
-
-  // Reads Data-In until the SCSI Response; returns the data and the status.
-  std::pair<std::vector<uint8_t>, uint8_t> collect_read(uint32_t length) {
-    std::vector<uint8_t> data(length);
-    while (true) {
-      const Received received = receive();
-      if (const auto* data_in = std::get_if<iscsi::DataIn>(&received.pdu)) {
-        std::copy(data_in->data.begin(), data_in->data.end(),
-                  data.begin() + data_in->buffer_offset);
-        if (data_in->status_present) return {data, data_in->status};
-      } else {
-        return {data, std::get<iscsi::ScsiResponse>(received.pdu).status};
-      }
-    }
-  }
-
-  // WRITE(10) with immediate data up to FirstBurstLength, the rest by R2T.
-  uint8_t write(uint32_t itt, uint32_t lba, std::span<const uint8_t> data) {
-    const auto cdb = rw10(0x2a, lba, static_cast<uint16_t>(data.size() / 512));
-    iscsi::ScsiCommand command =
-        this->command(itt, cdb, static_cast<uint32_t>(data.size()), false, true);
-    const uint32_t immediate = std::min<uint32_t>(
-        {static_cast<uint32_t>(data.size()), parameters_.session.first_burst_length,
-         parameters_.connection.max_send_data_segment_length});
-    command.data = data.first(immediate);
-    command.final = true;  // no unsolicited Data-Out: everything else by R2T
-    send(command);
-    while (true) {
-      const Received received = receive();
-      if (const auto* r2t = std::get_if<iscsi::R2t>(&received.pdu)) {
-        uint32_t sent = 0;
-        uint32_t data_sn = 0;
-        while (sent < r2t->desired_data_transfer_length) {
-          const uint32_t chunk = std::min(r2t->desired_data_transfer_length - sent,
-                                          parameters_.connection.max_send_data_segment_length);
-          iscsi::DataOut data_out;
-          data_out.itt = itt;
-          data_out.ttt = r2t->ttt;
-          data_out.data_sn = data_sn++;
-          data_out.buffer_offset = r2t->buffer_offset + sent;
-          data_out.data = data.subspan(data_out.buffer_offset, chunk);
-          sent += chunk;
-          data_out.final = sent == r2t->desired_data_transfer_length;
-          send(data_out);
-        }
-        continue;
-      }
-      return std::get<iscsi::ScsiResponse>(received.pdu).status;
-    }
-  }
-
-  const iscsi::NegotiatedParameters& parameters() const { return parameters_; }
-
- private:
-  asio::io_context context_;
-  tcp::socket socket_;
-  uint32_t cmd_sn_ = 0;
-  iscsi::NegotiatedParameters parameters_;
-};
 
 class TargetSessionTest : public testing::Test {
  protected:
@@ -265,16 +115,9 @@ void host_reads_back(TestInitiator& host, uint32_t itt, uint32_t lba,
   EXPECT_EQ(read, expected);
 }
 
-std::vector<uint8_t> pattern(size_t length, uint8_t seed) {
-  std::vector<uint8_t> bytes(length);
-  for (size_t i = 0; i < length; ++i)
-    bytes[i] = static_cast<uint8_t>(i * 31 + seed);
-  return bytes;
-}
-
 TEST_F(TargetSessionTest, LogsInAndAnswersInquiry) {
   TestInitiator host(port());
-  ASSERT_TRUE(host.login());
+  ASSERT_TRUE(host.login(kTarget));
   const std::array<uint8_t, 6> inquiry = {0x12, 0, 0, 0, 96, 0};
   host.send(host.command(1, inquiry, 96, true, false));
   const auto [data, status] = host.collect_read(96);
@@ -284,7 +127,7 @@ TEST_F(TargetSessionTest, LogsInAndAnswersInquiry) {
 
 TEST_F(TargetSessionTest, WritesBeyondTheFirstBurstGoByR2tAndReadBackIntact) {
   TestInitiator host(port());
-  ASSERT_TRUE(host.login());
+  ASSERT_TRUE(host.login(kTarget));
   // 300 KiB + 512: more than FirstBurstLength, MaxBurstLength and one buffer.
   const auto written = pattern(300 * 1024 + 512, 7);
   EXPECT_EQ(host.write(10, 64, written), 0);
@@ -295,9 +138,28 @@ TEST_F(TargetSessionTest, WritesBeyondTheFirstBurstGoByR2tAndReadBackIntact) {
   EXPECT_EQ(read, written);
 }
 
+TEST_F(TargetSessionTest, AGoodReadCarriesItsStatusInTheLastDataIn) {
+  TestInitiator host(port());
+  ASSERT_TRUE(host.login(kTarget));
+  const auto cdb = TestInitiator::rw10(0x28, 0, 16);
+  host.send(host.command(3, cdb, 8192, true, false));
+  const Received last = host.receive();
+  const auto& data_in = std::get<iscsi::DataIn>(last.pdu);
+  EXPECT_TRUE(data_in.final);
+  EXPECT_TRUE(data_in.status_present);
+  EXPECT_EQ(data_in.status, 0);
+  // A read that fails has its sense data, which only a SCSI Response carries.
+  const auto beyond = TestInitiator::rw10(0x28, 0x7fffff00, 1);
+  host.send(host.command(4, beyond, 512, true, false));
+  const Received failed = host.receive();
+  const auto& response = std::get<iscsi::ScsiResponse>(failed.pdu);
+  EXPECT_EQ(response.status, 0x02);
+  EXPECT_FALSE(response.data.empty());
+}
+
 TEST_F(TargetSessionTest, AnswersNopOutWithItsPingData) {
   TestInitiator host(port());
-  ASSERT_TRUE(host.login());
+  ASSERT_TRUE(host.login(kTarget));
   const auto ping = pattern(100, 3);
   iscsi::NopOut nop;
   nop.itt = 77;
@@ -312,9 +174,9 @@ TEST_F(TargetSessionTest, AnswersNopOutWithItsPingData) {
 
 TEST_F(TargetSessionTest, AWrongDataSnEndsThatConnectionOnly) {
   TestInitiator good(port());
-  ASSERT_TRUE(good.login("iqn.1993-08.org.debian:01:good"));
+  ASSERT_TRUE(good.login(kTarget, "iqn.1993-08.org.debian:01:good"));
   TestInitiator bad(port());
-  ASSERT_TRUE(bad.login("iqn.1993-08.org.debian:01:bad"));
+  ASSERT_TRUE(bad.login(kTarget, "iqn.1993-08.org.debian:01:bad"));
 
   const auto data = pattern(128 * 1024, 1);
   const auto cdb = TestInitiator::rw10(0x2a, 0, static_cast<uint16_t>(data.size() / 512));
@@ -344,14 +206,14 @@ TEST_F(TargetSessionTest, AWrongDataSnEndsThatConnectionOnly) {
 
 TEST_F(TargetSessionTest, GarbageAndTruncatedPdusEndOnlyTheirConnection) {
   TestInitiator good(port());
-  ASSERT_TRUE(good.login());
+  ASSERT_TRUE(good.login(kTarget));
 
   TestInitiator garbage(port());
   garbage.send_raw(std::vector<uint8_t>(64, 0xee));  // opcode 0x2e is reserved
   EXPECT_TRUE(garbage.closed_by_peer());
 
   TestInitiator truncated(port());
-  ASSERT_TRUE(truncated.login("iqn.1993-08.org.debian:01:truncated"));
+  ASSERT_TRUE(truncated.login(kTarget, "iqn.1993-08.org.debian:01:truncated"));
   std::vector<uint8_t> half_a_header(30, 0);
   half_a_header[0] = 0x01;  // a SCSI Command's first bytes, then nothing
   truncated.send_raw(half_a_header);
@@ -365,10 +227,10 @@ TEST_F(TargetSessionTest, GarbageAndTruncatedPdusEndOnlyTheirConnection) {
 
 TEST_F(TargetSessionTest, AHostThatVanishesWithCommandsInFlightLeavesNothingBehind) {
   TestInitiator good(port());
-  ASSERT_TRUE(good.login());
+  ASSERT_TRUE(good.login(kTarget));
   {
     TestInitiator gone(port());
-    ASSERT_TRUE(gone.login("iqn.1993-08.org.debian:01:gone"));
+    ASSERT_TRUE(gone.login(kTarget, "iqn.1993-08.org.debian:01:gone"));
     const auto data = pattern(256 * 1024, 2);
     const auto cdb = TestInitiator::rw10(0x2a, 0, static_cast<uint16_t>(data.size() / 512));
     iscsi::ScsiCommand command =
@@ -390,7 +252,7 @@ TEST_F(TargetSessionTest, AHostThatVanishesWithCommandsInFlightLeavesNothingBehi
 TEST_F(TargetSessionTest, DiscoveryListsTargetsAtTheAddressTheHostReached) {
   options_.portals = {iscsi::TargetPortal{"", 0, 1}, iscsi::TargetPortal{"192.0.2.7", 3260, 2}};
   TestInitiator host(port());
-  ASSERT_TRUE(host.login("iqn.1993-08.org.debian:01:discover", ""));
+  ASSERT_TRUE(host.login("", "iqn.1993-08.org.debian:01:discover"));
   const std::string request = "SendTargets=All";
   std::vector<uint8_t> data(request.begin(), request.end());
   data.push_back(0);
@@ -411,7 +273,7 @@ TEST_F(TargetSessionTest, DiscoveryListsTargetsAtTheAddressTheHostReached) {
 
 TEST_F(TargetSessionTest, RefusesAnUnknownTarget) {
   TestInitiator host(port());
-  EXPECT_FALSE(host.login("iqn.1993-08.org.debian:01:x", "iqn.2026-11.io.isergw.test:nothing"));
+  EXPECT_FALSE(host.login("iqn.2026-11.io.isergw.test:nothing", "iqn.1993-08.org.debian:01:x"));
   EXPECT_TRUE(host.closed_by_peer());
 }
 

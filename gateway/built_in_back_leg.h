@@ -34,8 +34,15 @@ class BuiltInBackLeg : public BackLeg {
   BuiltInBackLeg(std::shared_ptr<SharedDisk> disk, BufferPool& pool, std::string url)
       : disk_(std::move(disk)), pool_(pool), url_(std::move(url)) {}
 
+  void open(FrontLeg&, const HostIdentity&, OpenDone done) override { done({}); }
+  void close() override {}
   void submit(Task& task, FrontLeg& front) override;
   void abort(Task&) override {}  // commands run to completion inside submit's chain
+  void manage(const TaskManagement&, ManageDone done) override {
+    // Every command has ended by the time submit returns, or waits only for
+    // the host's data, which the front drops with the task.
+    done(iscsi::TaskManagementResponseCode::kFunctionComplete);
+  }
   uint32_t command_window() const override { return 128; }
   BackLegInfo info() const override;
 

@@ -142,6 +142,26 @@ fabric_tcp::TargetSessionOptions Gateway::session_options_locked() const {
   return options;
 }
 
+void Gateway::drain(std::chrono::seconds within) {
+  std::lock_guard change(change_mutex_);
+  if (stopped_ || draining_) return;
+  draining_ = true;
+  on_acceptor([this] {
+    std::lock_guard lock(state_mutex_);
+    for (auto& listener : listeners_)
+      listener->close();
+  });
+  for (auto& worker : workers_)
+    worker->drain(within);
+}
+
+size_t Gateway::session_count() const {
+  size_t count = 0;
+  for (const auto& worker : workers_)
+    count += worker->session_count();
+  return count;
+}
+
 void Gateway::stop() {
   std::lock_guard change(change_mutex_);
   if (stopped_) return;
@@ -174,7 +194,9 @@ std::shared_ptr<const TargetMap> Gateway::targets() const {
 
 Expected<void, ChangeError> Gateway::apply(const control::Config& next) {
   std::lock_guard change(change_mutex_);
-  if (stopped_) return Unexpected{ChangeError{ChangeError::Kind::kFailed, "", "stopped"}};
+  if (stopped_ || draining_) {
+    return Unexpected{ChangeError{ChangeError::Kind::kConflict, "", "the gateway is stopping"}};
+  }
   const control::Config current = config();
   // These size or place what exists only once per process.
   const char* restart = "takes effect only when the gateway starts; restart it to change this";

@@ -65,6 +65,10 @@ class Gateway {
   Gateway(const Gateway&) = delete;
   Gateway& operator=(const Gateway&) = delete;
 
+  // Closes the portals and asks every host to log out within `within`;
+  // changes are refused from then on.
+  void drain(std::chrono::seconds within);
+  size_t session_count() const;
   // Closes the portals and every session. Idempotent.
   void stop();
 
@@ -117,6 +121,7 @@ class Gateway {
   std::shared_ptr<const TargetMap> targets_;
   std::vector<std::unique_ptr<fabric_tcp::Listener>> listeners_;  // as config_.listen
   std::atomic<bool> stopped_{false};
+  bool draining_ = false;  // under change_mutex_
 };
 
 }  // namespace isergw::gateway

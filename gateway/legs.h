@@ -17,7 +17,11 @@
 #include <vector>
 
 #include "gateway/task.h"
+#include "iscsi/async_message_pdu.h"
+#include "iscsi/login_pdu.h"
+#include "iscsi/login_status.h"
 #include "iscsi/negotiation.h"
+#include "iscsi/task_management_pdu.h"
 
 namespace isergw::gateway {
 
@@ -37,8 +41,46 @@ class FrontLeg {
   virtual void push(Task& task, uint32_t offset, std::span<const uint8_t> data,
                     std::shared_ptr<const void> owner) = 0;
 
+  // The write data at [offset, offset + max_length) that has arrived
+  // already, as far as it is contiguous, without soliciting more: what a
+  // back leg can send as immediate data at once.
+  virtual std::vector<DataSlice> received(Task& task, uint32_t offset, uint32_t max_length) = 0;
+
   // Sends the command's status. The task is gone when this returns.
   virtual void complete(Task& task, const Completion& completion) = 0;
+
+  // An Asynchronous Message from the storage, for the host; the front sets
+  // its own sequence numbers.
+  virtual void notify(const iscsi::AsyncMessage& message) = 0;
+
+  // The back leg can no longer carry the session (the storage dropped it,
+  // or broke the protocol): the front ends its connection so that the host
+  // recovers by logging in again (error recovery level 0).
+  virtual void back_failed(const std::string& reason) = 0;
+};
+
+// Who the host is, for a back leg that logs in to the storage on its behalf.
+struct HostIdentity {
+  std::string initiator_name;
+  std::string initiator_alias;
+  iscsi::Isid isid{};
+};
+
+// How opening a back leg ended; on failure, the status the host's login is
+// refused with.
+struct BackOpenResult {
+  iscsi::LoginStatus status = iscsi::LoginStatus::kSuccess;
+  std::string reason;
+  bool ok() const { return status == iscsi::LoginStatus::kSuccess; }
+};
+using OpenDone = std::function<void(const BackOpenResult&)>;
+using ManageDone = std::function<void(iscsi::TaskManagementResponseCode)>;
+
+// A task management function as the front passes it on.
+struct TaskManagement {
+  iscsi::TaskManagementFunction function = iscsi::TaskManagementFunction::kAbortTask;
+  uint64_t lun = 0;
+  const Task* referenced = nullptr;  // ABORT TASK
 };
 
 // What the control API shows of a back leg.
@@ -56,9 +98,22 @@ class BackLeg {
  public:
   virtual ~BackLeg() = default;
 
+  // Logs in to the storage for the host, before the host's own login
+  // completes, so that a storage that refuses the host refuses it at login.
+  // `front` gets notify() and back_failed() once done has reported success.
+  virtual void open(FrontLeg& front, const HostIdentity& host, OpenDone done) = 0;
+
+  // The front is going away: the back leg never calls it again, and logs
+  // out of the storage on its own time.
+  virtual void close() = 0;
+
   // Starts a command; the back leg later calls the front's complete() for
   // it, exactly once, unless the front aborts it first.
   virtual void submit(Task& task, FrontLeg& front) = 0;
+
+  // Passes a task management function to the storage; `done` gets its
+  // answer. The front aborts the affected tasks itself, after this call.
+  virtual void manage(const TaskManagement& request, ManageDone done) = 0;
 
   // The front has ended the task (task management, or the host is gone):
   // the back leg forgets it and never calls the front for it again.

@@ -2,7 +2,10 @@
 // control API, and runs until SIGINT or SIGTERM.
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
 #include <cstdio>
+#include <functional>
 #include <iostream>
 
 #include "common/log.h"
@@ -16,6 +19,9 @@ namespace {
 
 namespace asio = boost::asio;
 using namespace isergw;
+
+// How long hosts have to log out when the gateway is asked to stop.
+constexpr std::chrono::seconds kDrain{10};
 
 int run(const gateway::CommandLine& command_line) {
   const control::Config& config = command_line.config;
@@ -59,11 +65,40 @@ int run(const gateway::CommandLine& command_line) {
             config.listen.front().host_port());
 
   asio::io_context context;
+  // The first signal drains: no new logins, every host asked to log out,
+  // and the gateway stops when they have or kDrain has passed. A second
+  // signal stops at once.
   asio::signal_set signals(context, SIGINT, SIGTERM);
-  signals.async_wait([&](const boost::system::error_code& error, int signal) {
-    if (error) return;
-    log::info("signal {}: stopping: no new logins, sessions closed", signal);
-  });
+  asio::steady_timer drain_timer(context);
+  const auto drain_deadline = std::make_shared<std::chrono::steady_clock::time_point>();
+  std::function<void()> check_drained = [&] {
+    const size_t sessions = gateway.session_count();
+    if (sessions == 0 || std::chrono::steady_clock::now() >= *drain_deadline) {
+      if (sessions > 0) log::warn("{} sessions did not log out in time; closing them", sessions);
+      signals.cancel();
+      return;
+    }
+    drain_timer.expires_after(std::chrono::milliseconds(100));
+    drain_timer.async_wait([&](const boost::system::error_code& error) {
+      if (!error) check_drained();
+    });
+  };
+  std::function<void(const boost::system::error_code&, int)> on_signal =
+      [&](const boost::system::error_code& error, int signal) {
+        if (error) return;
+        if (*drain_deadline != std::chrono::steady_clock::time_point{}) {
+          log::info("signal {} again: stopping now", signal);
+          drain_timer.cancel();
+          return;
+        }
+        log::info("signal {}: draining: no new logins, hosts asked to log out within {} s", signal,
+                  kDrain.count());
+        gateway.drain(kDrain);
+        *drain_deadline = std::chrono::steady_clock::now() + kDrain;
+        check_drained();
+        signals.async_wait(on_signal);
+      };
+  signals.async_wait(on_signal);
   context.run();
   server.stop();
   gateway.stop();

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "backend_ram/backend_url.h"
+#include "fabric_tcp/initiator_session.h"
 
 namespace isergw::gateway {
 namespace {
@@ -21,6 +22,7 @@ iscsi::ChapCredentials to_login(const control::ChapCredentials& chap) {
 Expected<std::shared_ptr<const TargetMap>, std::string> TargetMap::build(
     const control::Config& config, const TargetMap* previous) {
   auto map = std::make_shared<TargetMap>();
+  map->gateway_name_ = config.gateway_name;
   for (const control::TargetConfig& target : config.targets) {
     MappedTarget mapped{target, nullptr};
     switch (target.back_end.kind) {
@@ -43,9 +45,11 @@ Expected<std::shared_ptr<const TargetMap>, std::string> TargetMap::build(
         break;
       }
       case BackEndKind::kIscsi:
+        break;  // sessions log in to the storage as hosts log in
       case BackEndKind::kIser:
         return Unexpected{"target " + target.name + ": relaying to " + target.back_end.redacted() +
-                          " is not available in this version; map it to ram:// or null://"};
+                          " needs the iSER fabric, which is not available in this version; "
+                          "map it to iscsi://, ram:// or null://"};
     }
     map->targets_.push_back(std::move(mapped));
   }
@@ -67,9 +71,21 @@ std::vector<const MappedTarget*> TargetMap::visible_to(std::string_view initiato
   return visible;
 }
 
-std::unique_ptr<BackLeg> TargetMap::make_back_leg(const MappedTarget& target,
-                                                  BufferPool& pool) const {
-  return std::make_unique<BuiltInBackLeg>(target.disk, pool, target.config.back_end.redacted());
+std::shared_ptr<BackLeg> TargetMap::make_back_leg(const MappedTarget& target, BufferPool& pool,
+                                                  boost::asio::any_io_executor executor) const {
+  const control::TargetConfig& config = target.config;
+  if (target.disk) {
+    return std::make_shared<BuiltInBackLeg>(target.disk, pool, config.back_end.redacted());
+  }
+  fabric_tcp::InitiatorSessionOptions options;
+  options.portal = config.back_end.portal;
+  options.target_name = config.back_end.target_name;
+  options.back_end = config.back_end.redacted();
+  if (config.identity == control::BackIdentity::kGateway) options.gateway_name = gateway_name_;
+  if (config.back_chap) options.chap = to_login(*config.back_chap);
+  if (config.back_mutual_chap) options.target_chap = to_login(*config.back_mutual_chap);
+  return std::make_shared<fabric_tcp::InitiatorSession>(std::move(executor), pool,
+                                                        std::move(options));
 }
 
 std::optional<iscsi::TargetAccess> TargetMap::normal_session(

@@ -3,6 +3,7 @@
 // target's back leg is.
 #pragma once
 
+#include <boost/asio/any_io_executor.hpp>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -24,7 +25,7 @@ struct MappedTarget {
 class TargetMap : public iscsi::LoginPolicy {
  public:
   // Opens the built-in disks. Fails for a back end this version cannot
-  // relay to yet, naming the target. A built-in disk whose URL `previous`
+  // relay to, naming the target. A built-in disk whose URL `previous`
   // already has is shared with it, so a live config change keeps its data.
   static Expected<std::shared_ptr<const TargetMap>, std::string> build(
       const control::Config& config, const TargetMap* previous = nullptr);
@@ -32,7 +33,9 @@ class TargetMap : public iscsi::LoginPolicy {
   const MappedTarget* find(std::string_view name) const;
   // The targets an initiator may log in to, for SendTargets.
   std::vector<const MappedTarget*> visible_to(std::string_view initiator_name) const;
-  std::unique_ptr<BackLeg> make_back_leg(const MappedTarget& target, BufferPool& pool) const;
+  // A new back leg for one front session, on the worker that runs it.
+  std::shared_ptr<BackLeg> make_back_leg(const MappedTarget& target, BufferPool& pool,
+                                         boost::asio::any_io_executor executor) const;
 
   std::optional<iscsi::TargetAccess> normal_session(std::string_view target_name,
                                                     std::string_view initiator_name) const override;
@@ -41,6 +44,7 @@ class TargetMap : public iscsi::LoginPolicy {
 
  private:
   std::vector<MappedTarget> targets_;
+  std::string gateway_name_;
 };
 
 }  // namespace isergw::gateway

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -47,6 +48,7 @@ struct Task {
 
   uint64_t id = 0;  // unique within the gateway, for logs and traces
   uint32_t itt = 0;
+  uint32_t back_itt = 0xffffffff;  // the back leg's tag for it toward the storage
   uint32_t cmd_sn = 0;
   uint64_t lun = 0;
   bool immediate = false;

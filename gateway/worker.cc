@@ -4,6 +4,7 @@
 #include <boost/asio/execution.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include "common/log.h"
 
@@ -71,26 +72,39 @@ Worker::~Worker() {
 }
 
 void Worker::start() {
-  thread_ = std::thread([this] {
-    // Keeps run() going while the worker has no session.
-    const asio::any_io_executor work =
-        asio::prefer(context_.get_executor(), asio::execution::outstanding_work.tracked);
-    context_.run();
+  work_.emplace(asio::prefer(context_.get_executor(), asio::execution::outstanding_work.tracked));
+  thread_ = std::thread([this] { context_.run(); });
+}
+
+void Worker::drain(std::chrono::seconds within) {
+  asio::post(context_, [this, within] {
+    for (const auto& [id, entry] : sessions_)
+      entry.session->request_logout(within);
   });
 }
 
 void Worker::stop() {
   if (!thread_.joinable()) return;
-  call([this] {
+  // The loop ends by itself once the back legs have logged out and every
+  // timer is done; a peer that never answers cannot hold it beyond this.
+  stop_deadline_ = std::make_shared<asio::steady_timer>(context_, std::chrono::seconds(5));
+  stop_deadline_->async_wait([this](const boost::system::error_code& error) {
+    if (!error) {
+      log::warn("worker {}: connections still open after 5 s; stopping anyway", index_);
+      context_.stop();
+    }
+  });
+  asio::post(context_, [this] {
+    stopping_ = true;
     // Copy: closing a session removes it from the map.
     std::vector<std::shared_ptr<fabric_tcp::TargetSession>> sessions;
     for (const auto& [id, entry] : sessions_)
       sessions.push_back(entry.session);
     for (const auto& session : sessions)
       session->close("the gateway is shutting down");
+    if (sessions_.empty()) stop_deadline_->cancel();
   });
-  // Let the close callbacks run, then end the loop.
-  asio::post(context_, [this] { context_.stop(); });
+  work_.reset();
   thread_.join();
   sessions_.clear();
 }
@@ -118,9 +132,11 @@ void Worker::adopt(asio::ip::tcp::socket::protocol_type protocol,
           // counters move to closed_ in the same step, so a scrape never
           // sees them twice or not at all.
           asio::post(context_, [this, id, reason, gone = closed.shared_from_this()] {
-            if (sessions_.erase(id) == 0) return;
-            account_closed(*gone, reason);
-            session_count_.fetch_sub(1, std::memory_order_relaxed);
+            if (sessions_.erase(id) > 0) {
+              account_closed(*gone, reason);
+              session_count_.fetch_sub(1, std::memory_order_relaxed);
+            }
+            if (stopping_ && sessions_.empty()) stop_deadline_->cancel();
           });
         });
     sessions_.emplace(id, Entry{session, std::move(targets)});

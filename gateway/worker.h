@@ -4,13 +4,17 @@
 #pragma once
 
 #include <atomic>
+#include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
 #include <functional>
 #include <future>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -32,7 +36,10 @@ class Worker {
   Worker& operator=(const Worker&) = delete;
 
   void start();
-  // Closes every session, then stops the loop and joins the thread.
+  // Asks every host to log out within `within`; sessions end as they do.
+  void drain(std::chrono::seconds within);
+  // Closes every session that is left, lets the back legs log out of the
+  // storage (bounded by their logout timeout), then joins the thread.
   void stop();
 
   // Takes over an accepted connection from the listener's thread.
@@ -76,10 +83,14 @@ class Worker {
 
   unsigned index_;
   boost::asio::io_context context_;
+  // Keeps run() going while the worker has no session, until stop().
+  std::optional<boost::asio::any_io_executor> work_;
   std::unique_ptr<BufferPool> pool_;
   std::unordered_map<uint64_t, Entry> sessions_;  // by session id
   // Totals of the sessions that have ended, so counters never go down.
   std::map<TargetKey, TargetCounters> closed_;
+  bool stopping_ = false;
+  std::shared_ptr<boost::asio::steady_timer> stop_deadline_;
   std::atomic<size_t> session_count_{0};
   std::thread thread_;
 };

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
-"""Compares two iscsi-test-cu runs: every test the reference target passes,
-the gateway must pass too. Writes one JUnit test case per such test.
+"""Compares iscsi-test-cu runs through the gateway with a run on a reference
+target: every test the reference passes, each gateway run must pass too.
+Writes one JUnit test case per such test and gateway run.
 
-usage: compare_conformance.py REFERENCE.txt GATEWAY.txt JUNIT.xml LABEL
+usage: compare_conformance.py JUNIT.xml REFERENCE.txt LABEL=GATEWAY.txt...
 """
 
 import re
@@ -33,10 +34,9 @@ def results(path):
     return outcome
 
 
-def main() -> int:
-    reference, gateway = results(sys.argv[1]), results(sys.argv[2])
-    label = sys.argv[4]
-    suite = ElementTree.Element("testsuite", name=label)
+def compare(reference, gateway, label, root):
+    """Adds a test suite for one gateway run; returns its failure count."""
+    suite = ElementTree.SubElement(root, "testsuite", name=label)
     failures = 0
     compared = 0
     for name in sorted(reference):
@@ -52,10 +52,6 @@ def main() -> int:
             ElementTree.SubElement(case, "failure", message="passes on the reference target, fails through the gateway")
     suite.set("tests", str(compared))
     suite.set("failures", str(failures))
-    ElementTree.ElementTree(ElementTree.Element("testsuites")).getroot().append(suite)
-    root = ElementTree.Element("testsuites")
-    root.append(suite)
-    ElementTree.ElementTree(root).write(sys.argv[3], encoding="utf-8", xml_declaration=True)
     extra = sorted(n for n in gateway if gateway[n] and not reference.get(n, False))
     print(f"{label}: {compared} tests pass on the reference; {failures} of them fail through the gateway")
     for name in sorted(reference):
@@ -63,7 +59,18 @@ def main() -> int:
             print(f"  FAILS THROUGH THE GATEWAY: {name}")
     if extra:
         print(f"  pass through the gateway but not on the reference: {', '.join(extra)}")
-    return 1 if failures or compared == 0 else 0
+    return failures if compared else 1
+
+
+def main() -> int:
+    junit, reference = sys.argv[1], results(sys.argv[2])
+    root = ElementTree.Element("testsuites")
+    failures = 0
+    for run in sys.argv[3:]:
+        label, path = run.split("=", 1)
+        failures += compare(reference, results(path), label, root)
+    ElementTree.ElementTree(root).write(junit, encoding="utf-8", xml_declaration=True)
+    return 1 if failures else 0
 
 
 if __name__ == "__main__":

@@ -56,7 +56,7 @@ start_tgtd() {
 start_isergw() {
   ISERGW_PORT=$(free_port)
   local binary="${ISERGW_BINARY:-gateway/isergw}"
-  "$binary" --listen "tcp://127.0.0.1:$ISERGW_PORT" --workers 2 "$@" >"$PEERS_DIR/isergw.log" 2>&1 &
+  "$binary" --listen "tcp://127.0.0.1:$ISERGW_PORT" --workers "${ISERGW_WORKERS:-2}" "$@" >"$PEERS_DIR/isergw.log" 2>&1 &
   PEER_PIDS+=($!)
-  wait_for_port "$ISERGW_PORT"
+  wait_for_port "$ISERGW_PORT" || { tail -20 "$PEERS_DIR/isergw.log" >&2; return 1; }
 }

@@ -1,0 +1,430 @@
+// The back leg against a scripted storage: the gateway's front sessions on
+// loopback relay to a fake target that logs the gateway in with the
+// project's login machine and then answers, or misbehaves, as each test
+// says. Real storage (tgtd) is exercised by tests/integration.
+#include "fabric_tcp/initiator_session.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <set>
+#include <thread>
+
+#include "fabric_tcp/target_session.h"
+#include "gateway/dpdk_memory.h"
+#include "iscsi/login_target.h"
+#include "tests/support/test_initiator.h"
+
+namespace isergw::fabric_tcp {
+namespace {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+using testing_support::pattern;
+using testing_support::PduConnection;
+using testing_support::Received;
+using testing_support::TestInitiator;
+
+constexpr const char* kRelay = "iqn.2026-11.io.isergw.test:relay";
+constexpr const char* kRam = "iqn.2026-11.io.isergw.test:ram";
+constexpr const char* kStorageTarget = "iqn.2026-11.io.isergw.test:storage";
+
+// The storage side of one relayed session.
+class FakeStorage : public iscsi::LoginPolicy {
+ public:
+  FakeStorage() : acceptor_(context_, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)) {}
+
+  uint16_t port() const { return acceptor_.local_endpoint().port(); }
+
+  // Accepts the gateway's connection and completes its login.
+  bool accept_login(uint32_t command_window = 32) {
+    connection_ = std::make_unique<PduConnection>(acceptor_);
+    iscsi::LoginTargetConfig config;
+    config.command_window = command_window;
+    config.negotiation.max_recv_data_segment_length = 65536;
+    config.negotiation.immediate_data = true;
+    iscsi::LoginTarget login(config, *this);
+    while (login.state() != iscsi::LoginTarget::State::kFullFeature) {
+      const Received request = connection_->receive();
+      const iscsi::OwnedLoginResponse response =
+          login.on_request(std::get<iscsi::LoginRequest>(request.pdu));
+      connection_->send(response.pdu());
+      if (login.state() == iscsi::LoginTarget::State::kFailed) return false;
+    }
+    stat_sn_ = login.result()->next_stat_sn;
+    exp_cmd_sn_ = login.result()->exp_cmd_sn;
+    window_ = command_window;
+    return true;
+  }
+
+  PduConnection& connection() { return *connection_; }
+
+  // The next PDU that is not a NOP-Out.
+  Received next() {
+    while (true) {
+      Received received = connection_->receive();
+      if (!std::holds_alternative<iscsi::NopOut>(received.pdu)) return received;
+    }
+  }
+
+  iscsi::ScsiCommand next_command(Received& holder) {
+    holder = next();
+    const auto& command = std::get<iscsi::ScsiCommand>(holder.pdu);
+    exp_cmd_sn_ = command.cmd_sn + 1;
+    return command;
+  }
+
+  iscsi::DataIn data_in(uint32_t itt, uint32_t data_sn, uint32_t offset,
+                        std::span<const uint8_t> data, bool last) {
+    iscsi::DataIn pdu;
+    pdu.itt = itt;
+    pdu.data_sn = data_sn;
+    pdu.buffer_offset = offset;
+    pdu.data = data;
+    pdu.final = last;
+    pdu.status_present = last;
+    if (last) pdu.stat_sn = stat_sn_++;
+    pdu.exp_cmd_sn = exp_cmd_sn_;
+    pdu.max_cmd_sn = exp_cmd_sn_ + window_ - 1;
+    return pdu;
+  }
+
+  void respond(uint32_t itt, uint8_t status) {
+    iscsi::ScsiResponse response;
+    response.itt = itt;
+    response.status = status;
+    response.stat_sn = stat_sn_++;
+    response.exp_cmd_sn = exp_cmd_sn_;
+    response.max_cmd_sn = exp_cmd_sn_ + window_ - 1;
+    connection_->send(response);
+  }
+
+  uint32_t window_ = 32;
+  uint32_t stat_sn_ = 0;
+  uint32_t exp_cmd_sn_ = 0;
+
+  std::optional<iscsi::TargetAccess> normal_session(std::string_view target,
+                                                    std::string_view) const override {
+    if (target != kStorageTarget) return std::nullopt;
+    return iscsi::TargetAccess{};
+  }
+  std::optional<iscsi::TargetAccess> discovery_session(std::string_view) const override {
+    return std::nullopt;
+  }
+
+ private:
+  asio::io_context context_;
+  tcp::acceptor acceptor_;
+  std::unique_ptr<PduConnection> connection_;
+};
+
+class InitiatorSessionTest : public testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    auto started = gateway::start_dpdk_memory({.no_huge_megabytes = 128, .force_no_huge = true});
+    ASSERT_TRUE(started) << started.error();
+  }
+
+  void SetUp() override {
+    static int pools = 0;
+    auto pool = gateway::BufferPool::create(
+        {.name = "relay" + std::to_string(pools++), .buffer_size = 65536, .buffer_count = 64});
+    ASSERT_TRUE(pool) << pool.error();
+    pool_ = std::move(*pool);
+    control::Config config = control::default_config();
+    config.targets[0].name = kRam;
+    config.targets[0].back_end = *gateway::parse_back_end_url("ram://16M");
+    control::TargetConfig relay;
+    relay.name = kRelay;
+    relay.back_end = *gateway::parse_back_end_url(
+        "iscsi://127.0.0.1:" + std::to_string(storage_.port()) + "/" + kStorageTarget);
+    config.targets.push_back(relay);
+    auto targets = gateway::TargetMap::build(config);
+    ASSERT_TRUE(targets) << targets.error();
+    targets_ = *targets;
+    acceptor_.open(tcp::v4());
+    acceptor_.bind(tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+    acceptor_.listen();
+    accept_next();
+    loop_ = std::thread([this] { context_.run(); });
+  }
+
+  void TearDown() override {
+    if (storage_thread_.joinable()) storage_thread_.join();
+    asio::post(context_, [this] {
+      acceptor_.close();
+      for (auto& session : sessions_)
+        session->close("test over");
+    });
+    for (int i = 0; i < 300 && live_sessions_ > 0; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    context_.stop();
+    loop_.join();
+    sessions_.clear();
+  }
+
+  void accept_next() {
+    acceptor_.async_accept([this](const boost::system::error_code& error, tcp::socket socket) {
+      if (error) return;
+      ++live_sessions_;
+      auto session = std::make_shared<TargetSession>(
+          std::move(socket), *pool_, targets_, TargetSessionOptions{},
+          [this](TargetSession&, const std::string&) { --live_sessions_; });
+      sessions_.push_back(session);
+      session->start();
+      accept_next();
+    });
+  }
+
+  // Runs the storage's side of the test on a thread of its own: the
+  // gateway logs in to it while the host logs in to the gateway.
+  template <typename Script>
+  void storage(Script script, uint32_t command_window = 32) {
+    storage_thread_ = std::thread([this, script, command_window] {
+      ASSERT_TRUE(storage_.accept_login(command_window));
+      script(storage_);
+    });
+  }
+
+  // A host on the built-in target, which no storage failure may touch.
+  void expect_ram_host_unaffected(uint32_t lba) {
+    TestInitiator host(port());
+    ASSERT_TRUE(host.login(kRam, "iqn.1993-08.org.debian:01:bystander"));
+    const auto written = pattern(65536 + 512, static_cast<uint8_t>(lba));
+    EXPECT_EQ(host.write(1, lba, written), 0);
+    const auto cdb = TestInitiator::rw10(0x28, lba, static_cast<uint16_t>(written.size() / 512));
+    host.send(host.command(2, cdb, static_cast<uint32_t>(written.size()), true, false));
+    const auto [read, status] = host.collect_read(static_cast<uint32_t>(written.size()));
+    EXPECT_EQ(status, 0);
+    EXPECT_EQ(read, written);
+  }
+
+  template <typename Predicate>
+  bool eventually(Predicate predicate) {
+    for (int i = 0; i < 300; ++i) {
+      if (predicate()) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return predicate();
+  }
+
+  uint16_t port() const { return acceptor_.local_endpoint().port(); }
+
+  FakeStorage storage_;
+  std::thread storage_thread_;
+  asio::io_context context_;
+  tcp::acceptor acceptor_{context_};
+  std::thread loop_;
+  std::unique_ptr<gateway::BufferPool> pool_;
+  std::shared_ptr<const gateway::TargetMap> targets_;
+  std::vector<std::shared_ptr<TargetSession>> sessions_;
+  std::atomic<int> live_sessions_{0};
+};
+
+const std::array<uint8_t, 10> kRead16Blocks = TestInitiator::rw10(0x28, 0, 16);
+
+TEST_F(InitiatorSessionTest, ReadDataStatusAndAsyncMessagesReachTheHost) {
+  const auto data = pattern(8192, 3);
+  storage([&](FakeStorage& storage) {
+    Received holder;
+    const iscsi::ScsiCommand command = storage.next_command(holder);
+    EXPECT_EQ(command.expected_data_transfer_length, 8192u);
+    auto& connection = storage.connection();
+    connection.send(storage.data_in(command.itt, 0, 0, std::span(data).first(4096), false));
+    connection.send(storage.data_in(command.itt, 1, 4096, std::span(data).subspan(4096), true));
+    iscsi::AsyncMessage event;
+    event.async_event = iscsi::AsyncEvent::kScsiAsyncEvent;
+    event.lun = 0;
+    event.stat_sn = storage.stat_sn_++;
+    event.exp_cmd_sn = storage.exp_cmd_sn_;
+    event.max_cmd_sn = storage.exp_cmd_sn_ + 31;
+    const std::vector<uint8_t> sense = {0, 18, 0x70, 0, 0x06, 0, 0, 0, 0, 10,
+                                        0, 0,  0,    0, 0x2a, 9, 0, 0, 0, 0};
+    event.data = sense;
+    connection.send(event);
+  });
+  TestInitiator host(port());
+  ASSERT_TRUE(host.login(kRelay));
+  host.send(host.command(9, kRead16Blocks, 8192, true, false));
+  const auto [read, status] = host.collect_read(8192);
+  EXPECT_EQ(status, 0);
+  EXPECT_EQ(read, data);
+  const Received event = host.receive();
+  const auto& message = std::get<iscsi::AsyncMessage>(event.pdu);
+  EXPECT_EQ(message.async_event, iscsi::AsyncEvent::kScsiAsyncEvent);
+  ASSERT_EQ(message.data.size(), 20u);
+  EXPECT_EQ(message.data[14], 0x2a);  // CAPACITY DATA HAS CHANGED, passed on intact
+}
+
+TEST_F(InitiatorSessionTest, AWrongDataSnFromTheStorageEndsOnlyThatSession) {
+  const auto data = pattern(8192, 4);
+  storage([&](FakeStorage& storage) {
+    Received holder;
+    const iscsi::ScsiCommand command = storage.next_command(holder);
+    storage.connection().send(storage.data_in(command.itt, 3, 0, data, true));  // must be 0
+  });
+  TestInitiator host(port());
+  ASSERT_TRUE(host.login(kRelay));
+  host.send(host.command(9, kRead16Blocks, 8192, true, false));
+  EXPECT_TRUE(host.closed_by_peer());
+  expect_ram_host_unaffected(100);
+  EXPECT_TRUE(eventually([&] { return pool_->in_use() == 0; })) << pool_->in_use();
+}
+
+TEST_F(InitiatorSessionTest, AStorageThatClosesMidTransferEndsOnlyThatSession) {
+  const auto data = pattern(8192, 5);
+  storage([&](FakeStorage& storage) {
+    Received holder;
+    const iscsi::ScsiCommand command = storage.next_command(holder);
+    storage.connection().send(
+        storage.data_in(command.itt, 0, 0, std::span(data).first(4096), false));
+    storage.connection().close();
+  });
+  TestInitiator host(port());
+  ASSERT_TRUE(host.login(kRelay));
+  host.send(host.command(9, kRead16Blocks, 8192, true, false));
+  // The first half may reach the host before the connection ends; the
+  // command never completes, so the host retries it after logging in again.
+  while (true) {
+    try {
+      const Received received = host.receive();
+      const auto* data_in = std::get_if<iscsi::DataIn>(&received.pdu);
+      ASSERT_NE(data_in, nullptr);
+      EXPECT_FALSE(data_in->status_present);
+    } catch (const boost::system::system_error& error) {
+      EXPECT_EQ(error.code(), asio::error::eof) << error.what();
+      break;
+    }
+  }
+  expect_ram_host_unaffected(200);
+}
+
+TEST_F(InitiatorSessionTest, GarbageFromTheStorageEndsOnlyThatSession) {
+  storage([&](FakeStorage& storage) {
+    Received holder;
+    storage.next_command(holder);
+    storage.connection().send_raw(std::vector<uint8_t>(48, 0xee));
+  });
+  TestInitiator host(port());
+  ASSERT_TRUE(host.login(kRelay));
+  host.send(host.command(9, kRead16Blocks, 8192, true, false));
+  EXPECT_TRUE(host.closed_by_peer());
+  expect_ram_host_unaffected(300);
+}
+
+TEST_F(InitiatorSessionTest, StoragePingsAreAnsweredWithTheirTagAndData) {
+  storage([&](FakeStorage& storage) {
+    iscsi::NopIn ping;
+    ping.ttt = 0x1234;
+    ping.stat_sn = storage.stat_sn_;
+    ping.exp_cmd_sn = storage.exp_cmd_sn_;
+    ping.max_cmd_sn = storage.exp_cmd_sn_ + 31;
+    const std::vector<uint8_t> data = {1, 2, 3, 4};
+    ping.data = data;
+    storage.connection().send(ping);
+    // The answer and the host's command race each other to the storage.
+    bool answered = false;
+    bool commanded = false;
+    while (!answered || !commanded) {
+      const Received received = storage.connection().receive();
+      if (const auto* nop = std::get_if<iscsi::NopOut>(&received.pdu)) {
+        EXPECT_EQ(nop->ttt, 0x1234u);
+        EXPECT_EQ(nop->itt, iscsi::kReservedTag);
+        EXPECT_EQ(std::vector<uint8_t>(nop->data.begin(), nop->data.end()), data);
+        answered = true;
+      } else {
+        const auto& command = std::get<iscsi::ScsiCommand>(received.pdu);
+        storage.exp_cmd_sn_ = command.cmd_sn + 1;
+        storage.respond(command.itt, 0);
+        commanded = true;
+      }
+    }
+  });
+  TestInitiator host(port());
+  ASSERT_TRUE(host.login(kRelay));
+  const std::array<uint8_t, 6> test_unit_ready{};
+  host.send(host.command(9, test_unit_ready, 0, false, false));
+  EXPECT_EQ(host.collect_read(0).second, 0);
+}
+
+TEST_F(InitiatorSessionTest, AbortTaskReachesTheStorageAndEndsTheCommand) {
+  storage([&](FakeStorage& storage) {
+    Received holder;
+    const iscsi::ScsiCommand command = storage.next_command(holder);
+    const Received tmf_holder = storage.next();
+    const auto& tmf = std::get<iscsi::TaskManagementRequest>(tmf_holder.pdu);
+    EXPECT_EQ(tmf.function, iscsi::TaskManagementFunction::kAbortTask);
+    // The storage's own tag and CmdSN for the command, not the host's.
+    EXPECT_EQ(tmf.referenced_task_tag, command.itt);
+    EXPECT_EQ(tmf.ref_cmd_sn, command.cmd_sn);
+    iscsi::TaskManagementResponse response;
+    response.itt = tmf.itt;
+    response.stat_sn = storage.stat_sn_++;
+    response.exp_cmd_sn = storage.exp_cmd_sn_;
+    response.max_cmd_sn = storage.exp_cmd_sn_ + 31;
+    storage.connection().send(response);
+    const iscsi::ScsiCommand next = storage.next_command(holder);
+    storage.respond(next.itt, 0);
+  });
+  TestInitiator host(port());
+  ASSERT_TRUE(host.login(kRelay));
+  iscsi::ScsiCommand read = host.command(0x77, kRead16Blocks, 8192, true, false);
+  host.send(read);
+  iscsi::TaskManagementRequest abort;
+  abort.immediate = true;
+  abort.function = iscsi::TaskManagementFunction::kAbortTask;
+  abort.itt = 0x78;
+  abort.referenced_task_tag = 0x77;
+  abort.ref_cmd_sn = read.cmd_sn;
+  abort.cmd_sn = read.cmd_sn + 1;
+  host.send(abort);
+  const Received answer = host.receive();
+  const auto& response = std::get<iscsi::TaskManagementResponse>(answer.pdu);
+  EXPECT_EQ(response.itt, 0x78u);
+  EXPECT_EQ(response.response, iscsi::TaskManagementResponseCode::kFunctionComplete);
+  // The aborted read never answers; the next command does.
+  const std::array<uint8_t, 6> test_unit_ready{};
+  host.send(host.command(0x79, test_unit_ready, 0, false, false));
+  const Received next = host.receive();
+  EXPECT_EQ(std::get<iscsi::ScsiResponse>(next.pdu).itt, 0x79u);
+}
+
+TEST_F(InitiatorSessionTest, TheStoragesWindowHoldsCommandsBackWithoutLosingAny) {
+  constexpr int kCommands = 5;
+  std::atomic<bool> beyond_window{false};
+  storage(
+      [&](FakeStorage& storage) {
+        // Window of one: each command must wait for the previous status.
+        for (int i = 0; i < kCommands; ++i) {
+          Received holder;
+          const iscsi::ScsiCommand command = storage.next_command(holder);
+          if (command.cmd_sn != storage.exp_cmd_sn_ - 1) beyond_window = true;
+          std::this_thread::sleep_for(std::chrono::milliseconds(5));
+          storage.respond(command.itt, 0);
+        }
+      },
+      1);
+  TestInitiator host(port());
+  ASSERT_TRUE(host.login(kRelay));
+  const std::array<uint8_t, 6> test_unit_ready{};
+  // The host is offered no wider a window than the storage's, so it sends
+  // one command at a time too; the gateway must not lose a single one.
+  std::set<uint32_t> answered;
+  for (int i = 0; i < kCommands; ++i) {
+    host.send(host.command(100 + i, test_unit_ready, 0, false, false));
+    const Received received = host.receive();
+    const auto& response = std::get<iscsi::ScsiResponse>(received.pdu);
+    EXPECT_EQ(response.status, 0);
+    EXPECT_EQ(response.max_cmd_sn, response.exp_cmd_sn);  // window of one
+    answered.insert(response.itt);
+  }
+  EXPECT_EQ(answered.size(), static_cast<size_t>(kCommands));
+  storage_thread_.join();
+  EXPECT_FALSE(beyond_window);
+}
+
+}  // namespace
+}  // namespace isergw::fabric_tcp

@@ -1,0 +1,316 @@
+// The relay end to end against real storage: isergw in front of tgtd, both
+// started by relay_test.sh on loopback. Data written through the gateway is
+// read back through it and directly from tgtd, and the other way round, in
+// sizes around FirstBurstLength, MaxBurstLength and the buffer size, and in
+// odd block counts. Misbehaving hosts and refusing storage end only their
+// own sessions.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "tests/support/test_initiator.h"
+
+namespace isergw {
+namespace {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+using testing_support::pattern;
+using testing_support::Received;
+using testing_support::TestInitiator;
+
+constexpr const char* kRelay = "iqn.2026-11.io.isergw.test:relay";
+constexpr const char* kMissing = "iqn.2026-11.io.isergw.test:missing";
+constexpr const char* kUnreachable = "iqn.2026-11.io.isergw.test:unreachable";
+constexpr uint16_t kLun = 1;  // tgtd's LUN 0 is its controller
+
+std::string environment(const char* name) {
+  const char* value = std::getenv(name);
+  return value ? value : "";
+}
+
+uint16_t gateway_port() {
+  return static_cast<uint16_t>(std::stoi(environment("ISERGW_PORT")));
+}
+uint16_t storage_port() {
+  return static_cast<uint16_t>(std::stoi(environment("TGTD_PORT")));
+}
+
+// A host logged in to the relayed target, or directly to tgtd's.
+class Host {
+ public:
+  Host(uint16_t port, const std::string& target, const std::string& name) : initiator_(port) {
+    logged_in_ = initiator_.login(target, name);
+    initiator_.set_lun(kLun);
+    // A new I_T nexus first hears a UNIT ATTENTION (power on or reset), as
+    // every initiator does; TEST UNIT READY takes it.
+    for (int i = 0; logged_in_ && i < 3; ++i) {
+      const std::array<uint8_t, 6> test_unit_ready{};
+      initiator_.send(initiator_.command(next_itt_++, test_unit_ready, 0, false, false));
+      if (initiator_.collect_read(0).second == 0) break;
+    }
+  }
+  bool logged_in() const { return logged_in_; }
+  TestInitiator& operator*() { return initiator_; }
+  TestInitiator* operator->() { return &initiator_; }
+
+  uint8_t write(uint32_t lba, const std::vector<uint8_t>& data) {
+    return initiator_.write(next_itt_++, lba, data);
+  }
+  std::vector<uint8_t> read(uint32_t lba, size_t length, uint8_t* status) {
+    const auto cdb = TestInitiator::rw10(0x28, lba, static_cast<uint16_t>(length / 512));
+    initiator_.send(
+        initiator_.command(next_itt_++, cdb, static_cast<uint32_t>(length), true, false));
+    auto [data, got] = initiator_.collect_read(static_cast<uint32_t>(length));
+    *status = got;
+    return data;
+  }
+
+ private:
+  TestInitiator initiator_;
+  bool logged_in_ = false;
+  uint32_t next_itt_ = 1;
+};
+
+Host through_gateway(const std::string& name = "iqn.1993-08.org.debian:01:relay-host") {
+  return Host(gateway_port(), kRelay, name);
+}
+Host direct(const std::string& name = "iqn.1993-08.org.debian:01:direct-host") {
+  return Host(storage_port(), environment("TGTD_IQN"), name);
+}
+
+// Around FirstBurstLength (64 KiB), MaxBurstLength (256 KiB), tgtd's
+// MaxRecvDataSegmentLength (8 KiB) and the gateway's buffer (128 KiB), and
+// odd block counts.
+const std::vector<size_t> kSizes = {512,
+                                    4096,
+                                    8192 + 512,
+                                    65536,
+                                    65536 + 512,
+                                    128 * 1024 + 1536,
+                                    262144,
+                                    262144 + 3 * 512,
+                                    1048576 + 7 * 512,
+                                    4 * 1048576 + 11 * 512};
+
+TEST(RelayData, WrittenThroughTheGatewayReadsBackThroughItAndDirectly) {
+  Host host = through_gateway();
+  Host storage = direct();
+  ASSERT_TRUE(host.logged_in());
+  ASSERT_TRUE(storage.logged_in());
+  uint32_t lba = 0;
+  for (size_t size : kSizes) {
+    SCOPED_TRACE("transfer of " + std::to_string(size) + " bytes");
+    const auto written = pattern(size, static_cast<uint8_t>(size % 251));
+    ASSERT_EQ(host.write(lba, written), 0);
+    uint8_t status = 0xff;
+    EXPECT_EQ(host.read(lba, size, &status), written);
+    EXPECT_EQ(status, 0);
+    EXPECT_EQ(storage.read(lba, size, &status), written);
+    EXPECT_EQ(status, 0);
+    lba += static_cast<uint32_t>(size / 512) + 1;
+  }
+}
+
+TEST(RelayData, WrittenDirectlyReadsBackThroughTheGateway) {
+  Host host = through_gateway();
+  Host storage = direct();
+  ASSERT_TRUE(host.logged_in());
+  ASSERT_TRUE(storage.logged_in());
+  uint32_t lba = 40000;
+  for (size_t size : kSizes) {
+    SCOPED_TRACE("transfer of " + std::to_string(size) + " bytes");
+    const auto written = pattern(size, static_cast<uint8_t>(size % 241 + 1));
+    ASSERT_EQ(storage.write(lba, written), 0);
+    uint8_t status = 0xff;
+    EXPECT_EQ(host.read(lba, size, &status), written);
+    EXPECT_EQ(status, 0);
+    lba += static_cast<uint32_t>(size / 512) + 1;
+  }
+}
+
+TEST(RelayData, StorageStatusAndSenseReachTheHostUnchanged) {
+  Host host = through_gateway();
+  ASSERT_TRUE(host.logged_in());
+  // READ(10) far past the end of the 64 MiB LUN: tgtd answers CHECK
+  // CONDITION, ILLEGAL REQUEST, LBA OUT OF RANGE, and so must the gateway.
+  const auto cdb = TestInitiator::rw10(0x28, 0x7fffffff, 1);
+  host->send(host->command(77, cdb, 512, true, false));
+  while (true) {
+    const Received received = host->receive();
+    if (std::holds_alternative<iscsi::DataIn>(received.pdu)) continue;
+    const auto& response = std::get<iscsi::ScsiResponse>(received.pdu);
+    EXPECT_EQ(response.status, 0x02);
+    ASSERT_GE(response.data.size(), 2 + 14u);
+    const uint8_t* sense = response.data.data() + 2;
+    EXPECT_EQ(sense[2] & 0x0f, 0x05);  // ILLEGAL REQUEST
+    EXPECT_EQ(sense[12], 0x21);        // LOGICAL BLOCK ADDRESS OUT OF RANGE
+    break;
+  }
+}
+
+TEST(RelayData, DiscoveryThroughTheGatewayListsTheGatewaysPortal) {
+  TestInitiator host(gateway_port());
+  ASSERT_TRUE(host.login("", "iqn.1993-08.org.debian:01:discover"));
+  const std::string request = "SendTargets=All";
+  std::vector<uint8_t> data(request.begin(), request.end());
+  data.push_back(0);
+  iscsi::TextRequest text;
+  text.itt = 3;
+  text.immediate = true;
+  text.data = data;
+  host.send(text);
+  const Received reply = host.receive();
+  const auto& response = std::get<iscsi::TextResponse>(reply.pdu);
+  const std::string answer(response.data.begin(), response.data.end());
+  EXPECT_NE(answer.find(std::string("TargetName=") + kRelay), std::string::npos) << answer;
+  EXPECT_NE(answer.find("TargetAddress=127.0.0.1:" + std::to_string(gateway_port()) + ",1"),
+            std::string::npos)
+      << answer;
+  // The storage's own address is the gateway's business, never the host's.
+  EXPECT_EQ(answer.find(":" + std::to_string(storage_port())), std::string::npos) << answer;
+}
+
+TEST(RelayData, AStorageThatRefusesTheLoginRefusesTheHost) {
+  TestInitiator host(gateway_port());
+  EXPECT_FALSE(host.login(kMissing, "iqn.1993-08.org.debian:01:refused"));
+  EXPECT_EQ(iscsi::status_class(host.login_status()), iscsi::LoginStatusClass::kTargetError);
+  EXPECT_TRUE(host.closed_by_peer());
+}
+
+TEST(RelayData, UnreachableStorageIsServiceUnavailableForTheHost) {
+  TestInitiator host(gateway_port());
+  EXPECT_FALSE(host.login(kUnreachable, "iqn.1993-08.org.debian:01:unreachable"));
+  EXPECT_EQ(host.login_status(), iscsi::LoginStatus::kServiceUnavailable);
+}
+
+TEST(RelayData, AHostThatVanishesMidWriteLeavesTheOthersWorking) {
+  Host steady = through_gateway("iqn.1993-08.org.debian:01:steady");
+  ASSERT_TRUE(steady.logged_in());
+  for (int round = 0; round < 3; ++round) {
+    Host gone = through_gateway("iqn.1993-08.org.debian:01:gone-" + std::to_string(round));
+    ASSERT_TRUE(gone.logged_in());
+    // A 1 MiB write whose R2Ts are never answered, then the socket closes.
+    const auto cdb = TestInitiator::rw10(0x2a, 90000, 2048);
+    iscsi::ScsiCommand command = gone->command(5, cdb, 1048576, false, true);
+    gone->send(command);
+    const auto written = pattern(65536 + 512, static_cast<uint8_t>(round + 50));
+    ASSERT_EQ(steady.write(80000 + round * 200, written), 0);
+    uint8_t status = 0xff;
+    EXPECT_EQ(steady.read(80000 + round * 200, written.size(), &status), written);
+    EXPECT_EQ(status, 0);
+  }
+  // New hosts still log in and see what the steady host wrote.
+  Host later = through_gateway("iqn.1993-08.org.debian:01:later");
+  ASSERT_TRUE(later.logged_in());
+  uint8_t status = 0xff;
+  EXPECT_EQ(later.read(80000, 65536 + 512, &status), pattern(65536 + 512, 50));
+}
+
+// A gateway of the test's own, which the test stops.
+class OwnGateway {
+ public:
+  explicit OwnGateway(const std::string& map) {
+    asio::io_context context;
+    tcp::acceptor probe(context, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+    port_ = probe.local_endpoint().port();
+    probe.close();
+    log_ = environment("TEST_TMPDIR") + "/own-gateway.log";
+    const std::string binary = environment("ISERGW_BINARY");
+    const std::string listen = "tcp://127.0.0.1:" + std::to_string(port_);
+    pid_ = fork();
+    if (pid_ == 0) {
+      const int fd = open(log_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      dup2(fd, 1);
+      dup2(fd, 2);
+      execl(binary.c_str(), binary.c_str(), "--listen", listen.c_str(), "--workers", "1", "--map",
+            map.c_str(), static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    for (int i = 0; i < 100; ++i) {
+      boost::system::error_code error;
+      tcp::socket socket(context);
+      socket.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port_), error);
+      if (!error) return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  }
+  ~OwnGateway() {
+    if (pid_ > 0) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+    }
+  }
+  uint16_t port() const { return port_; }
+  pid_t pid() const { return pid_; }
+  // The exit status, or -1 if it does not exit within `limit`.
+  int wait_exit(std::chrono::seconds limit) {
+    const auto end = std::chrono::steady_clock::now() + limit;
+    while (std::chrono::steady_clock::now() < end) {
+      int status = 0;
+      if (waitpid(pid_, &status, WNOHANG) == pid_) {
+        pid_ = -1;
+        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return -1;
+  }
+  std::string log() const {
+    std::ifstream file(log_);
+    std::stringstream text;
+    text << file.rdbuf();
+    return text.str();
+  }
+
+ private:
+  uint16_t port_ = 0;
+  pid_t pid_ = -1;
+  std::string log_;
+};
+
+TEST(RelayShutdown, SigtermAsksHostsToLogOutThenLogsOutOfTheStorage) {
+  OwnGateway gateway(std::string(kRelay) + "=iscsi://127.0.0.1:" + std::to_string(storage_port()) +
+                     "/" + environment("TGTD_IQN"));
+  Host host(gateway.port(), kRelay, "iqn.1993-08.org.debian:01:drained");
+  ASSERT_TRUE(host.logged_in()) << gateway.log();
+  ASSERT_EQ(kill(gateway.pid(), SIGTERM), 0);
+  const Received asked = host->receive();
+  const auto& message = std::get<iscsi::AsyncMessage>(asked.pdu);
+  EXPECT_EQ(message.async_event, iscsi::AsyncEvent::kLogoutRequested);
+  EXPECT_GT(message.parameter3, 0);  // seconds the host has to log out
+  iscsi::LogoutRequest logout;
+  logout.immediate = true;
+  logout.itt = 0x99;
+  host->send(logout);
+  const Received answer = host->receive();
+  EXPECT_EQ(std::get<iscsi::LogoutResponse>(answer.pdu).itt, 0x99u);
+  EXPECT_EQ(gateway.wait_exit(std::chrono::seconds(8)), 0) << gateway.log();
+  const std::string log = gateway.log();
+  EXPECT_NE(log.find("logged out of " + environment("TGTD_IQN")), std::string::npos) << log;
+  EXPECT_NE(log.find("] stopped"), std::string::npos) << log;
+}
+
+TEST(RelayShutdown, AHostThatIgnoresTheRequestIsClosedAfterTheDrainTime) {
+  OwnGateway gateway(std::string(kRelay) + "=ram://16M");
+  TestInitiator host(gateway.port());
+  ASSERT_TRUE(host.login(kRelay, "iqn.1993-08.org.debian:01:stubborn")) << gateway.log();
+  ASSERT_EQ(kill(gateway.pid(), SIGTERM), 0);
+  EXPECT_TRUE(std::holds_alternative<iscsi::AsyncMessage>(host.receive().pdu));
+  // The host stays silent; the gateway gives up on it after its drain time
+  // (10 s) and still exits cleanly.
+  EXPECT_EQ(gateway.wait_exit(std::chrono::seconds(20)), 0) << gateway.log();
+}
+
+}  // namespace
+}  // namespace isergw

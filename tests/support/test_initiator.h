@@ -1,0 +1,231 @@
+// A deliberately simple iSCSI initiator for tests: synchronous, one
+// command at a time, built from the project's own login machine and codec,
+// so that a test can also make it misbehave on purpose.
+#pragma once
+
+#include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/write.hpp>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "iscsi/login_initiator.h"
+#include "iscsi/pdu.h"
+#include "iscsi/pdu_decoder.h"
+#include "iscsi/pdu_encoder.h"
+
+namespace isergw::testing_support {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+
+inline constexpr const char* kTestInitiatorName = "iqn.1993-08.org.debian:01:test";
+
+// A received PDU with the bytes its views point into.
+struct Received {
+  std::vector<uint8_t> bytes;
+  iscsi::Pdu pdu;
+};
+
+// One iSCSI connection of a test peer, either side: whole PDUs in and out,
+// and raw bytes for the tests that break the protocol on purpose.
+class PduConnection {
+ public:
+  explicit PduConnection(uint16_t port) : socket_(context_) {
+    socket_.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
+    bound_waits();
+  }
+  // Takes the next connection an acceptor (on any context) receives.
+  explicit PduConnection(tcp::acceptor& acceptor) : socket_(context_) {
+    acceptor.accept(socket_);
+    bound_waits();
+  }
+  uint16_t local_port() const { return socket_.local_endpoint().port(); }
+  void close() {
+    boost::system::error_code ignored;
+    socket_.close(ignored);
+  }
+
+  void send(const iscsi::Pdu& pdu) {
+    std::vector<uint8_t> bytes(iscsi::encoded_length(pdu, {}));
+    ASSERT_TRUE(iscsi::encode_pdu(pdu, {}, bytes));
+    asio::write(socket_, asio::buffer(bytes));
+  }
+
+  Received receive() {
+    Received received;
+    received.bytes.resize(iscsi::kBhsLength);
+    asio::read(socket_, asio::buffer(received.bytes));
+    const iscsi::DecodeOptions options{.max_recv_data_segment_length = 1 << 20};
+    auto framing =
+        iscsi::decode_framing(iscsi::BhsBytes(received.bytes.data(), iscsi::kBhsLength), options);
+    EXPECT_TRUE(framing);
+    received.bytes.resize(framing->total_length());
+    asio::read(socket_, asio::buffer(received.bytes.data() + iscsi::kBhsLength,
+                                     framing->total_length() - iscsi::kBhsLength));
+    auto decoded = iscsi::decode_pdu(received.bytes, options);
+    EXPECT_TRUE(decoded) << decoded.error().describe();
+    received.pdu = decoded->pdu;
+    return received;
+  }
+
+  void send_raw(const std::vector<uint8_t>& bytes) { asio::write(socket_, asio::buffer(bytes)); }
+  void shutdown_sending() { socket_.shutdown(tcp::socket::shutdown_send); }
+
+  // True when the gateway has closed the connection.
+  bool closed_by_peer() {
+    std::array<uint8_t, 48> scratch{};
+    boost::system::error_code error;
+    socket_.read_some(asio::buffer(scratch), error);
+    return error == asio::error::eof || error == asio::error::connection_reset;
+  }
+
+ protected:
+  // A peer that never answers fails the test (the read throws) instead of
+  // hanging it.
+  void bound_waits() {
+    const timeval timeout{10, 0};
+    setsockopt(socket_.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+  }
+
+  asio::io_context context_;
+  tcp::socket socket_;
+};
+
+class TestInitiator : public PduConnection {
+ public:
+  explicit TestInitiator(uint16_t port) : PduConnection(port) {}
+
+  bool login(const std::string& target, const std::string& initiator = kTestInitiatorName) {
+    iscsi::LoginInitiatorConfig config;
+    config.initiator_name = initiator;
+    config.target_name = target;
+    if (target.empty()) config.session_type = iscsi::SessionType::kDiscovery;
+    config.isid = {0x80, 0, 0, 0, 0, 1};
+    config.negotiation.immediate_data = true;
+    config.negotiation.initial_r2t = false;
+    config.negotiation.max_recv_data_segment_length = 65536;
+    iscsi::LoginInitiator login(config);
+    std::optional<iscsi::OwnedLoginRequest> request = login.start();
+    while (request) {
+      send(request->pdu());
+      const Received response = receive();
+      request = login.on_response(std::get<iscsi::LoginResponse>(response.pdu));
+    }
+    login_status_ = login.failure_status();
+    if (login.state() != iscsi::LoginInitiator::State::kFullFeature) return false;
+    cmd_sn_ = login.result()->exp_cmd_sn;
+    parameters_ = login.result()->parameters;
+    return true;
+  }
+
+  iscsi::ScsiCommand command(uint32_t itt, std::span<const uint8_t> cdb, uint32_t length, bool read,
+                             bool write) {
+    iscsi::ScsiCommand command;
+    command.itt = itt;
+    command.lun = lun_;
+    command.cmd_sn = cmd_sn_++;
+    command.read = read;
+    command.write = write;
+    command.expected_data_transfer_length = length;
+    std::copy(cdb.begin(), cdb.end(), command.cdb.begin());
+    return command;
+  }
+
+  // READ(10) or WRITE(10) of `blocks` 512-byte blocks at `lba`.
+  static std::array<uint8_t, 10> rw10(uint8_t opcode, uint32_t lba, uint16_t blocks) {
+    return {opcode,
+            0,
+            static_cast<uint8_t>(lba >> 24),
+            static_cast<uint8_t>(lba >> 16),
+            static_cast<uint8_t>(lba >> 8),
+            static_cast<uint8_t>(lba),
+            0,
+            static_cast<uint8_t>(blocks >> 8),
+            static_cast<uint8_t>(blocks),
+            0};
+  }
+
+  // Reads Data-In until the SCSI Response; returns the data and the status.
+  std::pair<std::vector<uint8_t>, uint8_t> collect_read(uint32_t length) {
+    std::vector<uint8_t> data(length);
+    while (true) {
+      const Received received = receive();
+      if (const auto* data_in = std::get_if<iscsi::DataIn>(&received.pdu)) {
+        std::copy(data_in->data.begin(), data_in->data.end(),
+                  data.begin() + data_in->buffer_offset);
+        if (data_in->status_present) return {data, data_in->status};
+      } else {
+        return {data, std::get<iscsi::ScsiResponse>(received.pdu).status};
+      }
+    }
+  }
+
+  // WRITE(10) with immediate data up to FirstBurstLength, the rest by R2T.
+  uint8_t write(uint32_t itt, uint32_t lba, std::span<const uint8_t> data) {
+    const auto cdb = rw10(0x2a, lba, static_cast<uint16_t>(data.size() / 512));
+    iscsi::ScsiCommand command =
+        this->command(itt, cdb, static_cast<uint32_t>(data.size()), false, true);
+    const uint32_t immediate = std::min<uint32_t>(
+        {static_cast<uint32_t>(data.size()), parameters_.session.first_burst_length,
+         parameters_.connection.max_send_data_segment_length});
+    command.data = data.first(immediate);
+    command.final = true;  // no unsolicited Data-Out: everything else by R2T
+    send(command);
+    while (true) {
+      const Received received = receive();
+      if (const auto* r2t = std::get_if<iscsi::R2t>(&received.pdu)) {
+        uint32_t sent = 0;
+        uint32_t data_sn = 0;
+        while (sent < r2t->desired_data_transfer_length) {
+          const uint32_t chunk = std::min(r2t->desired_data_transfer_length - sent,
+                                          parameters_.connection.max_send_data_segment_length);
+          iscsi::DataOut data_out;
+          data_out.lun = lun_;
+          data_out.itt = itt;
+          data_out.ttt = r2t->ttt;
+          data_out.data_sn = data_sn++;
+          data_out.buffer_offset = r2t->buffer_offset + sent;
+          data_out.data = data.subspan(data_out.buffer_offset, chunk);
+          sent += chunk;
+          data_out.final = sent == r2t->desired_data_transfer_length;
+          send(data_out);
+        }
+        continue;
+      }
+      return std::get<iscsi::ScsiResponse>(received.pdu).status;
+    }
+  }
+
+  const iscsi::NegotiatedParameters& parameters() const { return parameters_; }
+  // The status of a refused login.
+  iscsi::LoginStatus login_status() const { return login_status_; }
+  // The LUN field of the commands sent from now on (SAM-5 peripheral
+  // addressing: LUN n of a simple target is n << 48).
+  void set_lun(uint16_t lun) { lun_ = uint64_t{lun} << 48; }
+
+ private:
+  uint32_t cmd_sn_ = 0;
+  uint64_t lun_ = 0;
+  iscsi::NegotiatedParameters parameters_;
+  iscsi::LoginStatus login_status_ = iscsi::LoginStatus::kSuccess;
+};
+
+// Bytes that differ at every offset and between seeds, so a misplaced or
+// stale block never compares equal.
+inline std::vector<uint8_t> pattern(size_t length, uint8_t seed) {
+  std::vector<uint8_t> bytes(length);
+  for (size_t i = 0; i < length; ++i)
+    bytes[i] = static_cast<uint8_t>(i * 31 + seed);
+  return bytes;
+}
+
+}  // namespace isergw::testing_support
