@@ -1,7 +1,7 @@
 # Real peers for the integration tests, on loopback: tgtd as storage and the
 # isergw daemon. Source it; every process it starts is stopped by PID on exit.
 #   start_tgtd DISK_BYTES      -> TGTD_PORT, TGTD_IQN (LUN 1 is the disk)
-#   start_isergw ARGS...       -> ISERGW_PORT
+#   start_isergw ARGS...       -> ISERGW_PORT, ISERGW_CONTROL_PORT (REST API, /metrics)
 set -euo pipefail
 
 PEERS_DIR="$(mktemp -d "${TEST_TMPDIR:-/tmp}/isergw-peers.XXXXXX")"
@@ -55,8 +55,12 @@ start_tgtd() {
 
 start_isergw() {
   ISERGW_PORT=$(free_port)
+  # The control API's default port would clash between gateways of
+  # different tests, or with an installed one.
+  ISERGW_CONTROL_PORT=$(free_port)
   local binary="${ISERGW_BINARY:-gateway/isergw}"
-  "$binary" --listen "tcp://127.0.0.1:$ISERGW_PORT" --workers "${ISERGW_WORKERS:-2}" "$@" >"$PEERS_DIR/isergw.log" 2>&1 &
+  "$binary" --listen "tcp://127.0.0.1:$ISERGW_PORT" --control "127.0.0.1:$ISERGW_CONTROL_PORT" \
+    --workers "${ISERGW_WORKERS:-2}" "$@" >"$PEERS_DIR/isergw.log" 2>&1 &
   PEER_PIDS+=($!)
   wait_for_port "$ISERGW_PORT" || { tail -20 "$PEERS_DIR/isergw.log" >&2; return 1; }
 }

@@ -7,8 +7,8 @@ source tests/integration/peers.sh
 
 TARGET=iqn.2026-11.io.isergw.test:perf
 OTHER=iqn.2026-11.io.isergw.test:idle
-CONTROL_PORT=$(free_port)
-start_isergw --control "127.0.0.1:$CONTROL_PORT" --map "$TARGET=ram://64M" --map "$OTHER=null://1G"
+start_isergw --map "$TARGET=ram://64M" --map "$OTHER=null://1G"
+CONTROL_PORT=$ISERGW_CONTROL_PORT
 wait_for_port "$CONTROL_PORT"
 
 PROMETHEUS_PORT=$(free_port)

@@ -224,6 +224,12 @@ class OwnGateway {
     asio::io_context context;
     tcp::acceptor probe(context, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
     port_ = probe.local_endpoint().port();
+    // The control API needs a port of its own: the default one may be taken
+    // by the gateway of relay_test.sh.
+    tcp::acceptor control_probe(context, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+    const std::string control =
+        "127.0.0.1:" + std::to_string(control_probe.local_endpoint().port());
+    control_probe.close();
     probe.close();
     log_ = environment("TEST_TMPDIR") + "/own-gateway.log";
     const std::string binary = environment("ISERGW_BINARY");
@@ -233,8 +239,8 @@ class OwnGateway {
       const int fd = open(log_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
       dup2(fd, 1);
       dup2(fd, 2);
-      execl(binary.c_str(), binary.c_str(), "--listen", listen.c_str(), "--workers", "1", "--map",
-            map.c_str(), static_cast<char*>(nullptr));
+      execl(binary.c_str(), binary.c_str(), "--listen", listen.c_str(), "--control",
+            control.c_str(), "--workers", "1", "--map", map.c_str(), static_cast<char*>(nullptr));
       _exit(127);
     }
     for (int i = 0; i < 100; ++i) {
