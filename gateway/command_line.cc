@@ -36,6 +36,12 @@ po::options_description describe_options() {
 
 }  // namespace
 
+void ConfigOverrides::apply(control::Config& config) const {
+  if (!listen.empty()) config.listen = listen;
+  if (control) config.control = *control;
+  if (workers != 0) config.workers = workers;
+}
+
 Expected<CommandLine, std::string> parse_command_line(const std::vector<std::string>& args) {
   const po::options_description options = describe_options();
   CommandLine parsed;
@@ -99,23 +105,23 @@ Expected<CommandLine, std::string> parse_command_line(const std::vector<std::str
     }
   }
   if (values.count("listen")) {
-    parsed.config.listen.clear();
     for (const std::string& url : values["listen"].as<std::vector<std::string>>()) {
       auto portal = parse_listen_url(url);
       if (!portal) return Unexpected{"--listen: " + portal.error()};
-      parsed.config.listen.push_back(std::move(*portal));
+      parsed.overrides.listen.push_back(std::move(*portal));
     }
   }
   if (values.count("control")) {
     auto control = parse_host_port(values["control"].as<std::string>(), Transport::kTcp);
     if (!control) return Unexpected{"--control: " + control.error()};
-    parsed.config.control = std::move(*control);
+    parsed.overrides.control = std::move(*control);
   }
   if (values.count("workers")) {
     const unsigned workers = values["workers"].as<unsigned>();
     if (workers == 0 || workers > 256) return Unexpected{std::string("--workers must be 1 to 256")};
-    parsed.config.workers = workers;
+    parsed.overrides.workers = workers;
   }
+  parsed.overrides.apply(parsed.config);
   return parsed;
 }
 

@@ -73,3 +73,28 @@ TEST(CommandLine, HelpVersionAndCheckConfig) {
 
 }  // namespace
 }  // namespace isergw::gateway
+
+namespace isergw::gateway {
+namespace {
+
+TEST(CommandLine, FlagsOverAConfigFileAreKeptForReloads) {
+  auto parsed = parse_command_line(
+      {"--listen", "tcp://127.0.0.1:3275", "--workers", "3", "--control", "127.0.0.1:9901"});
+  ASSERT_TRUE(parsed) << parsed.error();
+  // A file read again later knows nothing of the flags; they apply again.
+  control::Config reloaded = control::default_config();
+  parsed->overrides.apply(reloaded);
+  EXPECT_EQ(reloaded.workers, 3U);
+  EXPECT_EQ(reloaded.control.port, 9901);
+  ASSERT_EQ(reloaded.listen.size(), 1U);
+  EXPECT_EQ(reloaded.listen[0].port, 3275);
+  // Without flags, the file's settings stay.
+  control::Config untouched = control::default_config();
+  CommandLine plain;
+  plain.overrides.apply(untouched);
+  EXPECT_EQ(untouched.workers, 0U);
+  EXPECT_EQ(untouched.listen[0].port, 3260);
+}
+
+}  // namespace
+}  // namespace isergw::gateway

@@ -325,6 +325,7 @@ Expected<void, ChangeError> Gateway::reload() {
               loaded.error().describe());
     return Unexpected{invalid(loaded.error().field, loaded.error().message)};
   }
+  if (options_.overrides) options_.overrides(*loaded);
   auto applied = apply(*loaded);
   if (!applied) {
     log::warn("reload of {} refused, the running config stays: {}", options_.config_path,

@@ -11,6 +11,7 @@
 #include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -32,6 +33,8 @@ inline constexpr const char* kVersion = "0.1.0";
 
 struct GatewayOptions {
   std::string config_path;  // what reload() reads; empty: no file to reload
+  // Applied to the file at each reload: the command line's flags still win.
+  std::function<void(control::Config&)> overrides;
   bool force_no_huge = false;
   std::chrono::milliseconds probe_timeout{1000};
 };

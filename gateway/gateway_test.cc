@@ -21,7 +21,8 @@ class GatewayTest : public testing::Test {
   void SetUp() override {
     control::Config config = control::testing::test_config();
     config.targets.push_back(control::testing::ram_target(kTargetB, "4M"));
-    auto started = Gateway::start(config, {.config_path = "", .force_no_huge = true});
+    auto started =
+        Gateway::start(config, {.config_path = "", .overrides = nullptr, .force_no_huge = true});
     ASSERT_TRUE(started) << started.error();
     gateway_ = std::move(*started);
   }

@@ -35,7 +35,11 @@ int run(const gateway::CommandLine& command_line) {
     token = std::move(*read);
   }
 
-  auto started = gateway::Gateway::start(config, {.config_path = command_line.config_path});
+  auto started = gateway::Gateway::start(
+      config, {.config_path = command_line.config_path,
+               .overrides = [overrides = command_line.overrides](control::Config& reloaded) {
+                 overrides.apply(reloaded);
+               }});
   if (!started) {
     log::error("{}", started.error());
     return 1;

@@ -50,6 +50,7 @@ class RunningGateway {
                           std::optional<std::string> token = std::string(kToken)) {
     auto started = gateway::Gateway::start(std::move(config),
                                            {.config_path = std::move(config_path),
+                                            .overrides = nullptr,
                                             .force_no_huge = true,
                                             .probe_timeout = std::chrono::milliseconds(500)});
     if (!started) {
