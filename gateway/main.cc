@@ -7,6 +7,8 @@
 #include <thread>
 
 #include "common/log.h"
+#include "control/isns_registration.h"
+#include "control/service_notify.h"
 #include "fabric_tcp/listener.h"
 #include "gateway/command_line.h"
 #include "gateway/dpdk_memory.h"
@@ -95,12 +97,32 @@ int run(const gateway::CommandLine& command_line) {
   log::info("hosts find the targets with: iscsiadm -m discovery -t st -p {}",
             config.listen.front().host_port());
 
+  // systemd and iSNS hear of the gateway only once every portal listens.
+  control::ServiceNotify service(context);
+  std::unique_ptr<control::IsnsRegistration> isns;
+  if (config.isns) {
+    control::IsnsRegistrationInfo info = control::isns_registration_info(config);
+    info.portals.clear();
+    for (const auto& listener : listeners) {
+      info.portals.push_back(listener->address());
+      info.portals.back().port = listener->bound_port();
+    }
+    isns = std::make_unique<control::IsnsRegistration>(*config.isns, std::move(info));
+    isns->start();
+  }
+  service.notify_ready(std::to_string(listeners.size()) + " portals, " +
+                       std::to_string(config.targets.size()) + " targets");
+  service.start_watchdog();
+
   asio::signal_set signals(context, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& error, int signal) {
     if (error) return;
     log::info("signal {}: stopping: no new logins, sessions closed", signal);
+    service.notify_stopping();
+    service.stop_watchdog();
     for (auto& listener : listeners)
       listener->close();
+    if (isns) isns->stop();  // deregisters; bounded by a few seconds
   });
   context.run();
   for (auto& worker : workers)
