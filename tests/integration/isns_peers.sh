@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Debian's iSNS server (open-isns isnsd) on loopback, with its config, state
 # and control socket in a directory of its own, and isnsadm to look at it.
 # Source it after peers.sh. Only the isnsd started here is ever stopped, by PID.
