@@ -222,12 +222,16 @@ void IsnsRegistration::run() {
   // every retry.
   std::optional<std::string> last_error;
   std::chrono::seconds retry = kFirstRetry;
+  // A failed refresh does not mean the server forgot the entity, so stopping
+  // deregisters whenever any registration succeeded.
+  bool ever_registered = false;
   std::unique_lock lock(mutex_);
   while (!stopping_) {
     lock.unlock();
     const Outcome outcome = register_entity(config_, info_);
     lock.lock();
     registered_ = outcome.registered;
+    ever_registered = ever_registered || outcome.registered;
     changed_.notify_all();
     if (outcome.error != last_error) {
       if (outcome.registered) {
@@ -248,7 +252,7 @@ void IsnsRegistration::run() {
     }
     changed_.wait_for(lock, wait, [this] { return stopping_; });
   }
-  if (registered_) {
+  if (ever_registered) {
     lock.unlock();
     const bool removed = deregister_entity(config_, info_);
     lock.lock();

@@ -38,10 +38,11 @@ class IsnsRegistration {
   // the server happens on a thread of its own: libisns blocks on its socket,
   // and a slow or dead server must never hold a worker or the signal loop.
   void start();
-  // Deregisters (waiting at most a few seconds for the server) and joins.
+  // Deregisters if any registration succeeded (waiting at most a few seconds
+  // for the server) and joins.
   void stop();
 
-  // True while the server holds a registration the gateway made.
+  // True when the last registration or refresh succeeded.
   bool registered() const;
   // Waits until registered() or `timeout` passed; for tests and start-up logs.
   bool wait_registered(std::chrono::milliseconds timeout) const;
