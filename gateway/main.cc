@@ -10,6 +10,8 @@
 #include <thread>
 
 #include "common/log.h"
+#include "control/isns_registration.h"
+#include "control/service_notify.h"
 #include "fabric_tcp/listener.h"
 #include "gateway/command_line.h"
 #include "gateway/dpdk_memory.h"
@@ -100,6 +102,24 @@ int run(const gateway::CommandLine& command_line) {
   log::info("hosts find the targets with: iscsiadm -m discovery -t st -p {}",
             config.listen.front().host_port());
 
+  // systemd and iSNS hear of the gateway only once every portal listens.
+  control::ServiceNotify service(context);
+  std::unique_ptr<control::IsnsRegistration> isns;
+  if (config.isns) {
+    control::IsnsRegistrationInfo info = control::isns_registration_info(config);
+    info.portals.clear();
+    for (const auto& listener : listeners) {
+      info.portals.push_back(listener->address());
+      info.portals.back().port = listener->bound_port();
+    }
+    isns = std::make_unique<control::IsnsRegistration>(*config.isns, std::move(info));
+    isns->start();
+  }
+  service.notify_ready(std::to_string(listeners.size()) + " portals, " +
+                       std::to_string(config.targets.size()) + " targets");
+  service.start_watchdog();
+
+
   // The first signal drains: no new logins, every host asked to log out,
   // and the gateway stops when they have or kDrain has passed. A second
   // signal stops at once.
@@ -130,10 +150,13 @@ int run(const gateway::CommandLine& command_line) {
         }
         log::info("signal {}: draining: no new logins, hosts asked to log out within {} s", signal,
                   kDrain.count());
+        service.notify_stopping();
+        service.stop_watchdog();
         for (auto& listener : listeners)
           listener->close();
         for (auto& worker : workers)
           worker->drain(kDrain);
+        if (isns) isns->stop();  // deregisters; bounded by a few seconds
         *drain_deadline = std::chrono::steady_clock::now() + kDrain;
         check_drained();
         signals.async_wait(on_signal);
