@@ -119,7 +119,6 @@ int run(const gateway::CommandLine& command_line) {
                        std::to_string(config.targets.size()) + " targets");
   service.start_watchdog();
 
-
   // The first signal drains: no new logins, every host asked to log out,
   // and the gateway stops when they have or kDrain has passed. A second
   // signal stops at once.
@@ -158,8 +157,8 @@ int run(const gateway::CommandLine& command_line) {
           worker->drain(kDrain);
         if (isns) isns->stop();  // deregisters; bounded by a few seconds
         *drain_deadline = std::chrono::steady_clock::now() + kDrain;
+        signals.async_wait(on_signal);  // before check_drained(), which may cancel it
         check_drained();
-        signals.async_wait(on_signal);
       };
   signals.async_wait(on_signal);
   context.run();
