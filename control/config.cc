@@ -161,6 +161,33 @@ Result<TargetConfig> parse_target(const json& value, const std::string& path,
   return target;
 }
 
+Result<IsnsConfig> parse_isns(const json& value) {
+  if (!value.is_object()) {
+    return Unexpected{error_at("isns", "must be an object {server, refresh_seconds}")};
+  }
+  if (auto known = only_known_members(value, "isns", {"server", "refresh_seconds"}); !known) {
+    return Unexpected{known.error()};
+  }
+  if (!value.contains("server")) return Unexpected{error_at("isns.server", "is required")};
+  auto text = string_member(value, "isns.", "server");
+  if (!text) return Unexpected{text.error()};
+  auto server = gateway::parse_host_port(*text, gateway::Transport::kTcp);
+  if (!server) return Unexpected{error_at("isns.server", server.error())};
+  // parse_host_port defaults to iSCSI's port; iSNS has its own.
+  const bool bracketed = text->starts_with('[');
+  const size_t after_host = bracketed ? text->find(']') : 0;
+  if (text->find(':', after_host) == std::string::npos) server->port = kIsnsPort;
+  IsnsConfig isns{.server = std::move(*server)};
+  if (value.contains("refresh_seconds")) {
+    // A day at most: servers default to registration periods of minutes to
+    // hours, and a longer wait would outlive any of them.
+    auto seconds = positive_member(value, "isns.", "refresh_seconds", 86400);
+    if (!seconds) return Unexpected{seconds.error()};
+    isns.refresh_seconds = static_cast<unsigned>(*seconds);
+  }
+  return isns;
+}
+
 json chap_to_json(const ChapCredentials& chap) {
   return {{"user", chap.user}, {"secret", "***"}};
 }
@@ -202,7 +229,7 @@ Expected<Config, ConfigError> config_from_json(const json& document) {
   if (!document.is_object()) return Unexpected{error_at("", "the config must be a JSON object")};
   if (auto known = only_known_members(document, "",
                                       {"workers", "listen", "control", "control_token_file",
-                                       "gateway_name", "buffers", "targets"});
+                                       "gateway_name", "buffers", "isns", "targets"});
       !known) {
     return Unexpected{known.error()};
   }
@@ -273,6 +300,11 @@ Expected<Config, ConfigError> config_from_json(const json& document) {
       config.buffers.buffers_per_worker = *count;
     }
   }
+  if (document.contains("isns")) {
+    auto isns = parse_isns(document.at("isns"));
+    if (!isns) return Unexpected{isns.error()};
+    config.isns = std::move(*isns);
+  }
   if (!document.contains("targets") || !document.at("targets").is_array()) {
     return Unexpected{error_at("targets", "is required: a list of {name, back_end}")};
   }
@@ -325,6 +357,10 @@ json config_to_json(const Config& config) {
   document["gateway_name"] = config.gateway_name;
   document["buffers"] = {{"size", config.buffers.buffer_size},
                          {"per_worker", config.buffers.buffers_per_worker}};
+  if (config.isns) {
+    document["isns"] = {{"server", config.isns->server.host_port()},
+                        {"refresh_seconds", config.isns->refresh_seconds}};
+  }
   document["targets"] = json::array();
   for (const auto& target : config.targets) {
     json entry{{"name", target.name}, {"back_end", target.back_end.redacted()}};

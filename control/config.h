@@ -54,6 +54,18 @@ struct BufferConfig {
   size_t buffers_per_worker = 512;
 };
 
+// Registration with an iSNS server (RFC 4171), so hosts discover the
+// gateway's targets and portals there instead of being told its address.
+struct IsnsConfig {
+  gateway::PortalAddress server;  // port 3205 unless given
+  // The longest the gateway waits between refreshes; it refreshes sooner when
+  // the server's registration period is shorter.
+  unsigned refresh_seconds = 300;
+};
+
+// RFC 4171 §10: iSNS listens on TCP port 3205.
+inline constexpr uint16_t kIsnsPort = 3205;
+
 inline constexpr std::string_view kDefaultGatewayName = "iqn.2026-11.io.isergw:gateway";
 inline constexpr std::string_view kDefaultControlAddress = "127.0.0.1:9860";
 
@@ -64,6 +76,7 @@ struct Config {
   std::string control_token_file;  // bearer token for changes; empty: changes refused
   std::string gateway_name = std::string(kDefaultGatewayName);
   BufferConfig buffers;
+  std::optional<IsnsConfig> isns;  // absent: no iSNS registration
   std::vector<TargetConfig> targets;
 
   const TargetConfig* find_target(std::string_view name) const;

@@ -118,6 +118,47 @@ TEST(Config, ErrorsNameTheFieldAndTheReason) {
   expect(json::array(), "", "JSON object");
 }
 
+TEST(Config, IsnsIsOptionalAndValidated) {
+  auto without = config_from_json(minimal());
+  ASSERT_TRUE(without) << without.error().describe();
+  EXPECT_FALSE(without->isns);
+
+  json document = minimal();
+  document["isns"] = {{"server", "isns.example.com"}};
+  auto config = config_from_json(document);
+  ASSERT_TRUE(config) << config.error().describe();
+  ASSERT_TRUE(config->isns);
+  EXPECT_EQ(config->isns->server.host_port(), "isns.example.com:3205");
+  EXPECT_EQ(config->isns->refresh_seconds, 300U);
+
+  document["isns"] = {{"server", "[fd00::5]:3300"}, {"refresh_seconds", 60}};
+  config = config_from_json(document);
+  ASSERT_TRUE(config) << config.error().describe();
+  EXPECT_EQ(config->isns->server.host, "fd00::5");
+  EXPECT_EQ(config->isns->server.port, 3300);
+  EXPECT_EQ(config->isns->refresh_seconds, 60U);
+  EXPECT_EQ(config_to_json(*config)["isns"],
+            json::parse(R"({"server": "[fd00::5]:3300", "refresh_seconds": 60})"));
+  EXPECT_EQ(config_to_json(*config_from_json(config_to_json(*config))), config_to_json(*config));
+
+  document["isns"] = {{"server", "[fd00::5]"}};
+  EXPECT_EQ(config_from_json(document)->isns->server.port, kIsnsPort);
+
+  auto expect = [](json isns, std::string_view field, std::string_view reason) {
+    json bad = minimal();
+    bad["isns"] = std::move(isns);
+    const ConfigError error = error_of(bad);
+    EXPECT_EQ(error.field, field) << error.describe();
+    EXPECT_NE(error.message.find(reason), std::string::npos) << error.describe();
+  };
+  expect("isns.example.com", "isns", "must be an object");
+  expect(json::object(), "isns.server", "is required");
+  expect({{"server", 3205}}, "isns.server", "must be a string");
+  expect({{"server", "host:"}}, "isns.server", "empty port");
+  expect({{"server", "host"}, {"refresh_seconds", 0}}, "isns.refresh_seconds", "1 to 86400");
+  expect({{"server", "host"}, {"refresh", 30}}, "isns.refresh", "unknown setting");
+}
+
 TEST(Config, UrlCredentialsBecomeBackChapAndAreNeverShown) {
   json document = minimal();
   document["targets"][0]["back_end"] =

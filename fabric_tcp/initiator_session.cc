@@ -79,6 +79,9 @@ void InitiatorSession::open(gateway::FrontLeg& front, const gateway::HostIdentit
   config.cmd_sn = 1;
   config.chap = options_.chap;
   config.target_chap = options_.target_chap;
+  // MD5 first, as Linux's iscsid offers by default: tgt 1.0.85 takes
+  // SHA-256 when offered first, then cannot decode its 32-byte response.
+  config.chap_algorithms = {iscsi::ChapAlgorithm::kMd5, iscsi::ChapAlgorithm::kSha256};
   iscsi::NegotiationPolicy& policy = config.negotiation;
   policy.header_digests = {"None", "CRC32C"};
   policy.data_digests = {"None", "CRC32C"};
@@ -179,6 +182,7 @@ void InitiatorSession::handle_login(const iscsi::LoginResponse& response) {
 
 void InitiatorSession::finish_open(const gateway::BackOpenResult& result) {
   if (!open_done_) return;
+  if (!result.ok()) front_ = nullptr;  // the front refuses its host and goes
   gateway::OpenDone done = std::move(open_done_);
   open_done_ = nullptr;
   done(result);

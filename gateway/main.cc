@@ -10,7 +10,9 @@
 
 #include "common/log.h"
 #include "control/http_server.h"
+#include "control/isns_registration.h"
 #include "control/rest_api.h"
+#include "control/service_notify.h"
 #include "gateway/command_line.h"
 #include "gateway/dpdk_memory.h"
 #include "gateway/gateway.h"
@@ -69,6 +71,26 @@ int run(const gateway::CommandLine& command_line) {
             config.listen.front().host_port());
 
   asio::io_context context;
+  // systemd and iSNS hear of the gateway only once every portal listens.
+  control::ServiceNotify service(context);
+  std::unique_ptr<control::IsnsRegistration> isns;
+  const std::vector<gateway::PortalInfo> portals = gateway.portals();
+  if (config.isns) {
+    control::IsnsRegistrationInfo info = control::isns_registration_info(config);
+    info.portals.clear();
+    for (const auto& portal : portals) {
+      auto address = gateway::parse_listen_url(portal.url);
+      if (!address) continue;
+      address->port = portal.bound_port;
+      info.portals.push_back(std::move(*address));
+    }
+    isns = std::make_unique<control::IsnsRegistration>(*config.isns, std::move(info));
+    isns->start();
+  }
+  service.notify_ready(std::to_string(portals.size()) + " portals, " +
+                       std::to_string(config.targets.size()) + " targets");
+  service.start_watchdog();
+
   // The first signal drains: no new logins, every host asked to log out,
   // and the gateway stops when they have or kDrain has passed. A second
   // signal stops at once.
@@ -97,10 +119,13 @@ int run(const gateway::CommandLine& command_line) {
         }
         log::info("signal {}: draining: no new logins, hosts asked to log out within {} s", signal,
                   kDrain.count());
+        service.notify_stopping();
+        service.stop_watchdog();
         gateway.drain(kDrain);
+        if (isns) isns->stop();  // deregisters; bounded by a few seconds
         *drain_deadline = std::chrono::steady_clock::now() + kDrain;
+        signals.async_wait(on_signal);  // before check_drained(), which may cancel it
         check_drained();
-        signals.async_wait(on_signal);
       };
   signals.async_wait(on_signal);
   context.run();

@@ -12,10 +12,12 @@ run_packages=(
   libdpdk-dev libboost1.74-dev prometheus-cpp-dev nlohmann-json3-dev
   libisal-dev libssl-dev libgtest-dev libgmock-dev libbenchmark-dev
   libspdlog-dev libfmt-dev libboost-program-options1.74-dev
+  libsystemd-dev libisns-dev dpkg-dev
 )
 test_packages=(
   clang libclang-rt-14-dev clang-format
   tgt libiscsi-bin tshark valgrind prometheus curl
+  open-isns-server open-isns-utils systemd dpkg
 )
 
 case "$mode" in

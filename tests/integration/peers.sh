@@ -1,6 +1,7 @@
 # Real peers for the integration tests, on loopback: tgtd as storage and the
 # isergw daemon. Source it; every process it starts is stopped by PID on exit.
-#   start_tgtd DISK_BYTES      -> TGTD_PORT, TGTD_IQN (LUN 1 is the disk)
+#   start_tgtd DISK_BYTES      -> TGTD_PORT, TGTD_IQN (LUN 1 is the disk),
+#                                 TGTD_CONTROL (tgtadm -C for more targets)
 #   start_isergw ARGS...       -> ISERGW_PORT, ISERGW_CONTROL_PORT (REST API, /metrics)
 set -euo pipefail
 
@@ -42,7 +43,8 @@ start_tgtd() {
   truncate -s "$bytes" "$PEERS_DIR/tgtd-disk.img"
   # -C: a control socket of its own (tgtadm takes small numbers only), so
   # tests and a system tgtd coexist.
-  local control=$((TGTD_PORT % 4000 + 100))
+  TGTD_CONTROL=$((TGTD_PORT % 4000 + 100))
+  local control=$TGTD_CONTROL
   tgtd -f -C "$control" --iscsi portal=127.0.0.1:"$TGTD_PORT" >"$PEERS_DIR/tgtd.log" 2>&1 &
   PEER_PIDS+=($!)
   local admin=(tgtadm -C "$control" --lld iscsi)

@@ -188,6 +188,24 @@ TEST(RelayData, AStorageThatRefusesTheLoginRefusesTheHost) {
   EXPECT_TRUE(host.closed_by_peer());
 }
 
+TEST(RelayData, TheGatewayAnswersTheStoragesChapWithItsOwnCredentials) {
+  // The host logs in without CHAP; the gateway proves itself to the storage.
+  Host host(gateway_port(), "iqn.2026-11.io.isergw.test:chap", "iqn.1993-08.org.debian:01:chap");
+  ASSERT_TRUE(host.logged_in());
+  const auto written = pattern(8192, 77);
+  EXPECT_EQ(host.write(16, written), 0);
+  uint8_t status = 0xff;
+  EXPECT_EQ(host.read(16, written.size(), &status), written);
+  // Wrong or missing credentials toward the storage refuse the host's login.
+  for (const char* target :
+       {"iqn.2026-11.io.isergw.test:bad-chap", "iqn.2026-11.io.isergw.test:no-chap"}) {
+    TestInitiator refused(gateway_port());
+    EXPECT_FALSE(refused.login(target, "iqn.1993-08.org.debian:01:chap")) << target;
+    EXPECT_EQ(iscsi::status_class(refused.login_status()), iscsi::LoginStatusClass::kTargetError)
+        << target;
+  }
+}
+
 TEST(RelayData, UnreachableStorageIsServiceUnavailableForTheHost) {
   TestInitiator host(gateway_port());
   EXPECT_FALSE(host.login(kUnreachable, "iqn.1993-08.org.debian:01:unreachable"));

@@ -3,9 +3,22 @@
 source tests/integration/peers.sh
 
 start_tgtd 64M
+# A second target that admits only CHAP user "gateway" (RFC 7143 §12.1.3:
+# secrets of 12 bytes or more).
+TGTD_CHAP_IQN=iqn.2026-11.io.isergw.test:tgtd-chap
+admin=(tgtadm -C "$TGTD_CONTROL" --lld iscsi)
+truncate -s 16M "$PEERS_DIR/tgtd-chap.img"
+"${admin[@]}" --mode target --op new --tid 2 --targetname "$TGTD_CHAP_IQN"
+"${admin[@]}" --mode logicalunit --op new --tid 2 --lun 1 --backing-store "$PEERS_DIR/tgtd-chap.img"
+"${admin[@]}" --mode target --op bind --tid 2 --initiator-address ALL
+"${admin[@]}" --mode account --op new --user gateway --password storage-secret-1
+"${admin[@]}" --mode account --op bind --tid 2 --user gateway
 start_isergw \
   --map "iqn.2026-11.io.isergw.test:relay=iscsi://127.0.0.1:$TGTD_PORT/$TGTD_IQN" \
   --map "iqn.2026-11.io.isergw.test:missing=iscsi://127.0.0.1:$TGTD_PORT/iqn.2026-11.io.isergw.test:none" \
+  --map "iqn.2026-11.io.isergw.test:chap=iscsi://gateway%storage-secret-1@127.0.0.1:$TGTD_PORT/$TGTD_CHAP_IQN" \
+  --map "iqn.2026-11.io.isergw.test:bad-chap=iscsi://gateway%wrong-secret-99@127.0.0.1:$TGTD_PORT/$TGTD_CHAP_IQN" \
+  --map "iqn.2026-11.io.isergw.test:no-chap=iscsi://127.0.0.1:$TGTD_PORT/$TGTD_CHAP_IQN" \
   --map "iqn.2026-11.io.isergw.test:unreachable=iscsi://127.0.0.1:$(free_port)/iqn.2026-11.io.isergw.test:none"
 ISERGW_BINARY=$(realpath "${ISERGW_BINARY:-gateway/isergw}")
 export TGTD_PORT TGTD_IQN ISERGW_PORT ISERGW_BINARY

@@ -11,18 +11,35 @@
 #include <rdma/rdma_cma.h>
 #include <rte_eal.h>
 #include <rte_mempool.h>
+#include <systemd/sd-daemon.h>
 
 #include <array>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
+#include <cstdlib>
 #include <cstring>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string_view>
 
+extern "C" {
+#include <libisns/isns.h>
+}
+
 namespace {
+
+TEST(SystemLibraries, LibsystemdNotifiesNobodyOutsideSystemd) {
+  unsetenv("NOTIFY_SOCKET");
+  EXPECT_EQ(sd_notify(0, "READY=1"), 0);  // 0: no socket to tell, not an error
+}
+
+TEST(SystemLibraries, LibisnsParsesAPortal) {
+  isns_portal_info_t portal{};
+  ASSERT_TRUE(isns_portal_parse(&portal, "127.0.0.1:3205", nullptr));
+  EXPECT_EQ(ntohs(portal.addr.sin6_port), 3205);
+}
 
 TEST(SystemLibraries, IsalComputesTheIscsiCrc32c) {
   // RFC 3720 B.4: 32 bytes of zeros have CRC32C 0x8a9136aa.
