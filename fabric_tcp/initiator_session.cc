@@ -585,9 +585,10 @@ void InitiatorSession::handle_response(const iscsi::ScsiResponse& response) {
   finish_task(response.itt, completion);
 }
 
-void InitiatorSession::finish_task(uint32_t itt, const gateway::Completion& completion) {
+void InitiatorSession::finish_task(uint32_t itt, gateway::Completion completion) {
   auto node = tasks_.extract(itt);
   BackTask& back_task = node.mapped();
+  completion.back_round_trip = std::chrono::steady_clock::now() - back_task.sent_at;
   if (back_task.task != nullptr) back_task.front->complete(*back_task.task, completion);
 }
 

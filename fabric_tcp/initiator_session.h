@@ -117,7 +117,7 @@ class InitiatorSession : public gateway::BackLeg,
   void handle_task_management(const iscsi::TaskManagementResponse& response);
   void handle_nop_in(const iscsi::NopIn& nop);
   void handle_async(const iscsi::AsyncMessage& message);
-  void finish_task(uint32_t itt, const gateway::Completion& completion);
+  void finish_task(uint32_t itt, gateway::Completion completion);
 
   // Every PDU from the storage carries its window; status PDUs carry StatSN.
   void update_window(uint32_t exp_cmd_sn, uint32_t max_cmd_sn);

@@ -565,6 +565,7 @@ void TargetSession::complete(Task& task, const gateway::Completion& completion) 
   FrontTask* front_task = find_task(task.itt);
   if (front_task == nullptr) return;
   statistics_.front_latency.observe(std::chrono::steady_clock::now() - task.started);
+  if (completion.back_round_trip) statistics_.back_latency.observe(*completion.back_round_trip);
   if (front_task->held_data_in) {
     // GOOD status without sense rides in the last Data-In (phase collapse):
     // one PDU less per read for the host to handle.

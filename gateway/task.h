@@ -34,6 +34,9 @@ struct Completion {
   bool bidi_read_overflow = false;
   bool bidi_read_underflow = false;
   uint32_t bidi_read_residual_count = 0;
+  // From the command leaving for the storage to its status arriving, for
+  // back legs that relay (the built-in back end has no round trip).
+  std::optional<std::chrono::nanoseconds> back_round_trip;
 };
 
 struct Task {

@@ -32,6 +32,7 @@ std::optional<ErrorKind> error_of_close(const std::string& reason) {
   if (starts("login timed out") || starts("the host stopped answering")) {
     return ErrorKind::kTimeout;
   }
+  if (starts("back end failed")) return ErrorKind::kBackEnd;  // TargetSession::back_failed()
   return std::nullopt;
 }
 

@@ -32,6 +32,7 @@ using testing_support::TestInitiator;
 constexpr const char* kRelay = "iqn.2026-11.io.isergw.test:relay";
 constexpr const char* kMissing = "iqn.2026-11.io.isergw.test:missing";
 constexpr const char* kUnreachable = "iqn.2026-11.io.isergw.test:unreachable";
+constexpr const char* kGatewayName = "iqn.2026-11.io.isergw.test:gateway-identity";
 constexpr uint16_t kLun = 1;  // tgtd's LUN 0 is its controller
 
 std::string environment(const char* name) {
@@ -238,7 +239,9 @@ TEST(RelayData, AHostThatVanishesMidWriteLeavesTheOthersWorking) {
 // A gateway of the test's own, which the test stops.
 class OwnGateway {
  public:
-  explicit OwnGateway(const std::string& map) {
+  // With `identity`, the target is written to a config file with that
+  // identity and the gateway name kGatewayName; otherwise --map is used.
+  explicit OwnGateway(const std::string& map, const std::string& identity = "") {
     asio::io_context context;
     tcp::acceptor probe(context, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
     port_ = probe.local_endpoint().port();
@@ -257,8 +260,20 @@ class OwnGateway {
       const int fd = open(log_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
       dup2(fd, 1);
       dup2(fd, 2);
-      execl(binary.c_str(), binary.c_str(), "--listen", listen.c_str(), "--control",
-            control.c_str(), "--workers", "1", "--map", map.c_str(), static_cast<char*>(nullptr));
+      if (identity.empty()) {
+        execl(binary.c_str(), binary.c_str(), "--listen", listen.c_str(), "--control",
+              control.c_str(), "--workers", "1", "--map", map.c_str(), static_cast<char*>(nullptr));
+      } else {
+        const std::string path = environment("TEST_TMPDIR") + "/own-gateway.json";
+        const size_t equals = map.find('=');
+        std::ofstream(path) << "{\"listen\": [\"" << listen << "\"], \"control\": \"" << control
+                            << "\", \"workers\": 1, \"gateway_name\": \"" << kGatewayName
+                            << "\", \"targets\": [{\"name\": \"" << map.substr(0, equals)
+                            << "\", \"back_end\": \"" << map.substr(equals + 1)
+                            << "\", \"identity\": \"" << identity << "\"}]}";
+        execl(binary.c_str(), binary.c_str(), "--config", path.c_str(),
+              static_cast<char*>(nullptr));
+      }
       _exit(127);
     }
     for (int i = 0; i < 100; ++i) {
@@ -302,6 +317,40 @@ class OwnGateway {
   pid_t pid_ = -1;
   std::string log_;
 };
+
+// The initiator names tgtd sees in its I_T nexuses.
+std::string storage_nexuses() {
+  const std::string command =
+      "tgtadm -C " + environment("TGTD_CONTROL") + " --lld iscsi --mode target --op show 2>&1";
+  std::string output;
+  if (FILE* pipe = popen(command.c_str(), "r")) {
+    char chunk[4096];
+    size_t got;
+    while ((got = fread(chunk, 1, sizeof chunk, pipe)) > 0)
+      output.append(chunk, got);
+    pclose(pipe);
+  }
+  return output;
+}
+
+TEST(RelayIdentity, PassthroughShowsTheHostsOwnNameToTheStorage) {
+  Host host = through_gateway("iqn.1993-08.org.debian:01:seen-by-storage");
+  ASSERT_TRUE(host.logged_in());
+  EXPECT_NE(storage_nexuses().find("Initiator: iqn.1993-08.org.debian:01:seen-by-storage"),
+            std::string::npos)
+      << storage_nexuses();
+}
+
+TEST(RelayIdentity, GatewayIdentityShowsTheGatewaysNameToTheStorage) {
+  OwnGateway gateway(std::string(kRelay) + "=iscsi://127.0.0.1:" + std::to_string(storage_port()) +
+                         "/" + environment("TGTD_IQN"),
+                     "gateway");
+  Host host(gateway.port(), kRelay, "iqn.1993-08.org.debian:01:hidden-host");
+  ASSERT_TRUE(host.logged_in()) << gateway.log();
+  const std::string nexuses = storage_nexuses();
+  EXPECT_NE(nexuses.find(std::string("Initiator: ") + kGatewayName), std::string::npos) << nexuses;
+  EXPECT_EQ(nexuses.find("hidden-host"), std::string::npos) << nexuses;
+}
 
 TEST(RelayShutdown, SigtermAsksHostsToLogOutThenLogsOutOfTheStorage) {
   OwnGateway gateway(std::string(kRelay) + "=iscsi://127.0.0.1:" + std::to_string(storage_port()) +

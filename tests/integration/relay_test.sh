@@ -21,7 +21,7 @@ start_isergw \
   --map "iqn.2026-11.io.isergw.test:no-chap=iscsi://127.0.0.1:$TGTD_PORT/$TGTD_CHAP_IQN" \
   --map "iqn.2026-11.io.isergw.test:unreachable=iscsi://127.0.0.1:$(free_port)/iqn.2026-11.io.isergw.test:none"
 ISERGW_BINARY=$(realpath "${ISERGW_BINARY:-gateway/isergw}")
-export TGTD_PORT TGTD_IQN ISERGW_PORT ISERGW_BINARY
+export TGTD_PORT TGTD_IQN TGTD_CONTROL ISERGW_PORT ISERGW_BINARY
 status=0
 tests/integration/relay_data_test || status=$?
 # The gateway outlived everything the test did to it.

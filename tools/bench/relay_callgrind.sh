@@ -24,7 +24,7 @@ instructions() {
   port=$(free_port)
   out="$PEERS_DIR/callgrind.$target.$n"
   valgrind --tool=callgrind --callgrind-out-file="$out" "$bin/gateway/isergw" \
-    --listen "tcp://127.0.0.1:$port" --workers 1 --map "$map" >"$PEERS_DIR/valgrind.log" 2>&1 &
+    --listen "tcp://127.0.0.1:$port" --control "127.0.0.1:$(free_port)" --workers 1 --map "$map" >"$PEERS_DIR/valgrind.log" 2>&1 &
   pid=$!
   for _ in $(seq 600); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
   "$bin/tools/bench/fixed_io" "$port" "$target" "$lun" "$n"
