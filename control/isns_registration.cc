@@ -208,6 +208,13 @@ bool IsnsRegistration::wait_registered(std::chrono::milliseconds timeout) const 
   return changed_.wait_for(lock, timeout, [this] { return registered_; });
 }
 
+void IsnsRegistration::update(IsnsRegistrationInfo info) {
+  std::lock_guard lock(mutex_);
+  info_ = std::move(info);
+  update_pending_ = true;
+  changed_.notify_all();
+}
+
 void IsnsRegistration::run() {
   // libisns writes to its socket without MSG_NOSIGNAL: a server that reset
   // the connection must cost an EPIPE here, not the process. SIGINT and
@@ -227,8 +234,10 @@ void IsnsRegistration::run() {
   bool ever_registered = false;
   std::unique_lock lock(mutex_);
   while (!stopping_) {
+    update_pending_ = false;
+    const IsnsRegistrationInfo info = info_;
     lock.unlock();
-    const Outcome outcome = register_entity(config_, info_);
+    const Outcome outcome = register_entity(config_, info);
     lock.lock();
     registered_ = outcome.registered;
     ever_registered = ever_registered || outcome.registered;
@@ -250,7 +259,7 @@ void IsnsRegistration::run() {
       wait = std::min(wait, retry);
       retry = std::min(retry * 2, kLastRetry);
     }
-    changed_.wait_for(lock, wait, [this] { return stopping_; });
+    changed_.wait_for(lock, wait, [this] { return stopping_ || update_pending_; });
   }
   if (ever_registered) {
     lock.unlock();

@@ -42,6 +42,10 @@ class IsnsRegistration {
   // for the server) and joins.
   void stop();
 
+  // The targets or portals changed: registers the new set at once (a full
+  // registration with Replace, so what is gone is gone from the server).
+  void update(IsnsRegistrationInfo info);
+
   // True when the last registration or refresh succeeded.
   bool registered() const;
   // Waits until registered() or `timeout` passed; for tests and start-up logs.
@@ -56,6 +60,7 @@ class IsnsRegistration {
   mutable std::mutex mutex_;
   mutable std::condition_variable changed_;
   bool stopping_ = false;
+  bool update_pending_ = false;
   bool registered_ = false;
 };
 

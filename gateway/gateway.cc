@@ -311,7 +311,13 @@ Expected<void, ChangeError> Gateway::apply(const control::Config& next) {
           "its target was changed or removed by the admin");
     }
   }
+  if (on_change_) on_change_();
   return {};
+}
+
+void Gateway::on_change(std::function<void()> callback) {
+  std::lock_guard change(change_mutex_);
+  on_change_ = std::move(callback);
 }
 
 Expected<void, ChangeError> Gateway::reload() {

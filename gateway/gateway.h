@@ -85,6 +85,10 @@ class Gateway {
   // Reads the --config file again and applies it.
   Expected<void, ChangeError> reload();
 
+  // Called after every change that took effect (targets or portals), on
+  // the thread that made it; e.g. to tell an iSNS server.
+  void on_change(std::function<void()> callback);
+
   std::vector<PortalInfo> portals() const;
   Expected<PortalInfo, ChangeError> add_portal(const PortalAddress& address);
   Expected<void, ChangeError> remove_portal(const std::string& url);
@@ -124,7 +128,8 @@ class Gateway {
   std::shared_ptr<const TargetMap> targets_;
   std::vector<std::unique_ptr<fabric_tcp::Listener>> listeners_;  // as config_.listen
   std::atomic<bool> stopped_{false};
-  bool draining_ = false;  // under change_mutex_
+  bool draining_ = false;            // under change_mutex_
+  std::function<void()> on_change_;  // under change_mutex_
 };
 
 }  // namespace isergw::gateway

@@ -74,19 +74,25 @@ int run(const gateway::CommandLine& command_line) {
   // systemd and iSNS hear of the gateway only once every portal listens.
   control::ServiceNotify service(context);
   std::unique_ptr<control::IsnsRegistration> isns;
-  const std::vector<gateway::PortalInfo> portals = gateway.portals();
   if (config.isns) {
-    control::IsnsRegistrationInfo info = control::isns_registration_info(config);
-    info.portals.clear();
-    for (const auto& portal : portals) {
-      auto address = gateway::parse_listen_url(portal.url);
-      if (!address) continue;
-      address->port = portal.bound_port;
-      info.portals.push_back(std::move(*address));
-    }
-    isns = std::make_unique<control::IsnsRegistration>(*config.isns, std::move(info));
+    // What iSNS lists: the running targets and the ports the portals
+    // actually bound.
+    const auto registration_info = [&gateway] {
+      control::IsnsRegistrationInfo info = control::isns_registration_info(gateway.config());
+      info.portals.clear();
+      for (const auto& portal : gateway.portals()) {
+        auto address = gateway::parse_listen_url(portal.url);
+        if (!address) continue;
+        address->port = portal.bound_port;
+        info.portals.push_back(std::move(*address));
+      }
+      return info;
+    };
+    isns = std::make_unique<control::IsnsRegistration>(*config.isns, registration_info());
     isns->start();
+    gateway.on_change([&isns, registration_info] { isns->update(registration_info()); });
   }
+  const std::vector<gateway::PortalInfo> portals = gateway.portals();
   service.notify_ready(std::to_string(portals.size()) + " portals, " +
                        std::to_string(config.targets.size()) + " targets");
   service.start_watchdog();
@@ -122,7 +128,10 @@ int run(const gateway::CommandLine& command_line) {
         service.notify_stopping();
         service.stop_watchdog();
         gateway.drain(kDrain);
-        if (isns) isns->stop();  // deregisters; bounded by a few seconds
+        if (isns) {
+          gateway.on_change(nullptr);
+          isns->stop();  // deregisters; bounded by a few seconds
+        }
         *drain_deadline = std::chrono::steady_clock::now() + kDrain;
         signals.async_wait(on_signal);  // before check_drained(), which may cancel it
         check_drained();

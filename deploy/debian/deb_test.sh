@@ -40,12 +40,14 @@ dpkg_root=(dpkg --root="$root" --force-script-chrootless --force-depends --force
 
 check "dpkg lists it installed" test "$(dpkg-query --admindir="$root/var/lib/dpkg" -W \
   -f='${Status} ${Version}' isergw)" = "install ok installed $version"
-for file in usr/bin/isergw lib/systemd/system/isergw.service etc/isergw/isergw.json \
-  usr/share/doc/isergw/DEPLOY.md usr/share/doc/isergw/CONFIG.md \
+for file in usr/bin/isergw usr/bin/isergwctl lib/systemd/system/isergw.service \
+  etc/isergw/isergw.json usr/share/doc/isergw/DEPLOY.md usr/share/doc/isergw/CONFIG.md \
+  usr/share/doc/isergw/CONTROL.md usr/share/doc/isergw/openapi.yaml \
   usr/share/doc/isergw/grafana/isergw-dashboard.json usr/share/doc/isergw/prometheus/prometheus.yml; do
   check "/$file installed" test -s "$root/$file"
 done
 check "/usr/bin/isergw is executable" test -x "$root/usr/bin/isergw"
+check "isergwctl runs and explains itself" bash -c "'$root/usr/bin/isergwctl' --help | grep -q sessions"
 examples=("$root"/usr/share/doc/isergw/examples/*.json)
 check "5 examples installed" test ${#examples[@]} -eq 5
 check "dpkg records /etc/isergw/isergw.json as a conffile" grep -q '^ /etc/isergw/isergw.json [0-9a-f]\{32\}$' \

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the isergw .deb from files the build made; run by //deploy:isergw_deb.
-#   make_deb.sh --output FILE.deb --version V --binary B --unit U --config C
+#   make_deb.sh --output FILE.deb --version V --binary B --cli B --unit U --config C
 #               --scripts DIR --doc FILE... --example FILE... --grafana FILE
 #               --prometheus FILE
 # Uses only Debian's own tools: dpkg-shlibdeps for Depends, dpkg-deb to pack.
@@ -13,6 +13,7 @@ while [[ $# -gt 0 ]]; do
     --output) output=$2 ;;
     --version) version=$2 ;;
     --binary) binary=$2 ;;
+    --cli) cli=$2 ;;
     --unit) unit=$2 ;;
     --config) config=$2 ;;
     --scripts) scripts=$2 ;;
@@ -31,6 +32,7 @@ root="$work/root"
 doc="$root/usr/share/doc/isergw"
 
 install -D -m 0755 "$binary" "$root/usr/bin/isergw"
+install -D -m 0755 "$cli" "$root/usr/bin/isergwctl"
 install -D -m 0644 "$unit" "$root/lib/systemd/system/isergw.service"
 install -D -m 0644 "$config" "$root/etc/isergw/isergw.json"
 for file in "${docs[@]}"; do install -D -m 0644 "$file" "$doc/$(basename "$file")"; done
@@ -46,7 +48,7 @@ echo /etc/isergw/isergw.json >"$root/DEBIAN/conffiles"
 # dpkg-shlibdeps reads the package name from a debian/control beside it.
 mkdir -p "$work/src/debian"
 printf 'Source: isergw\n\nPackage: isergw\nArchitecture: any\n' >"$work/src/debian/control"
-depends="$(cd "$work/src" && dpkg-shlibdeps -O -e"$root/usr/bin/isergw" 2>/dev/null |
+depends="$(cd "$work/src" && dpkg-shlibdeps -O -e"$root/usr/bin/isergw" -e"$root/usr/bin/isergwctl" 2>/dev/null |
   sed -n 's/^shlibs:Depends=//p')"
 [[ -n "$depends" ]] || { echo "make_deb.sh: dpkg-shlibdeps found no dependencies" >&2; exit 1; }
 

@@ -28,9 +28,12 @@ wait_listed() {
 }
 
 start_isnsd
+TOKEN=isns-test-token-0123456789
+(umask 077 && echo "$TOKEN" >"$PEERS_DIR/token")
 cat >"$PEERS_DIR/isergw.json" <<JSON
 {
   "control": "127.0.0.1:$(free_port)",
+  "control_token_file": "$PEERS_DIR/token",
   "gateway_name": "$GATEWAY",
   "buffers": {"per_worker": 16},
   "isns": {"server": "127.0.0.1:$ISNSD_PORT", "refresh_seconds": 2},
@@ -62,13 +65,23 @@ isns_list nodes | grep -qF "$TARGET_A" && fail "the restarted server kept its da
 wait_listed 15 nodes "iSCSI name = \"$TARGET_B\"" || fail "not registered again after restart"
 echo "PASS re-registered after a server restart"
 
+# A live change reaches the server at once: target C added, B removed.
+TARGET_C=iqn.2026-11.io.isergw.test:isns-c
+sed -i "s|\"$TARGET_B\", \"back_end\": \"null://16M\"|\"$TARGET_C\", \"back_end\": \"null://16M\"|" \
+  "$PEERS_DIR/isergw.json"
+curl -sf -X POST -H "Authorization: Bearer $TOKEN" \
+  "http://127.0.0.1:$ISERGW_CONTROL_PORT/api/v1/config/reload" >/dev/null || fail "reload refused"
+wait_listed 5 nodes "iSCSI name = \"$TARGET_C\"" || fail "$TARGET_C not registered after the change"
+isns_list nodes | grep -qF "$TARGET_B" && fail "$TARGET_B still registered after its removal"
+echo "PASS a live change re-registered at once"
+
 kill -TERM "$ISERGW_PID"
 for _ in $(seq 100); do kill -0 "$ISERGW_PID" 2>/dev/null || break; sleep 0.1; done
 kill -0 "$ISERGW_PID" 2>/dev/null && fail "isergw still runs 10 s after SIGTERM"
 grep -q "iSNS: deregistered $GATEWAY" "$PEERS_DIR/isergw.log" || fail "no deregistration logged"
 for type in entities nodes portals; do
   listing="$(isns_list "$type")"
-  grep -qF -e "$GATEWAY" -e "$TARGET_A" -e "$TARGET_B" -e "= $ISERGW_PORT/tcp" <<<"$listing" &&
+  grep -qF -e "$GATEWAY" -e "$TARGET_A" -e "$TARGET_C" -e "= $ISERGW_PORT/tcp" <<<"$listing" &&
     fail "still registered after SIGTERM: $listing"
 done
 echo "PASS deregistered on SIGTERM"
