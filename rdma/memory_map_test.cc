@@ -1,7 +1,9 @@
 #include "rdma/memory_map.h"
 
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 
+#include <cstdio>
 #include <vector>
 
 #include "rdma/device.h"
@@ -65,6 +67,34 @@ TEST(MemoryMap, RegistersChunksOnceAndLooksThemUp) {
   auto again = map.add(first.data(), 4096);
   ASSERT_FALSE(again);
   EXPECT_EQ(again.error().error_number, EEXIST);
+}
+
+// siw counts registrations against RLIMIT_MEMLOCK even for root; rxe does not
+// for a process with CAP_IPC_LOCK, so there the registration may succeed.
+TEST(MemoryMap, AFailureUnderALowMemlockLimitNamesTheLimit) {
+  if (Device::list_names().empty()) GTEST_SKIP() << "no RDMA device on this machine";
+  auto device = Device::open();
+  ASSERT_TRUE(device) << device.error().describe();
+  auto pd = ProtectionDomain::allocate(**device);
+  ASSERT_TRUE(pd) << pd.error().describe();
+  rlimit saved{};
+  ASSERT_EQ(getrlimit(RLIMIT_MEMLOCK, &saved), 0);
+  rlimit low = saved;
+  low.rlim_cur = 64 * 1024;
+  ASSERT_EQ(setrlimit(RLIMIT_MEMLOCK, &low), 0);
+  std::vector<std::uint8_t> memory(8 << 20);
+  MemoryMap map(**pd, kRemoteAccess);
+  auto added = map.add(memory.data(), memory.size());
+  ASSERT_EQ(setrlimit(RLIMIT_MEMLOCK, &saved), 0);
+  if (added) {
+    std::printf("%s registered 8 MiB under a 64 KiB RLIMIT_MEMLOCK (CAP_IPC_LOCK)\n",
+                (*device)->name().c_str());
+    return;
+  }
+  const std::string text = added.error().describe();
+  std::printf("%s\n", text.c_str());
+  EXPECT_NE(text.find("ibv_reg_mr"), std::string::npos) << text;
+  EXPECT_NE(text.find("RLIMIT_MEMLOCK is 64 KiB"), std::string::npos) << text;
 }
 
 }  // namespace
