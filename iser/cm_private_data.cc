@@ -8,9 +8,9 @@ Expected<CmPrivateData, IserError> decode_cm_private_data(std::span<const std::u
         .present = false, .zbva_not_supported = true, .send_with_invalidate_not_supported = true};
   }
   if (bytes.size() < kCmPrivateDataLength) {
-    return Unexpected(iser_error(IserErrc::kTruncated, bytes.size(), "iSER CM private data",
+    return Unexpected{iser_error(IserErrc::kTruncated, bytes.size(), "iSER CM private data",
                                  "%zu bytes of CM private data, iSER's has %zu", bytes.size(),
-                                 kCmPrivateDataLength));
+                                 kCmPrivateDataLength)};
   }
   return CmPrivateData{
       .present = true,

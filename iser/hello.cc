@@ -14,26 +14,26 @@ constexpr std::size_t kDepthOffset = 2;
 Expected<void, IserError> require_opcode(std::span<const std::uint8_t> message, IserOpcode wanted,
                                          const char* what) {
   if (message.size() < kIserHeaderLength) {
-    return Unexpected(iser_error(IserErrc::kTruncated, message.size(), what,
+    return Unexpected{iser_error(IserErrc::kTruncated, message.size(), what,
                                  "%zu bytes, a %s has %zu", message.size(), what,
-                                 kIserHeaderLength));
+                                 kIserHeaderLength)};
   }
   auto opcode = peek_opcode(message);
-  if (!opcode) return Unexpected(opcode.error());
+  if (!opcode) return Unexpected{opcode.error()};
   if (*opcode != wanted) {
-    return Unexpected(iser_error(IserErrc::kUnexpectedOpcode, iser_offset::kFlags, "Opcode",
+    return Unexpected{iser_error(IserErrc::kUnexpectedOpcode, iser_offset::kFlags, "Opcode",
                                  "iSER opcode 0x%x where a %s (0x%x) was due",
                                  static_cast<unsigned>(*opcode), what,
-                                 static_cast<unsigned>(wanted)));
+                                 static_cast<unsigned>(wanted))};
   }
   return {};
 }
 
 Expected<void, IserError> require_room(std::span<std::uint8_t> out, const char* what) {
   if (out.size() < kIserHeaderLength) {
-    return Unexpected(iser_error(IserErrc::kBufferTooSmall, 0, what,
+    return Unexpected{iser_error(IserErrc::kBufferTooSmall, 0, what,
                                  "%zu bytes of room, a %s needs %zu", out.size(), what,
-                                 kIserHeaderLength));
+                                 kIserHeaderLength)};
   }
   std::fill(out.begin(), out.begin() + kIserHeaderLength, std::uint8_t{0});
   return {};
@@ -43,23 +43,23 @@ Expected<void, IserError> require_room(std::span<std::uint8_t> out, const char* 
 
 Expected<Hello, IserError> decode_hello(std::span<const std::uint8_t> message) {
   if (auto ok = require_opcode(message, IserOpcode::kHello, "Hello"); !ok) {
-    return Unexpected(ok.error());
+    return Unexpected{ok.error()};
   }
   Hello hello;
   hello.max_version = message[kVersionOffset] >> 4;
   hello.min_version = message[kVersionOffset] & 0x0f;
   hello.ird = iscsi::load_be16(&message[kDepthOffset]);
   if (hello.min_version > hello.max_version) {
-    return Unexpected(iser_error(IserErrc::kInvalidField, kVersionOffset, "MinVer",
+    return Unexpected{iser_error(IserErrc::kInvalidField, kVersionOffset, "MinVer",
                                  "MinVer %u is above MaxVer %u", hello.min_version,
-                                 hello.max_version));
+                                 hello.max_version)};
   }
   return hello;
 }
 
 Expected<HelloReply, IserError> decode_hello_reply(std::span<const std::uint8_t> message) {
   if (auto ok = require_opcode(message, IserOpcode::kHelloReply, "HelloReply"); !ok) {
-    return Unexpected(ok.error());
+    return Unexpected{ok.error()};
   }
   HelloReply reply;
   reply.reject = (message[0] & kHelloReplyRejectFlag) != 0;
@@ -68,9 +68,9 @@ Expected<HelloReply, IserError> decode_hello_reply(std::span<const std::uint8_t>
   reply.ord = iscsi::load_be16(&message[kDepthOffset]);
   // A reject carries the target's MaxVer only; CurVer means nothing then.
   if (!reply.reject && reply.current_version > reply.max_version) {
-    return Unexpected(iser_error(IserErrc::kInvalidField, kVersionOffset, "CurVer",
+    return Unexpected{iser_error(IserErrc::kInvalidField, kVersionOffset, "CurVer",
                                  "CurVer %u is above MaxVer %u", reply.current_version,
-                                 reply.max_version));
+                                 reply.max_version)};
   }
   return reply;
 }

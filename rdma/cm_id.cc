@@ -21,7 +21,7 @@ rdma_conn_param connection_parameters(const ConnectionOptions& options) {
 }
 
 Expected<void, VerbsError> check(int result, std::string_view verb, std::string context = {}) {
-  if (result != 0) return Unexpected(verbs_error(verb, errno, std::move(context)));
+  if (result != 0) return Unexpected{verbs_error(verb, errno, std::move(context))};
   return {};
 }
 
@@ -39,7 +39,7 @@ Expected<SocketAddress, VerbsError> SocketAddress::parse(std::string_view ip, st
     v6->sin6_family = AF_INET6;
     v6->sin6_port = htons(port);
   } else {
-    return Unexpected(verbs_error("inet_pton", EINVAL, "'" + text + "' is no IP address"));
+    return Unexpected{verbs_error("inet_pton", EINVAL, "'" + text + "' is no IP address")};
   }
   return address;
 }
@@ -66,12 +66,12 @@ Expected<std::unique_ptr<EventChannel>, VerbsError> EventChannel::create() {
     if (error.error_number == ENODEV || error.error_number == ENOENT) {
       error.hint = "no RDMA CM in this kernel (modprobe rdma_ucm)";
     }
-    return Unexpected(std::move(error));
+    return Unexpected{std::move(error)};
   }
   std::unique_ptr<EventChannel> owned(new EventChannel(channel));
   const int flags = fcntl(channel->fd, F_GETFL);
   if (flags < 0 || fcntl(channel->fd, F_SETFL, flags | O_NONBLOCK) < 0) {
-    return Unexpected(verbs_error("fcntl(O_NONBLOCK)", errno, "CM event channel"));
+    return Unexpected{verbs_error("fcntl(O_NONBLOCK)", errno, "CM event channel")};
   }
   return owned;
 }
@@ -84,7 +84,7 @@ Expected<std::optional<CmEvent>, VerbsError> EventChannel::next() {
   rdma_cm_event* event = nullptr;
   if (rdma_get_cm_event(channel_, &event) != 0) {
     if (errno == EAGAIN || errno == EWOULDBLOCK) return std::optional<CmEvent>();
-    return Unexpected(verbs_error("rdma_get_cm_event", errno));
+    return Unexpected{verbs_error("rdma_get_cm_event", errno)};
   }
   CmEvent copy;
   copy.type = event->event;
@@ -105,7 +105,7 @@ Expected<std::optional<CmEvent>, VerbsError> EventChannel::next() {
 Expected<std::unique_ptr<CmId>, VerbsError> CmId::create(EventChannel& channel, void* context) {
   rdma_cm_id* id = nullptr;
   if (rdma_create_id(channel.get(), &id, context, RDMA_PS_TCP) != 0) {
-    return Unexpected(verbs_error("rdma_create_id", errno));
+    return Unexpected{verbs_error("rdma_create_id", errno)};
   }
   return std::unique_ptr<CmId>(new CmId(id));
 }
@@ -129,7 +129,7 @@ Expected<void, VerbsError> CmId::listen(int backlog) {
     auto error = result.error();
     error.hint =
         "on iWARP the port is TCP's: an iSCSI/TCP portal on the same address and port takes it";
-    return Unexpected(std::move(error));
+    return Unexpected{std::move(error)};
   }
   return result;
 }

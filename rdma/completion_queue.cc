@@ -14,12 +14,12 @@ constexpr unsigned kAcknowledgeBatch = 64;
 Expected<std::unique_ptr<CompletionChannel>, VerbsError> CompletionChannel::create(Device& device) {
   ibv_comp_channel* channel = ibv_create_comp_channel(device.context());
   if (channel == nullptr) {
-    return Unexpected(verbs_error("ibv_create_comp_channel", errno, device.name()));
+    return Unexpected{verbs_error("ibv_create_comp_channel", errno, device.name())};
   }
   std::unique_ptr<CompletionChannel> owned(new CompletionChannel(channel));
   const int flags = fcntl(channel->fd, F_GETFL);
   if (flags < 0 || fcntl(channel->fd, F_SETFL, flags | O_NONBLOCK) < 0) {
-    return Unexpected(verbs_error("fcntl(O_NONBLOCK)", errno, "completion channel"));
+    return Unexpected{verbs_error("fcntl(O_NONBLOCK)", errno, "completion channel")};
   }
   return owned;
 }
@@ -33,8 +33,8 @@ Expected<std::unique_ptr<CompletionQueue>, VerbsError> CompletionQueue::create(
   ibv_cq* cq =
       ibv_create_cq(device.context(), entries, nullptr, channel ? channel->get() : nullptr, 0);
   if (cq == nullptr) {
-    return Unexpected(verbs_error("ibv_create_cq", errno,
-                                  std::to_string(entries) + " entries on " + device.name()));
+    return Unexpected{verbs_error("ibv_create_cq", errno,
+                                  std::to_string(entries) + " entries on " + device.name())};
   }
   return std::unique_ptr<CompletionQueue>(new CompletionQueue(cq, channel));
 }
@@ -46,13 +46,13 @@ CompletionQueue::~CompletionQueue() {
 
 Expected<std::size_t, VerbsError> CompletionQueue::poll(std::span<ibv_wc> out) {
   const int count = ibv_poll_cq(cq_, static_cast<int>(out.size()), out.data());
-  if (count < 0) return Unexpected(verbs_error("ibv_poll_cq", -count == 0 ? EIO : -count));
+  if (count < 0) return Unexpected{verbs_error("ibv_poll_cq", -count == 0 ? EIO : -count)};
   return static_cast<std::size_t>(count);
 }
 
 Expected<void, VerbsError> CompletionQueue::arm() {
   if (int err = ibv_req_notify_cq(cq_, 0); err != 0) {
-    return Unexpected(verbs_error("ibv_req_notify_cq", err));
+    return Unexpected{verbs_error("ibv_req_notify_cq", err)};
   }
   return {};
 }
@@ -63,7 +63,7 @@ Expected<bool, VerbsError> CompletionQueue::take_event() {
   void* context = nullptr;
   if (ibv_get_cq_event(channel_->get(), &cq, &context) != 0) {
     if (errno == EAGAIN || errno == EWOULDBLOCK) return false;
-    return Unexpected(verbs_error("ibv_get_cq_event", errno));
+    return Unexpected{verbs_error("ibv_get_cq_event", errno)};
   }
   if (++unacknowledged_ >= kAcknowledgeBatch) {
     ibv_ack_cq_events(cq_, unacknowledged_);

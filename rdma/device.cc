@@ -29,27 +29,27 @@ Expected<std::unique_ptr<Device>, VerbsError> Device::open(std::string_view name
   if (!list) {
     auto error = verbs_error("ibv_get_device_list", errno, "looking for " + wanted);
     error.hint = "this kernel offers no RDMA (is ib_uverbs loaded?)";
-    return Unexpected(std::move(error));
+    return Unexpected{std::move(error)};
   }
   for (int i = 0; i < count; ++i) {
     if (!name.empty() && name != ibv_get_device_name(list[i])) continue;
     ibv_context* context = ibv_open_device(list[i]);
     if (context == nullptr) {
-      return Unexpected(verbs_error("ibv_open_device", errno, ibv_get_device_name(list[i])));
+      return Unexpected{verbs_error("ibv_open_device", errno, ibv_get_device_name(list[i]))};
     }
     std::unique_ptr<Device> device(new Device(context, true));
-    if (auto ok = device->query(); !ok) return Unexpected(ok.error());
+    if (auto ok = device->query(); !ok) return Unexpected{ok.error()};
     return device;
   }
-  return Unexpected(verbs_error("ibv_get_device_list", ENODEV, "looking for " + wanted));
+  return Unexpected{verbs_error("ibv_get_device_list", ENODEV, "looking for " + wanted)};
 }
 
 Expected<std::unique_ptr<Device>, VerbsError> Device::borrow(ibv_context* context) {
   if (context == nullptr) {
-    return Unexpected(verbs_error("rdma_cm_id", ENODEV, "the CM id is bound to no device yet"));
+    return Unexpected{verbs_error("rdma_cm_id", ENODEV, "the CM id is bound to no device yet")};
   }
   std::unique_ptr<Device> device(new Device(context, false));
-  if (auto ok = device->query(); !ok) return Unexpected(ok.error());
+  if (auto ok = device->query(); !ok) return Unexpected{ok.error()};
   return device;
 }
 
@@ -62,7 +62,7 @@ Device::~Device() {
 
 Expected<void, VerbsError> Device::query() {
   if (int err = ibv_query_device(context_, &attributes_); err != 0) {
-    return Unexpected(verbs_error("ibv_query_device", err, name_));
+    return Unexpected{verbs_error("ibv_query_device", err, name_)};
   }
   return {};
 }

@@ -156,10 +156,10 @@ class Loopback {
 
   Expected<void, VerbsError> prepare(Side& side, int access) {
     auto device = Device::borrow(side.id->verbs());
-    if (!device) return Unexpected(device.error());
+    if (!device) return Unexpected{device.error()};
     side.device = std::move(*device);
     auto pd = ProtectionDomain::allocate(*side.device);
-    if (!pd) return Unexpected(pd.error());
+    if (!pd) return Unexpected{pd.error()};
     side.pd = std::move(*pd);
     side.map = std::make_unique<MemoryMap>(*side.pd, access);
     if (auto ok = side.map->add_chunks(
@@ -168,14 +168,14 @@ class Loopback {
       return ok;
     }
     auto channel = CompletionChannel::create(*side.device);
-    if (!channel) return Unexpected(channel.error());
+    if (!channel) return Unexpected{channel.error()};
     side.channel = std::move(*channel);
     auto cq = CompletionQueue::create(*side.device, side.channel.get(), 32);
-    if (!cq) return Unexpected(cq.error());
+    if (!cq) return Unexpected{cq.error()};
     side.cq = std::move(*cq);
     auto qp = QueuePair::create(*side.id, *side.pd,
                                 {.send_cq = side.cq.get(), .receive_cq = side.cq.get()});
-    if (!qp) return Unexpected(qp.error());
+    if (!qp) return Unexpected{qp.error()};
     side.qp = std::move(*qp);
     side.poller = std::make_unique<CompletionPoller>(
         io_, *side.channel, *side.cq, [this, &side](const ibv_wc& wc) { on_completion(side, wc); },
@@ -186,14 +186,14 @@ class Loopback {
     side.data = pool_.acquire();
     side.sink = pool_.acquire();
     if (!side.receive || !side.send || !side.data || !side.sink) {
-      return Unexpected(verbs_error("BufferPool::acquire", ENOBUFS, side.role));
+      return Unexpected{verbs_error("BufferPool::acquire", ENOBUFS, side.role)};
     }
     return post_receive(side);
   }
 
   Expected<void, VerbsError> post_receive(Side& side) {
     auto sge = side.map->sge(side.receive.data(), 1024);
-    if (!sge) return Unexpected(verbs_error("MemoryMap::sge", ENOENT, "receive buffer"));
+    if (!sge) return Unexpected{verbs_error("MemoryMap::sge", ENOENT, "receive buffer")};
     return side.qp->post_receive(kReceive, std::span(&*sge, 1));
   }
 

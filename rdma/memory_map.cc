@@ -29,13 +29,13 @@ std::optional<MemoryKeys> RegionIndex::find(const void* address, std::size_t len
 
 Expected<void, VerbsError> MemoryMap::add(void* address, std::size_t length) {
   auto region = MemoryRegion::register_memory(pd_, address, length, access_);
-  if (!region) return Unexpected(region.error());
+  if (!region) return Unexpected{region.error()};
   if (!index_.add(reinterpret_cast<std::uintptr_t>(address), length,
                   {region->lkey(), region->rkey()})) {
     char where[64];
     std::snprintf(where, sizeof(where), " at %p", address);
-    return Unexpected(verbs_error("MemoryMap::add", EEXIST,
-                                  human_bytes(length) + where + " overlaps a registered range"));
+    return Unexpected{verbs_error("MemoryMap::add", EEXIST,
+                                  human_bytes(length) + where + " overlaps a registered range")};
   }
   registered_bytes_ += length;
   regions_.push_back(std::move(*region));
@@ -49,7 +49,7 @@ Expected<void, VerbsError> MemoryMap::add_chunks(
     if (failure) return;
     if (auto ok = add(address, length); !ok) failure = ok.error();
   });
-  if (failure) return Unexpected(std::move(*failure));
+  if (failure) return Unexpected{std::move(*failure)};
   return {};
 }
 

@@ -15,7 +15,7 @@ Expected<MemoryRegion, VerbsError> MemoryRegion::register_memory(ProtectionDomai
     std::snprintf(where, sizeof(where), " at %p on ", address);
     auto error = verbs_error("ibv_reg_mr", err, human_bytes(length) + where + pd.device().name());
     error.hint = memlock_hint(err, length, memlock_limit());
-    return Unexpected(std::move(error));
+    return Unexpected{std::move(error)};
   }
   return MemoryRegion(mr);
 }

@@ -6,7 +6,7 @@ namespace isergw::rdma {
 
 Expected<std::unique_ptr<ProtectionDomain>, VerbsError> ProtectionDomain::allocate(Device& device) {
   ibv_pd* pd = ibv_alloc_pd(device.context());
-  if (pd == nullptr) return Unexpected(verbs_error("ibv_alloc_pd", errno, device.name()));
+  if (pd == nullptr) return Unexpected{verbs_error("ibv_alloc_pd", errno, device.name())};
   return std::unique_ptr<ProtectionDomain>(new ProtectionDomain(device, pd));
 }
 

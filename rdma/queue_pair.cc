@@ -20,10 +20,10 @@ Expected<std::unique_ptr<QueuePair>, VerbsError> QueuePair::create(
   // costs no completion.
   attributes.sq_sig_all = 0;
   if (rdma_create_qp(id.get(), pd.get(), &attributes) != 0) {
-    return Unexpected(verbs_error("rdma_create_qp", errno,
+    return Unexpected{verbs_error("rdma_create_qp", errno,
                                   std::to_string(options.max_send_wr) + " send and " +
                                       std::to_string(options.max_receive_wr) +
-                                      " receive entries on " + pd.device().name()));
+                                      " receive entries on " + pd.device().name())};
   }
   return std::unique_ptr<QueuePair>(new QueuePair(id, id.get()->qp));
 }
@@ -40,7 +40,7 @@ Expected<void, VerbsError> QueuePair::post_receive(std::uint64_t wr_id,
   wr.num_sge = static_cast<int>(sges.size());
   ibv_recv_wr* bad = nullptr;
   if (int err = ibv_post_recv(qp_, &wr, &bad); err != 0) {
-    return Unexpected(verbs_error("ibv_post_recv", err, "QP " + std::to_string(number())));
+    return Unexpected{verbs_error("ibv_post_recv", err, "QP " + std::to_string(number()))};
   }
   return {};
 }
@@ -48,8 +48,8 @@ Expected<void, VerbsError> QueuePair::post_receive(std::uint64_t wr_id,
 Expected<void, VerbsError> QueuePair::post(ibv_send_wr& wr, const char* what) {
   ibv_send_wr* bad = nullptr;
   if (int err = ibv_post_send(qp_, &wr, &bad); err != 0) {
-    return Unexpected(verbs_error("ibv_post_send", err,
-                                  std::string(what) + " on QP " + std::to_string(number())));
+    return Unexpected{verbs_error("ibv_post_send", err,
+                                  std::string(what) + " on QP " + std::to_string(number()))};
   }
   return {};
 }

@@ -11,8 +11,8 @@ Expected<std::unique_ptr<SharedReceiveQueue>, VerbsError> SharedReceiveQueue::cr
   attributes.attr.max_sge = max_sge;
   ibv_srq* srq = ibv_create_srq(pd.get(), &attributes);
   if (srq == nullptr) {
-    return Unexpected(verbs_error("ibv_create_srq", errno,
-                                  std::to_string(max_wr) + " receives on " + pd.device().name()));
+    return Unexpected{verbs_error("ibv_create_srq", errno,
+                                  std::to_string(max_wr) + " receives on " + pd.device().name())};
   }
   return std::unique_ptr<SharedReceiveQueue>(new SharedReceiveQueue(srq));
 }
@@ -29,7 +29,7 @@ Expected<void, VerbsError> SharedReceiveQueue::post_receive(std::uint64_t wr_id,
   wr.num_sge = static_cast<int>(sges.size());
   ibv_recv_wr* bad = nullptr;
   if (int err = ibv_post_srq_recv(srq_, &wr, &bad); err != 0) {
-    return Unexpected(verbs_error("ibv_post_srq_recv", err));
+    return Unexpected{verbs_error("ibv_post_srq_recv", err)};
   }
   return {};
 }
