@@ -46,7 +46,11 @@ CompletionQueue::~CompletionQueue() {
 
 Expected<std::size_t, VerbsError> CompletionQueue::poll(std::span<ibv_wc> out) {
   const int count = ibv_poll_cq(cq_, static_cast<int>(out.size()), out.data());
-  if (count < 0) return Unexpected{verbs_error("ibv_poll_cq", -count == 0 ? EIO : -count)};
+  // Providers return a negative number, not an errno, when the CQ itself is
+  // broken (e.g. an overrun).
+  if (count < 0) {
+    return Unexpected{verbs_error("ibv_poll_cq", EIO, "returned " + std::to_string(count))};
+  }
   return static_cast<std::size_t>(count);
 }
 
