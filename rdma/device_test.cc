@@ -1,0 +1,79 @@
+#include "rdma/device.h"
+
+#include <gtest/gtest.h>
+
+#include <boost/asio/io_context.hpp>
+
+#include "rdma/completion_poller.h"
+#include "rdma/completion_queue.h"
+#include "rdma/protection_domain.h"
+#include "rdma/shared_receive_queue.h"
+
+namespace isergw::rdma {
+namespace {
+
+class DeviceTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    if (Device::list_names().empty()) GTEST_SKIP() << "no RDMA device on this machine";
+    auto device = Device::open();
+    ASSERT_TRUE(device) << device.error().describe();
+    device_ = std::move(*device);
+  }
+
+  std::unique_ptr<Device> device_;
+};
+
+TEST(DeviceList, OpeningAMissingDeviceSaysWhich) {
+  auto device = Device::open("no-such-device0");
+  ASSERT_FALSE(device);
+  EXPECT_NE(device.error().describe().find("no-such-device0"), std::string::npos);
+}
+
+TEST_F(DeviceTest, ReportsLimitsAQueuePairCanBeSizedBy) {
+  const auto limits = device_->limits();
+  EXPECT_FALSE(device_->name().empty());
+  EXPECT_GT(limits.max_qp_wr, 0u);
+  EXPECT_GT(limits.max_sge, 0u);
+  EXPECT_GT(limits.max_cqe, 0u);
+  EXPECT_GT(limits.max_mr_size, 0u);
+}
+
+TEST_F(DeviceTest, MakesADomainAQueueAndASharedReceiveQueue) {
+  auto pd = ProtectionDomain::allocate(*device_);
+  ASSERT_TRUE(pd) << pd.error().describe();
+  auto channel = CompletionChannel::create(*device_);
+  ASSERT_TRUE(channel) << channel.error().describe();
+  auto cq = CompletionQueue::create(*device_, channel->get(), 64);
+  ASSERT_TRUE(cq) << cq.error().describe();
+  EXPECT_GE((*cq)->capacity(), 64);
+  ASSERT_TRUE((*cq)->arm());
+  auto taken = (*cq)->take_event();
+  ASSERT_TRUE(taken);
+  EXPECT_FALSE(*taken);
+  if (device_->limits().max_srq_wr > 0) {
+    auto srq = SharedReceiveQueue::create(**pd, 16, 1);
+    ASSERT_TRUE(srq) << srq.error().describe();
+  }
+}
+
+TEST_F(DeviceTest, AnIdlePollerSleepsAndStops) {
+  auto channel = CompletionChannel::create(*device_);
+  ASSERT_TRUE(channel);
+  auto cq = CompletionQueue::create(*device_, channel->get(), 16);
+  ASSERT_TRUE(cq);
+  boost::asio::io_context io;
+  int completions = 0;
+  CompletionPoller poller(
+      io, **channel, **cq, [&](const ibv_wc&) { ++completions; },
+      [](const VerbsError& error) { ADD_FAILURE() << error.describe(); });
+  ASSERT_TRUE(poller.start());
+  io.run_for(std::chrono::milliseconds(100));
+  EXPECT_EQ(completions, 0);
+  EXPECT_EQ(poller.sleeps(), 1u);
+  poller.stop();
+  io.run_for(std::chrono::milliseconds(10));
+}
+
+}  // namespace
+}  // namespace isergw::rdma
