@@ -198,6 +198,12 @@ void PduStream::send(const iscsi::Pdu& pdu, DataOwner data_owner) {
   outbound.trailer_length =
       iscsi::encode_data_trailer(outbound.data, encode_options_, outbound.trailer);
   outbound.owner = std::move(data_owner);
+  // A vector owner is the data segment itself, maybe a copy of what the PDU
+  // pointed at: send from the copy, which lives as long as the queue entry.
+  if (auto* bytes = std::get_if<std::vector<uint8_t>>(&outbound.owner);
+      bytes != nullptr && bytes->size() == outbound.data.size()) {
+    outbound.data = *bytes;
+  }
   if (in_flight_ == 0) write_queued();
 }
 

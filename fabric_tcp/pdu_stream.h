@@ -78,6 +78,8 @@ class PduStream : public std::enable_shared_from_this<PduStream> {
   const iscsi::DecodeOptions& decode_options() const { return decode_options_; }
 
   // Queues a PDU; `data_owner` keeps pdu_data(pdu) valid until it is sent.
+  // A std::vector owner holds the data segment itself (it may be a copy):
+  // the segment is then sent from it.
   void send(const iscsi::Pdu& pdu, DataOwner data_owner = {});
   // Sends what is queued, then closes. on_closed() follows.
   void close_after_sending(const std::string& reason);

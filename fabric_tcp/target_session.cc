@@ -174,7 +174,7 @@ void TargetSession::handle_login(InboundPdu& inbound) {
       stream_->close_after_sending("login failed: " + login_->failure_reason());
       break;
     case iscsi::LoginTarget::State::kFullFeature:
-      enter_full_feature();
+      enter_full_feature(response.header.max_cmd_sn);
       break;
     default:
       break;
@@ -209,8 +209,13 @@ void TargetSession::on_back_open(const iscsi::OwnedLoginResponse& final_response
     refuse_login(final_response, opened.status, opened.reason);
     return;
   }
-  stream_->send(final_response.pdu(), final_response.data);
-  enter_full_feature();
+  // The host's first window is the storage's, not wider: MaxCmdSN never
+  // goes down once the host has seen it (RFC 7143 §4.2.2.1).
+  iscsi::LoginResponse response = final_response.pdu();
+  const uint32_t window = std::min(options_.command_window, back_->command_window());
+  response.max_cmd_sn = response.exp_cmd_sn + window - 1;
+  stream_->send(response, final_response.data);
+  enter_full_feature(response.max_cmd_sn);
   stream_->resume_reading();
 }
 
@@ -227,7 +232,8 @@ void TargetSession::refuse_login(iscsi::OwnedLoginResponse response, iscsi::Logi
   stream_->close_after_sending("login failed: " + reason);
 }
 
-void TargetSession::enter_full_feature() {
+void TargetSession::enter_full_feature(uint32_t max_cmd_sn) {
+  advertised_max_cmd_sn_ = max_cmd_sn;
   const iscsi::LoginTargetResult& result = *login_->result();
   parameters_ = result.parameters;
   const iscsi::SessionParameters& session = parameters_.session;
@@ -270,15 +276,20 @@ bool TargetSession::accept_cmd_sn(bool immediate, uint32_t cmd_sn) {
   return true;
 }
 
-uint32_t TargetSession::max_cmd_sn() const {
-  // The window is never wider than what the back end takes, and commands in
-  // flight use it up: the host never has more outstanding than the storage
-  // accepts, and a MaxCmdSN of ExpCmdSN - 1 closes it (RFC 7143 §4.2.2.1).
+uint32_t TargetSession::max_cmd_sn() {
+  // The window only grows as far as the back end takes, and commands in
+  // flight use it up: the host is not invited to queue more than the
+  // storage accepts, and a MaxCmdSN of ExpCmdSN - 1 closes it. It never
+  // shrinks below what the host has seen, though, as a host ignores a lower
+  // MaxCmdSN (RFC 7143 §4.2.2.1); a storage whose window shrank has the
+  // excess wait in its back leg.
   uint32_t window = options_.command_window;
   if (back_) window = std::min(window, back_->command_window());
   const uint32_t busy = static_cast<uint32_t>(tasks_.size());
   const uint32_t open = window > busy ? window - busy : 0;
-  return exp_cmd_sn_ + open - 1;
+  const uint32_t computed = exp_cmd_sn_ + open - 1;
+  if (iscsi::sn_gt(computed, advertised_max_cmd_sn_)) advertised_max_cmd_sn_ = computed;
+  return advertised_max_cmd_sn_;
 }
 
 TargetSession::FrontTask* TargetSession::find_task(uint32_t itt) {

@@ -138,7 +138,8 @@ class TargetSession : public PduStreamHandler,
                     const gateway::BackOpenResult& opened);
   void refuse_login(iscsi::OwnedLoginResponse response, iscsi::LoginStatus status,
                     const std::string& reason);
-  void enter_full_feature();
+  // `max_cmd_sn`: what the final Login Response told the host.
+  void enter_full_feature(uint32_t max_cmd_sn);
   void handle_command(const iscsi::ScsiCommand& command, InboundPdu& inbound);
   void handle_data_out(const iscsi::DataOut& data_out, InboundPdu& inbound);
   void handle_nop_out(const iscsi::NopOut& nop);
@@ -150,7 +151,7 @@ class TargetSession : public PduStreamHandler,
 
   // CmdSN rules (RFC 7143 §3.2.2.1): false when the PDU is to be dropped.
   bool accept_cmd_sn(bool immediate, uint32_t cmd_sn);
-  uint32_t max_cmd_sn() const;
+  uint32_t max_cmd_sn();
 
   FrontTask* find_task(uint32_t itt);
   void add_write_data(FrontTask& front_task, uint32_t offset, gateway::Buffer buffer,
@@ -186,6 +187,7 @@ class TargetSession : public PduStreamHandler,
 
   uint32_t stat_sn_ = 0;
   uint32_t exp_cmd_sn_ = 0;
+  uint32_t advertised_max_cmd_sn_ = 0;  // the highest MaxCmdSN the host has seen
   uint32_t next_ttt_ = 1;
   std::unordered_map<uint32_t, std::unique_ptr<FrontTask>> tasks_;
 

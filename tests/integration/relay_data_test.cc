@@ -50,9 +50,10 @@ uint16_t storage_port() {
 // A host logged in to the relayed target, or directly to tgtd's.
 class Host {
  public:
-  Host(uint16_t port, const std::string& target, const std::string& name) : initiator_(port) {
+  Host(uint16_t port, const std::string& target, const std::string& name, uint16_t lun = kLun)
+      : initiator_(port) {
     logged_in_ = initiator_.login(target, name);
-    initiator_.set_lun(kLun);
+    initiator_.set_lun(lun);
     // A new I_T nexus first hears a UNIT ATTENTION (power on or reset), as
     // every initiator does; TEST UNIT READY takes it.
     for (int i = 0; logged_in_ && i < 3; ++i) {
@@ -211,6 +212,48 @@ TEST(RelayData, UnreachableStorageIsServiceUnavailableForTheHost) {
   TestInitiator host(gateway_port());
   EXPECT_FALSE(host.login(kUnreachable, "iqn.1993-08.org.debian:01:unreachable"));
   EXPECT_EQ(host.login_status(), iscsi::LoginStatus::kServiceUnavailable);
+}
+
+// tgtd dies with commands in flight and comes back: the host's connection
+// ends (its commands are not lost: they never completed, and it retries
+// them), logins are refused as "service unavailable" while the storage is
+// away, and once it is back the host logs in again and finds every write
+// that was acknowledged. A host on the built-in back end never notices.
+TEST(RelayData, StorageThatDiesAndComesBackLosesNoAcknowledgedWrite) {
+  Host bystander(gateway_port(), "iqn.2026-11.io.isergw.test:ram", "iqn.1993-08.org.debian:01:by",
+                 0);
+  ASSERT_TRUE(bystander.logged_in());
+  Host host = through_gateway("iqn.1993-08.org.debian:01:survivor");
+  ASSERT_TRUE(host.logged_in());
+  const auto acknowledged = pattern(262144 + 512, 91);
+  ASSERT_EQ(host.write(120000, acknowledged), 0);
+  // A read in flight when the storage dies.
+  const auto cdb = TestInitiator::rw10(0x28, 120000, 8);
+  host->send(host->command(500, cdb, 4096, true, false));
+  const std::string restart = environment("TGTD_RESTART");
+  ASSERT_EQ(std::system((restart + " stop").c_str()), 0);
+  bool closed = false;
+  try {
+    while (true)
+      host->receive();  // the read's data may or may not have come
+  } catch (const boost::system::system_error&) {
+    closed = true;
+  }
+  EXPECT_TRUE(closed);
+  {
+    TestInitiator refused(gateway_port());
+    EXPECT_FALSE(refused.login(kRelay, "iqn.1993-08.org.debian:01:survivor"));
+    EXPECT_EQ(refused.login_status(), iscsi::LoginStatus::kServiceUnavailable);
+  }
+  const auto bystander_data = pattern(65536, 92);
+  EXPECT_EQ(bystander.write(2000, bystander_data), 0);
+  ASSERT_EQ(std::system((restart + " start").c_str()), 0);
+  Host again = through_gateway("iqn.1993-08.org.debian:01:survivor");
+  ASSERT_TRUE(again.logged_in());
+  uint8_t status = 0xff;
+  EXPECT_EQ(again.read(120000, acknowledged.size(), &status), acknowledged);
+  EXPECT_EQ(status, 0);
+  EXPECT_EQ(bystander.read(2000, bystander_data.size(), &status), bystander_data);
 }
 
 TEST(RelayData, AHostThatVanishesMidWriteLeavesTheOthersWorking) {
