@@ -15,6 +15,7 @@
 #include "fabric_tcp/target_session.h"
 #include "gateway/dpdk_memory.h"
 #include "iscsi/login_target.h"
+#include "iscsi/serial_number.h"
 #include "tests/support/test_initiator.h"
 
 namespace isergw::fabric_tcp {
@@ -426,6 +427,46 @@ TEST_F(InitiatorSessionTest, TheStoragesWindowHoldsCommandsBackWithoutLosingAny)
   EXPECT_EQ(answered.size(), static_cast<size_t>(kCommands));
   storage_thread_.join();
   EXPECT_FALSE(beyond_window);
+}
+
+TEST_F(InitiatorSessionTest, TheHostIsPromisedNoWiderWindowThanTheStorages) {
+  constexpr int kCommands = 4;
+  storage(
+      [&](FakeStorage& storage) {
+        for (int i = 0; i < kCommands; ++i) {
+          Received holder;
+          const iscsi::ScsiCommand command = storage.next_command(holder);
+          storage.window_ = 1;  // from the first answer on, one at a time
+          storage.respond(command.itt, 0);
+        }
+      },
+      kCommands);
+  TestInitiator host(port());
+  ASSERT_TRUE(host.login(kRelay));
+  // MaxCmdSN never goes down once a host has seen it, so a login that
+  // promised more than the storage takes could never be taken back.
+  EXPECT_EQ(host.login_window(), static_cast<uint32_t>(kCommands));
+  // The login promised four. Two go, the first answer shrinks the storage's
+  // window to one, and the other two still fall within what was promised.
+  const std::array<uint8_t, 6> test_unit_ready{};
+  std::set<uint32_t> answered;
+  uint32_t last_max_cmd_sn = 0;
+  auto answer = [&] {
+    const Received received = host.receive();
+    const auto& response = std::get<iscsi::ScsiResponse>(received.pdu);
+    EXPECT_EQ(response.status, 0);
+    if (!answered.empty()) EXPECT_FALSE(iscsi::sn_lt(response.max_cmd_sn, last_max_cmd_sn));
+    last_max_cmd_sn = response.max_cmd_sn;
+    answered.insert(response.itt);
+  };
+  host.send(host.command(200, test_unit_ready, 0, false, false));
+  host.send(host.command(201, test_unit_ready, 0, false, false));
+  answer();
+  host.send(host.command(202, test_unit_ready, 0, false, false));
+  host.send(host.command(203, test_unit_ready, 0, false, false));
+  for (int i = 1; i < kCommands; ++i)
+    answer();
+  EXPECT_EQ(answered.size(), static_cast<size_t>(kCommands));
 }
 
 }  // namespace

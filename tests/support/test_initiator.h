@@ -123,6 +123,7 @@ class TestInitiator : public PduConnection {
     login_status_ = login.failure_status();
     if (login.state() != iscsi::LoginInitiator::State::kFullFeature) return false;
     cmd_sn_ = login.result()->exp_cmd_sn;
+    login_window_ = login.result()->max_cmd_sn - login.result()->exp_cmd_sn + 1;
     parameters_ = login.result()->parameters;
     return true;
   }
@@ -206,6 +207,8 @@ class TestInitiator : public PduConnection {
   }
 
   const iscsi::NegotiatedParameters& parameters() const { return parameters_; }
+  // MaxCmdSN - ExpCmdSN + 1 of the final Login Response.
+  uint32_t login_window() const { return login_window_; }
   // The status of a refused login.
   iscsi::LoginStatus login_status() const { return login_status_; }
   // The LUN field of the commands sent from now on (SAM-5 peripheral
@@ -215,6 +218,7 @@ class TestInitiator : public PduConnection {
  private:
   uint32_t cmd_sn_ = 0;
   uint64_t lun_ = 0;
+  uint32_t login_window_ = 0;
   iscsi::NegotiatedParameters parameters_;
   iscsi::LoginStatus login_status_ = iscsi::LoginStatus::kSuccess;
 };
