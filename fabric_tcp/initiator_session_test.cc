@@ -429,6 +429,67 @@ TEST_F(InitiatorSessionTest, TheStoragesWindowHoldsCommandsBackWithoutLosingAny)
   EXPECT_FALSE(beyond_window);
 }
 
+TEST_F(InitiatorSessionTest, AWriteTheStorageFailsIsNeverReportedGood) {
+  // MEDIUM ERROR, WRITE ERROR (03/0C00) in fixed format.
+  const std::vector<uint8_t> sense = {0x70, 0, 0x03, 0, 0, 0, 0, 10, 0, 0, 0, 0, 0x0c, 0x00};
+  storage([&](FakeStorage& storage) {
+    Received holder;
+    const iscsi::ScsiCommand command = storage.next_command(holder);
+    EXPECT_TRUE(command.write);
+    // Take the rest of the data the storage asks for, then fail the write.
+    iscsi::R2t r2t;
+    r2t.itt = command.itt;
+    r2t.ttt = 0x51;
+    r2t.buffer_offset = static_cast<uint32_t>(command.data.size());
+    r2t.desired_data_transfer_length = command.expected_data_transfer_length - r2t.buffer_offset;
+    r2t.stat_sn = storage.stat_sn_;
+    r2t.exp_cmd_sn = storage.exp_cmd_sn_;
+    r2t.max_cmd_sn = storage.exp_cmd_sn_ + 31;
+    storage.connection().send(r2t);
+    uint32_t received = r2t.buffer_offset;
+    while (received < command.expected_data_transfer_length) {
+      const Received data = storage.next();
+      received += static_cast<uint32_t>(std::get<iscsi::DataOut>(data.pdu).data.size());
+    }
+    std::vector<uint8_t> segment = {0, static_cast<uint8_t>(sense.size())};
+    segment.insert(segment.end(), sense.begin(), sense.end());
+    iscsi::ScsiResponse response;
+    response.itt = command.itt;
+    response.status = 0x02;  // CHECK CONDITION
+    response.stat_sn = storage.stat_sn_++;
+    response.exp_cmd_sn = storage.exp_cmd_sn_;
+    response.max_cmd_sn = storage.exp_cmd_sn_ + 31;
+    response.data = segment;
+    storage.connection().send(response);
+  });
+  TestInitiator host(port());
+  ASSERT_TRUE(host.login(kRelay));
+  const auto data = pattern(65536, 8);
+  const auto cdb = TestInitiator::rw10(0x2a, 0, 128);
+  iscsi::ScsiCommand command = host.command(9, cdb, 65536, false, true);
+  command.data = std::span<const uint8_t>(data).first(8192);
+  host.send(command);
+  while (true) {
+    const Received received = host.receive();
+    if (const auto* r2t = std::get_if<iscsi::R2t>(&received.pdu)) {
+      iscsi::DataOut data_out;
+      data_out.itt = 9;
+      data_out.ttt = r2t->ttt;
+      data_out.buffer_offset = r2t->buffer_offset;
+      data_out.data = std::span<const uint8_t>(data).subspan(r2t->buffer_offset,
+                                                             r2t->desired_data_transfer_length);
+      data_out.final = true;
+      host.send(data_out);
+      continue;
+    }
+    const auto& response = std::get<iscsi::ScsiResponse>(received.pdu);
+    EXPECT_EQ(response.status, 0x02);
+    ASSERT_EQ(response.data.size(), sense.size() + 2);
+    EXPECT_EQ(std::vector<uint8_t>(response.data.begin() + 2, response.data.end()), sense);
+    break;
+  }
+}
+
 TEST_F(InitiatorSessionTest, TheHostIsPromisedNoWiderWindowThanTheStorages) {
   constexpr int kCommands = 4;
   storage(
