@@ -122,6 +122,25 @@ TEST_F(PduStreamTest, ReceivesPdusWithDataStraightIntoPoolBuffers) {
   EXPECT_FALSE(handler_.closed);
 }
 
+TEST_F(PduStreamTest, AnEmptyPoolDelaysDataAndNeverDropsIt) {
+  // Every buffer of the pool is taken (as by commands still in flight).
+  std::vector<gateway::Buffer> taken;
+  for (size_t i = 0; i < 4; ++i)
+    taken.push_back(pool_->acquire());
+  ASSERT_EQ(pool_->in_use(), 4U);
+  std::vector<uint8_t> payload(3000);
+  std::iota(payload.begin(), payload.end(), 5);
+  client_write(encode(data_out(payload, 0)));
+  run_until([] { return false; });  // a second: nothing can be delivered
+  EXPECT_TRUE(handler_.pdus.empty());
+  EXPECT_GE(stream_->statistics().buffer_waits, 1U);
+  EXPECT_FALSE(handler_.closed);
+  taken.pop_back();  // one buffer comes back
+  ASSERT_TRUE(run_until([&] { return handler_.pdus.size() == 1; }));
+  EXPECT_EQ(handler_.data[0], payload);
+  EXPECT_FALSE(handler_.closed);
+}
+
 TEST_F(PduStreamTest, ChecksDigestsOnceNegotiated) {
   const iscsi::EncodeOptions digests{.header_digest = true, .data_digest = true};
   stream_->set_decode_options(

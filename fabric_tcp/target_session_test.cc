@@ -271,6 +271,14 @@ TEST_F(TargetSessionTest, DiscoveryListsTargetsAtTheAddressTheHostReached) {
   EXPECT_NE(answer.find("TargetAddress=192.0.2.7:3260,2"), std::string::npos) << answer;
 }
 
+TEST_F(TargetSessionTest, ALoginThatNeverCompletesIsClosed) {
+  options_.login_timeout = std::chrono::seconds(1);
+  TestInitiator silent(port());  // connects, and never sends a Login Request
+  EXPECT_TRUE(silent.closed_by_peer());
+  EXPECT_TRUE(eventually([&] { return last_close_reason_ == "login timed out"; }))
+      << last_close_reason_;
+}
+
 TEST_F(TargetSessionTest, RefusesAnUnknownTarget) {
   TestInitiator host(port());
   EXPECT_FALSE(host.login("iqn.2026-11.io.isergw.test:nothing", "iqn.1993-08.org.debian:01:x"));
