@@ -226,5 +226,13 @@ int main(int argc, char** argv) {
     s.add(s.command(1, {0x12, 0, 0, 0, 36, 0}, 36, true, false));
     s.write(directory, "raw_login_then_inquiry");
   }
+  {
+    // Found by this fuzzer: the ram:// back leg sized its read buffer by
+    // EDTL alone, so a 4 GiB EDTL on a 96-byte INQUIRY allocated 4 GiB.
+    Script s(kNormal);
+    s.add(s.command(1, {0x12, 0, 0, 0, 96, 0}, 0xfffffff0, true, false));
+    s.add(s.command(2, rw10(0x28, 0, 1), 0xffffff00, true, false));
+    s.write(directory, "found_read_edtl_4gib");
+  }
   return 0;
 }
