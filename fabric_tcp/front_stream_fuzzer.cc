@@ -206,8 +206,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   Host host(h.context);
   tcp::socket server(h.context);
-  host.socket().connect(h.acceptor.local_endpoint());
-  h.acceptor.accept(server);
+  boost::system::error_code error;
+  host.socket().connect(h.acceptor.local_endpoint(), error);
+  // libFuzzer's timeout alarm can interrupt a blocking connect(); the
+  // handshake goes on in the kernel, and accept() waits for it.
+  if (error && error != asio::error::interrupted) std::abort();
+  do {
+    h.acceptor.accept(server, error);
+  } while (error == asio::error::interrupted);
+  if (error) std::abort();
   host.socket().non_blocking(true);
 
   int closed = 0;
@@ -228,12 +235,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   // The host leaves: first a FIN, as a host that logs out without waiting
   // would; then, without lingering, so that thousands of runs leave no
   // TIME_WAIT sockets behind.
-  boost::system::error_code ignored;
-  host.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  host.socket().shutdown(tcp::socket::shutdown_send, error);
   run_until_idle(h.context, host);
   const linger abortive{1, 0};
   setsockopt(host.socket().native_handle(), SOL_SOCKET, SO_LINGER, &abortive, sizeof abortive);
-  host.socket().close(ignored);
+  host.socket().close(error);
   run_until_idle(h.context, host);
   // A session that had stopped reading (backpressure, a back login under
   // way) cannot see the host go; the NOP-In timeout would end it later.
