@@ -1,5 +1,7 @@
 #include "gateway/built_in_back_leg.h"
 
+#include <algorithm>
+#include <memory>
 #include <vector>
 
 namespace isergw::gateway {
@@ -41,17 +43,25 @@ void BuiltInBackLeg::execute(Task& task, FrontLeg& front, const std::vector<Data
 
   // Read data lands in a pool buffer when one holds it; larger reads (up to
   // 16 MiB) take heap memory, a cost only the built-in back end pays.
+  // EDTL is the host's to choose, up to 4 GiB, while the disk never answers
+  // more than kMaxTransferBytes: sized by EDTL alone, one READ could make the
+  // gateway allocate and zero gigabytes. The disk reckons residuals from
+  // EDTL, not from this buffer, so the cap changes nothing on the wire.
   std::shared_ptr<const void> owner;
   std::span<uint8_t> data_in;
-  const uint32_t read_length = task.read ? task.expected_data_transfer_length : 0;
+  const uint32_t read_length = task.read ? std::min(task.expected_data_transfer_length,
+                                                    backend_ram::ScsiDisk::kMaxTransferBytes)
+                                         : 0;
   if (read_length > 0) {
     Buffer buffer = read_length <= pool_.buffer_size() ? pool_.acquire() : Buffer();
     if (buffer) {
       data_in = std::span<uint8_t>(buffer.data(), read_length);
       owner = std::make_shared<Buffer>(std::move(buffer));
     } else {
-      auto heap = std::make_shared<std::vector<uint8_t>>(read_length);
-      data_in = *heap;
+      // Not zeroed: only the bytes the disk writes are ever sent, and
+      // zeroing up to 16 MiB per command was most of a large read's cost.
+      auto heap = std::make_shared_for_overwrite<uint8_t[]>(read_length);
+      data_in = std::span<uint8_t>(heap.get(), read_length);
       owner = heap;
     }
   }
