@@ -331,7 +331,7 @@ Expected<Config, ConfigError> load_config_file(const std::string& path) {
   if (document.is_discarded()) {
     // Parse again with exceptions only to learn where the syntax broke.
     try {
-      (void)json::parse(text.str(), nullptr, true, true);
+      [[maybe_unused]] const json reparsed = json::parse(text.str(), nullptr, true, true);
     } catch (const json::parse_error& error) {
       return Unexpected{error_at("", path + " is not valid JSON: " + error.what())};
     }

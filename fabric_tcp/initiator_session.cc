@@ -257,7 +257,11 @@ void InitiatorSession::submit(Task& task, gateway::FrontLeg& front) {
   }
   const uint32_t itt = allocate_itt();
   task.back_itt = itt;
-  tasks_.emplace(itt, BackTask{&task, &front, task.lun});
+  BackTask back_task;
+  back_task.task = &task;
+  back_task.front = &front;
+  back_task.lun = task.lun;
+  tasks_.emplace(itt, back_task);
   ++statistics_.commands;
   const bool window_open = !iscsi::sn_gt(cmd_sn_, max_cmd_sn_);
   if (!waiting_.empty() || !window_open) {
