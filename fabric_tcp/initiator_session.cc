@@ -191,20 +191,23 @@ void InitiatorSession::finish_open(const gateway::BackOpenResult& result) {
 void InitiatorSession::fail(const std::string& reason) {
   if (state_ == State::kClosed) return;
   log::warn("{}: back leg failed: {}", options_.back_end, reason);
+  report_failure(reason);
+  state_ = State::kClosed;
+  if (stream_) {
+    stream_->close(reason);  // on_closed() follows
+  } else {
+    timer_.cancel();
+    self_.reset();  // nothing else holds a connection open
+  }
+}
+
+void InitiatorSession::report_failure(const std::string& reason) {
   if (open_done_) {
     finish_open({LoginStatus::kServiceUnavailable, reason});
   } else if (front_ != nullptr) {
     gateway::FrontLeg* front = front_;
     front_ = nullptr;
     front->back_failed(reason);
-  }
-  if (stream_) {
-    state_ = State::kClosed;
-    stream_->close(reason);  // on_closed() follows
-  } else {
-    state_ = State::kClosed;
-    timer_.cancel();
-    self_.reset();  // nothing else holds a connection open
   }
 }
 
@@ -667,19 +670,9 @@ void InitiatorSession::protocol_error(const std::string& why) {
 void InitiatorSession::on_closed(const std::string& reason) {
   auto keep = std::move(self_);  // may be the last owner
   const State was = state_;
-  if (was == State::kClosed && !open_done_ && front_ == nullptr && tasks_.empty()) {
-    return;  // fail() has told everyone and logged why
-  }
   state_ = State::kClosed;
   timer_.cancel();
-  if (open_done_) {
-    finish_open({LoginStatus::kServiceUnavailable,
-                 "the storage closed the connection during login: " + reason});
-  } else if (front_ != nullptr) {
-    gateway::FrontLeg* front = front_;
-    front_ = nullptr;
-    front->back_failed("the storage connection closed: " + reason);
-  }
+  report_failure("the storage closed the connection: " + reason);  // unless fail() has
   for (auto& [itt, management] : management_)
     management.done(iscsi::TaskManagementResponseCode::kFunctionComplete);
   management_.clear();
@@ -687,7 +680,7 @@ void InitiatorSession::on_closed(const std::string& reason) {
   waiting_.clear();
   if (was == State::kLoggingOut) {
     log::info("{}: logged out of {}", options_.back_end, options_.target_name);
-  } else {
+  } else if (was != State::kClosed) {  // fail() logged why already
     log::info("{}: connection to {} closed: {}", options_.back_end, options_.portal.host_port(),
               reason);
   }

@@ -106,6 +106,9 @@ class InitiatorSession : public gateway::BackLeg,
   void handle_login(const iscsi::LoginResponse& response);
   void finish_open(const gateway::BackOpenResult& result);
   void fail(const std::string& reason);
+  // Tells whoever waits on this back leg, once: the front's login while it
+  // opens, the front itself after.
+  void report_failure(const std::string& reason);
 
   void send_command(uint32_t itt);
   void send_waiting();

@@ -297,6 +297,11 @@ TargetSession::FrontTask* TargetSession::find_task(uint32_t itt) {
   return found == tasks_.end() ? nullptr : found->second.get();
 }
 
+TargetSession::FrontTask* TargetSession::find_task(uint32_t itt, uint64_t id) {
+  FrontTask* front_task = find_task(itt);
+  return front_task != nullptr && front_task->task.id == id ? front_task : nullptr;
+}
+
 void TargetSession::handle_command(const iscsi::ScsiCommand& command, InboundPdu& inbound) {
   if (!accept_cmd_sn(command.immediate, command.cmd_sn)) return;
   if (discovery_) {
@@ -487,8 +492,8 @@ void TargetSession::serve_pulls(uint32_t itt) {
   }
   for (Pull& pull : ready) {
     // An earlier callback may have completed or aborted the task.
-    front_task = find_task(itt);
-    if (front_task == nullptr || front_task->task.id != id) return;
+    front_task = find_task(itt, id);
+    if (front_task == nullptr) return;
     front_task->task.state = Task::State::kSubmitted;
     pull.done(front_task->write_data.slices(pull.offset, pull.length));
   }
@@ -530,8 +535,7 @@ void TargetSession::push(Task& task, uint32_t offset, std::span<const uint8_t> d
       asio::post(timer_.get_executor(), [weak = weak_from_this(), itt = task.itt, id = task.id] {
         auto self = weak.lock();
         if (!self) return;
-        FrontTask* held = self->find_task(itt);
-        if (held != nullptr && held->task.id == id) self->send_held_data_in(*held);
+        if (FrontTask* held = self->find_task(itt, id)) self->send_held_data_in(*held);
       });
       continue;
     }
@@ -801,10 +805,7 @@ void TargetSession::handle_task_management(const iscsi::TaskManagementRequest& r
   back_->manage(passed, [weak = weak_from_this(), covered, respond](Code code) {
     if (auto self = weak.lock()) {
       for (const auto& [itt, id] : covered) {
-        FrontTask* front_task = self->find_task(itt);
-        if (front_task != nullptr && front_task->task.id == id) {
-          self->end_task(itt, Task::State::kAborted);
-        }
+        if (self->find_task(itt, id) != nullptr) self->end_task(itt, Task::State::kAborted);
       }
     }
     respond(code);

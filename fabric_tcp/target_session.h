@@ -154,6 +154,9 @@ class TargetSession : public PduStreamHandler,
   uint32_t max_cmd_sn();
 
   FrontTask* find_task(uint32_t itt);
+  // The task only if it is still the one `id` names: ITTs are the host's
+  // and come back for new commands once a task has ended.
+  FrontTask* find_task(uint32_t itt, uint64_t id);
   void add_write_data(FrontTask& front_task, uint32_t offset, gateway::Buffer buffer,
                       std::span<const uint8_t> bytes);
   void serve_pulls(uint32_t itt);
