@@ -198,9 +198,7 @@ class InitiatorSessionTest : public testing::Test {
     ASSERT_TRUE(host.login(kRam, "iqn.1993-08.org.debian:01:bystander"));
     const auto written = pattern(65536 + 512, static_cast<uint8_t>(lba));
     EXPECT_EQ(host.write(1, lba, written), 0);
-    const auto cdb = TestInitiator::rw10(0x28, lba, static_cast<uint16_t>(written.size() / 512));
-    host.send(host.command(2, cdb, static_cast<uint32_t>(written.size()), true, false));
-    const auto [read, status] = host.collect_read(static_cast<uint32_t>(written.size()));
+    const auto [read, status] = host.read(2, lba, static_cast<uint32_t>(written.size()));
     EXPECT_EQ(status, 0);
     EXPECT_EQ(read, written);
   }

@@ -108,9 +108,7 @@ class TargetSessionTest : public testing::Test {
 
 void host_reads_back(TestInitiator& host, uint32_t itt, uint32_t lba,
                      const std::vector<uint8_t>& expected) {
-  const auto cdb = TestInitiator::rw10(0x28, lba, static_cast<uint16_t>(expected.size() / 512));
-  host.send(host.command(itt, cdb, static_cast<uint32_t>(expected.size()), true, false));
-  const auto [read, status] = host.collect_read(static_cast<uint32_t>(expected.size()));
+  const auto [read, status] = host.read(itt, lba, static_cast<uint32_t>(expected.size()));
   EXPECT_EQ(status, 0);
   EXPECT_EQ(read, expected);
 }
@@ -131,11 +129,7 @@ TEST_F(TargetSessionTest, WritesBeyondTheFirstBurstGoByR2tAndReadBackIntact) {
   // 300 KiB + 512: more than FirstBurstLength, MaxBurstLength and one buffer.
   const auto written = pattern(300 * 1024 + 512, 7);
   EXPECT_EQ(host.write(10, 64, written), 0);
-  const auto cdb = TestInitiator::rw10(0x28, 64, static_cast<uint16_t>(written.size() / 512));
-  host.send(host.command(11, cdb, static_cast<uint32_t>(written.size()), true, false));
-  const auto [read, status] = host.collect_read(static_cast<uint32_t>(written.size()));
-  EXPECT_EQ(status, 0);
-  EXPECT_EQ(read, written);
+  host_reads_back(host, 11, 64, written);
 }
 
 TEST_F(TargetSessionTest, AGoodReadCarriesItsStatusInTheLastDataIn) {
@@ -253,17 +247,7 @@ TEST_F(TargetSessionTest, DiscoveryListsTargetsAtTheAddressTheHostReached) {
   options_.portals = {iscsi::TargetPortal{"", 0, 1}, iscsi::TargetPortal{"192.0.2.7", 3260, 2}};
   TestInitiator host(port());
   ASSERT_TRUE(host.login("", "iqn.1993-08.org.debian:01:discover"));
-  const std::string request = "SendTargets=All";
-  std::vector<uint8_t> data(request.begin(), request.end());
-  data.push_back(0);
-  iscsi::TextRequest text;
-  text.itt = 3;
-  text.immediate = true;
-  text.data = data;
-  host.send(text);
-  const Received reply = host.receive();
-  const auto& response = std::get<iscsi::TextResponse>(reply.pdu);
-  const std::string answer(response.data.begin(), response.data.end());
+  const std::string answer = host.send_targets(3);
   EXPECT_NE(answer.find(std::string("TargetName=") + kTarget), std::string::npos) << answer;
   EXPECT_NE(answer.find("TargetAddress=127.0.0.1:" + std::to_string(port()) + ",1"),
             std::string::npos)

@@ -70,10 +70,7 @@ class Host {
     return initiator_.write(next_itt_++, lba, data);
   }
   std::vector<uint8_t> read(uint32_t lba, size_t length, uint8_t* status) {
-    const auto cdb = TestInitiator::rw10(0x28, lba, static_cast<uint16_t>(length / 512));
-    initiator_.send(
-        initiator_.command(next_itt_++, cdb, static_cast<uint32_t>(length), true, false));
-    auto [data, got] = initiator_.collect_read(static_cast<uint32_t>(length));
+    auto [data, got] = initiator_.read(next_itt_++, lba, static_cast<uint32_t>(length));
     *status = got;
     return data;
   }
@@ -164,17 +161,7 @@ TEST(RelayData, StorageStatusAndSenseReachTheHostUnchanged) {
 TEST(RelayData, DiscoveryThroughTheGatewayListsTheGatewaysPortal) {
   TestInitiator host(gateway_port());
   ASSERT_TRUE(host.login("", "iqn.1993-08.org.debian:01:discover"));
-  const std::string request = "SendTargets=All";
-  std::vector<uint8_t> data(request.begin(), request.end());
-  data.push_back(0);
-  iscsi::TextRequest text;
-  text.itt = 3;
-  text.immediate = true;
-  text.data = data;
-  host.send(text);
-  const Received reply = host.receive();
-  const auto& response = std::get<iscsi::TextResponse>(reply.pdu);
-  const std::string answer(response.data.begin(), response.data.end());
+  const std::string answer = host.send_targets(3);
   EXPECT_NE(answer.find(std::string("TargetName=") + kRelay), std::string::npos) << answer;
   EXPECT_NE(answer.find("TargetAddress=127.0.0.1:" + std::to_string(gateway_port()) + ",1"),
             std::string::npos)

@@ -170,6 +170,29 @@ class TestInitiator : public PduConnection {
     }
   }
 
+  // READ(10) of `length` bytes (a multiple of 512) at `lba`: the data and
+  // the SCSI status.
+  std::pair<std::vector<uint8_t>, uint8_t> read(uint32_t itt, uint32_t lba, uint32_t length) {
+    const auto cdb = rw10(0x28, lba, static_cast<uint16_t>(length / 512));
+    send(command(itt, cdb, length, true, false));
+    return collect_read(length);
+  }
+
+  // SendTargets=All in a discovery session: the text of the answer.
+  std::string send_targets(uint32_t itt) {
+    const std::string request = "SendTargets=All";
+    std::vector<uint8_t> data(request.begin(), request.end());
+    data.push_back(0);
+    iscsi::TextRequest text;
+    text.itt = itt;
+    text.immediate = true;
+    text.data = data;
+    send(text);
+    const Received reply = receive();
+    const auto& response = std::get<iscsi::TextResponse>(reply.pdu);
+    return std::string(response.data.begin(), response.data.end());
+  }
+
   // WRITE(10) with immediate data up to FirstBurstLength, the rest by R2T.
   uint8_t write(uint32_t itt, uint32_t lba, std::span<const uint8_t> data) {
     const auto cdb = rw10(0x2a, lba, static_cast<uint16_t>(data.size() / 512));

@@ -33,9 +33,7 @@ int main(int argc, char** argv) {
   host.collect_read(0);
   for (int i = 0; i < count; ++i) {
     const uint32_t lba = static_cast<uint32_t>(i % 1024) * 8;
-    const auto read = TestInitiator::rw10(0x28, lba, 8);
-    host.send(host.command(itt++, read, 4096, true, false));
-    failures += host.collect_read(4096).second != 0;
+    failures += host.read(itt++, lba, 4096).second != 0;
     failures += host.write(itt++, lba, data) != 0;
   }
   isergw::iscsi::LogoutRequest logout;
