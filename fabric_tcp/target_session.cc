@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <boost/asio/post.hpp>
 
 #include "common/log.h"
 #include "iscsi/send_targets.h"
@@ -528,15 +527,10 @@ void TargetSession::push(Task& task, uint32_t offset, std::span<const uint8_t> d
     }
     sent += length;
     if (last && !task.write) {
-      // Back ends give the status right after the last data, in the same
-      // turn of the loop; if none comes, the data goes out on the next.
+      // The status always follows the last data; held until then, the two
+      // can share a PDU. The host cannot use the data before the status.
       front_task->held_data_in = data_in;
       front_task->held_owner = owner;
-      asio::post(timer_.get_executor(), [weak = weak_from_this(), itt = task.itt, id = task.id] {
-        auto self = weak.lock();
-        if (!self) return;
-        if (FrontTask* held = self->find_task(itt, id)) self->send_held_data_in(*held);
-      });
       continue;
     }
     stream_->send(data_in, owner);

@@ -126,8 +126,8 @@ class TargetSession : public PduStreamHandler,
     uint32_t r2t_sn = 0;
     uint32_t data_in_sn = 0;
     uint32_t data_in_burst = 0;  // bytes in the current Data-In sequence
-    // The command's last Data-In, held back a moment in case its status
-    // follows at once and can ride in it (RFC 7143 §11.7.4).
+    // The command's last Data-In, held back until its status, which rides
+    // in it when it can (RFC 7143 §11.7.4).
     std::optional<iscsi::DataIn> held_data_in;
     std::shared_ptr<const void> held_owner;
   };
