@@ -69,7 +69,7 @@ struct Harness {
   tcp::acceptor acceptor{context};
   std::unique_ptr<gateway::BufferPool> pool;
   std::shared_ptr<const gateway::TargetMap> targets;
-  fabric_tcp::TargetSessionOptions options;
+  gateway::FrontSessionOptions options;
 };
 
 Harness& harness() {
@@ -220,7 +220,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   int closed = 0;
   auto session = std::make_shared<fabric_tcp::TargetSession>(
       std::move(server), *h.pool, h.targets, h.options,
-      [&closed](fabric_tcp::TargetSession&, const std::string&) { ++closed; });
+      [&closed](gateway::FrontSession&, const std::string&) { ++closed; });
   session->start();
 
   if ((mode & 2) == 0) log_in(h.context, host, mode);

@@ -174,8 +174,8 @@ class InitiatorSessionTest : public testing::Test {
       if (error) return;
       ++live_sessions_;
       auto session = std::make_shared<TargetSession>(
-          std::move(socket), *pool_, targets_, TargetSessionOptions{},
-          [this](TargetSession&, const std::string&) { --live_sessions_; });
+          std::move(socket), *pool_, targets_, gateway::FrontSessionOptions{},
+          [this](gateway::FrontSession&, const std::string&) { --live_sessions_; });
       sessions_.push_back(session);
       session->start();
       accept_next();
@@ -514,7 +514,9 @@ TEST_F(InitiatorSessionTest, TheHostIsPromisedNoWiderWindowThanTheStorages) {
     const Received received = host.receive();
     const auto& response = std::get<iscsi::ScsiResponse>(received.pdu);
     EXPECT_EQ(response.status, 0);
-    if (!answered.empty()) EXPECT_FALSE(iscsi::sn_lt(response.max_cmd_sn, last_max_cmd_sn));
+    if (!answered.empty()) {
+      EXPECT_FALSE(iscsi::sn_lt(response.max_cmd_sn, last_max_cmd_sn));
+    }
     last_max_cmd_sn = response.max_cmd_sn;
     answered.insert(response.itt);
   };

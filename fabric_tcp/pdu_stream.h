@@ -19,26 +19,17 @@
 #include <vector>
 
 #include "gateway/buffer_pool.h"
+#include "gateway/front_transport.h"
 #include "iscsi/pdu.h"
 #include "iscsi/pdu_decoder.h"
 #include "iscsi/pdu_encoder.h"
 
 namespace isergw::fabric_tcp {
 
-// BHS + the largest AHS + HeaderDigest.
-inline constexpr size_t kMaxHeaderLength = iscsi::kBhsLength + iscsi::kMaxAhsLength + 4;
-
-// A PDU as it arrived. `pdu`'s data segment points into `data`, which the
-// handler may move out and keep; any other span in `pdu` (an extended CDB,
-// an unknown AHS) points into `header` and lives only during on_pdu().
-struct InboundPdu {
-  iscsi::Pdu pdu;
-  gateway::Buffer data;
-  std::array<uint8_t, kMaxHeaderLength> header{};
-};
-
-// What keeps an outbound data segment alive until it is on the wire.
-using DataOwner = std::variant<std::monostate, std::vector<uint8_t>, std::shared_ptr<const void>>;
+using gateway::DataOwner;
+using gateway::InboundPdu;
+using gateway::kMaxHeaderLength;
+using PduStreamStatistics = gateway::ConnectionStatistics;
 
 class PduStreamHandler {
  public:
@@ -47,15 +38,6 @@ class PduStreamHandler {
   // Called once, when the connection is gone: closed by the peer, by
   // close(), or because the peer broke a rule, which `reason` names.
   virtual void on_closed(const std::string& reason) = 0;
-};
-
-struct PduStreamStatistics {
-  uint64_t pdus_received = 0;
-  uint64_t pdus_sent = 0;
-  uint64_t bytes_received = 0;
-  uint64_t bytes_sent = 0;
-  uint64_t digest_errors = 0;
-  uint64_t buffer_waits = 0;  // a data segment waited for a free pool buffer
 };
 
 class PduStream : public std::enable_shared_from_this<PduStream> {

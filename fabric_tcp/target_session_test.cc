@@ -71,12 +71,12 @@ class TargetSessionTest : public testing::Test {
     acceptor_.async_accept([this](const boost::system::error_code& error, tcp::socket socket) {
       if (error) return;
       ++live_sessions_;
-      auto session =
-          std::make_shared<TargetSession>(std::move(socket), *pool_, targets_, options_,
-                                          [this](TargetSession&, const std::string& reason) {
-                                            last_close_reason_ = reason;
-                                            --live_sessions_;
-                                          });
+      auto session = std::make_shared<TargetSession>(
+          std::move(socket), *pool_, targets_, options_,
+          [this](gateway::FrontSession&, const std::string& reason) {
+            last_close_reason_ = reason;
+            --live_sessions_;
+          });
       sessions_.push_back(session);
       session->start();
       accept_next();
@@ -100,7 +100,7 @@ class TargetSessionTest : public testing::Test {
   std::thread loop_;
   std::unique_ptr<gateway::BufferPool> pool_;
   std::shared_ptr<const gateway::TargetMap> targets_;
-  TargetSessionOptions options_;
+  gateway::FrontSessionOptions options_;
   std::vector<std::shared_ptr<TargetSession>> sessions_;
   std::atomic<int> live_sessions_{0};
   std::string last_close_reason_;

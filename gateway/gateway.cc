@@ -121,7 +121,7 @@ void Gateway::on_accept(asio::ip::tcp::socket socket) {
     if (worker->session_count() < least->session_count()) least = worker.get();
   }
   std::shared_ptr<const TargetMap> targets;
-  fabric_tcp::TargetSessionOptions options;
+  FrontSessionOptions options;
   {
     std::lock_guard lock(state_mutex_);
     targets = targets_;
@@ -131,8 +131,8 @@ void Gateway::on_accept(asio::ip::tcp::socket socket) {
   least->adopt(protocol, socket.release(), std::move(targets), std::move(options));
 }
 
-fabric_tcp::TargetSessionOptions Gateway::session_options_locked() const {
-  fabric_tcp::TargetSessionOptions options;
+FrontSessionOptions Gateway::session_options_locked() const {
+  FrontSessionOptions options;
   for (const auto& listener : listeners_) {
     const PortalAddress& portal = listener->address();
     // SendTargets lists the port actually bound, which differs for port 0.
@@ -300,7 +300,7 @@ Expected<void, ChangeError> Gateway::apply(const control::Config& next) {
     const TargetMap* fresh = built->get();
     for (auto& worker : workers_) {
       worker->close_sessions_if(
-          [&](const fabric_tcp::TargetSession& session, const TargetMap* map) {
+          [&](const FrontSession& session, const TargetMap* map) {
             if (map == fresh) return false;
             const auto& result = session.login_result();
             // A login still in progress against the old map could complete

@@ -111,7 +111,7 @@ class Gateway {
   Expected<std::unique_ptr<fabric_tcp::Listener>, std::string> open_listener(
       const PortalAddress& address);
   void on_accept(boost::asio::ip::tcp::socket socket);
-  fabric_tcp::TargetSessionOptions session_options_locked() const;
+  FrontSessionOptions session_options_locked() const;
   template <typename Work>
   auto on_acceptor(Work work) -> decltype(work());
 

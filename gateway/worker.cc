@@ -14,8 +14,6 @@ namespace asio = boost::asio;
 
 namespace {
 
-constexpr const char* kFabric = "tcp";
-
 uint64_t next_session_id() {
   static std::atomic<uint64_t> counter{0};
   return ++counter;
@@ -38,7 +36,7 @@ std::optional<ErrorKind> error_of_close(const std::string& reason) {
 
 }  // namespace
 
-std::pair<TargetKey, TargetCounters> session_counters(const fabric_tcp::TargetSession& session) {
+std::pair<TargetKey, TargetCounters> session_counters(const FrontSession& session) {
   TargetCounters counters;
   std::string target;
   if (const auto& result = session.login_result()) target = result->parameters.session.target_name;
@@ -48,14 +46,14 @@ std::pair<TargetKey, TargetCounters> session_counters(const fabric_tcp::TargetSe
   counters.written_bytes = statistics.bytes_written;
   counters.errors[static_cast<size_t>(ErrorKind::kRejected)] = statistics.rejects;
   counters.errors[static_cast<size_t>(ErrorKind::kDigest)] =
-      session.stream_statistics().digest_errors;
+      session.connection_statistics().digest_errors;
   counters.front_latency = statistics.front_latency;
   counters.back_latency = statistics.back_latency;
   if (session.logged_in()) {
     counters.logins_succeeded = 1;
     if (!target.empty()) counters.sessions = 1;
   }
-  return {TargetKey{kFabric, target}, counters};
+  return {TargetKey{std::string(session.fabric()), target}, counters};
 }
 
 Expected<std::unique_ptr<Worker>, std::string> Worker::create(unsigned index,
@@ -98,7 +96,7 @@ void Worker::stop() {
   asio::post(context_, [this] {
     stopping_ = true;
     // Copy: closing a session removes it from the map.
-    std::vector<std::shared_ptr<fabric_tcp::TargetSession>> sessions;
+    std::vector<std::shared_ptr<FrontSession>> sessions;
     for (const auto& [id, entry] : sessions_)
       sessions.push_back(entry.session);
     for (const auto& session : sessions)
@@ -112,8 +110,7 @@ void Worker::stop() {
 
 void Worker::adopt(asio::ip::tcp::socket::protocol_type protocol,
                    asio::ip::tcp::socket::native_handle_type handle,
-                   std::shared_ptr<const TargetMap> targets,
-                   fabric_tcp::TargetSessionOptions options) {
+                   std::shared_ptr<const TargetMap> targets, FrontSessionOptions options) {
   session_count_.fetch_add(1, std::memory_order_relaxed);
   asio::post(context_, [this, protocol, handle, targets = std::move(targets),
                         options = std::move(options)]() mutable {
@@ -128,7 +125,7 @@ void Worker::adopt(asio::ip::tcp::socket::protocol_type protocol,
     const uint64_t id = next_session_id();
     auto session = std::make_shared<fabric_tcp::TargetSession>(
         std::move(socket), *pool_, targets, std::move(options),
-        [this, id](fabric_tcp::TargetSession& closed, const std::string& reason) {
+        [this, id](FrontSession& closed, const std::string& reason) {
           // Erase later: the session is still inside its own callback. Its
           // counters move to closed_ in the same step, so a scrape never
           // sees them twice or not at all.
@@ -145,10 +142,10 @@ void Worker::adopt(asio::ip::tcp::socket::protocol_type protocol,
   });
 }
 
-void Worker::account_closed(const fabric_tcp::TargetSession& session, const std::string& reason) {
+void Worker::account_closed(const FrontSession& session, const std::string& reason) {
   // A connection that never sent a PDU is a port probe (a load balancer's
   // health check), not a login: it leaves nothing to count.
-  if (session.stream_statistics().pdus_received == 0) return;
+  if (session.connection_statistics().pdus_received == 0) return;
   auto [key, counters] = session_counters(session);
   counters.sessions = 0;
   // A connection that ends before full feature phase is a failed login,
@@ -163,11 +160,11 @@ std::vector<SessionInfo> Worker::sessions() {
     std::vector<SessionInfo> infos;
     const auto now = std::chrono::steady_clock::now();
     for (const auto& [id, entry] : sessions_) {
-      const fabric_tcp::TargetSession& session = *entry.session;
+      const FrontSession& session = *entry.session;
       SessionInfo info;
       info.id = id;
       info.worker = index_;
-      info.fabric = kFabric;
+      info.fabric = std::string(session.fabric());
       info.peer = session.peer();
       info.logged_in = session.logged_in();
       if (const auto& result = session.login_result()) {
@@ -180,7 +177,7 @@ std::vector<SessionInfo> Worker::sessions() {
       info.age = now - session.started();
       info.active_tasks = session.active_tasks();
       info.statistics = session.statistics();
-      info.stream = session.stream_statistics();
+      info.stream = session.connection_statistics();
       if (const BackLeg* back = session.back_leg()) info.back = back->info();
       infos.push_back(std::move(info));
     }
@@ -198,11 +195,10 @@ bool Worker::close_session(uint64_t id, const std::string& reason) {
   });
 }
 
-size_t Worker::close_sessions_if(
-    std::function<bool(const fabric_tcp::TargetSession&, const TargetMap*)> doomed,
-    const std::string& reason) {
+size_t Worker::close_sessions_if(std::function<bool(const FrontSession&, const TargetMap*)> doomed,
+                                 const std::string& reason) {
   return call([this, &doomed, &reason] {
-    std::vector<std::shared_ptr<fabric_tcp::TargetSession>> closing;
+    std::vector<std::shared_ptr<FrontSession>> closing;
     for (const auto& [id, entry] : sessions_) {
       if (doomed(*entry.session, entry.targets.get())) closing.push_back(entry.session);
     }
@@ -222,7 +218,7 @@ WorkerMetrics Worker::metrics() {
     for (const auto& [id, entry] : sessions_) {
       auto [key, counters] = session_counters(*entry.session);
       metrics.targets[key].add(counters);
-      ++metrics.connections[kFabric];
+      ++metrics.connections[std::string(entry.session->fabric())];
     }
     metrics.buffers = pool_->capacity();
     metrics.used_buffers = pool_->in_use();

@@ -45,7 +45,7 @@ class Worker {
   // Takes over an accepted connection from the listener's thread.
   void adopt(boost::asio::ip::tcp::socket::protocol_type protocol,
              boost::asio::ip::tcp::socket::native_handle_type handle,
-             std::shared_ptr<const TargetMap> targets, fabric_tcp::TargetSessionOptions options);
+             std::shared_ptr<const TargetMap> targets, FrontSessionOptions options);
 
   unsigned index() const { return index_; }
   // Read from other threads to balance new sessions.
@@ -58,19 +58,18 @@ class Worker {
   bool close_session(uint64_t id, const std::string& reason);
   // Closes the sessions for which `doomed(session, map it logged in with)`
   // holds; returns how many.
-  size_t close_sessions_if(
-      std::function<bool(const fabric_tcp::TargetSession&, const TargetMap*)> doomed,
-      const std::string& reason);
+  size_t close_sessions_if(std::function<bool(const FrontSession&, const TargetMap*)> doomed,
+                           const std::string& reason);
   WorkerMetrics metrics();
 
  private:
   struct Entry {
-    std::shared_ptr<fabric_tcp::TargetSession> session;
+    std::shared_ptr<FrontSession> session;
     std::shared_ptr<const TargetMap> targets;
   };
 
   Worker(unsigned index, std::unique_ptr<BufferPool> pool);
-  void account_closed(const fabric_tcp::TargetSession& session, const std::string& reason);
+  void account_closed(const FrontSession& session, const std::string& reason);
 
   // Runs `work` on the loop and returns its result; never from the loop itself.
   template <typename Work>
@@ -96,6 +95,6 @@ class Worker {
 };
 
 // A session's counters as they stand, under its (fabric, target) key.
-std::pair<TargetKey, TargetCounters> session_counters(const fabric_tcp::TargetSession& session);
+std::pair<TargetKey, TargetCounters> session_counters(const FrontSession& session);
 
 }  // namespace isergw::gateway

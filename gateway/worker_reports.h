@@ -11,8 +11,7 @@
 #include <string>
 #include <utility>
 
-#include "fabric_tcp/pdu_stream.h"
-#include "fabric_tcp/target_session.h"
+#include "gateway/front_session.h"
 #include "gateway/latency_histogram.h"
 #include "gateway/legs.h"
 #include "iscsi/negotiation.h"
@@ -32,8 +31,8 @@ struct SessionInfo {
   std::optional<iscsi::NegotiatedParameters> parameters;
   std::chrono::steady_clock::duration age{};
   size_t active_tasks = 0;
-  fabric_tcp::TargetSessionStatistics statistics;
-  fabric_tcp::PduStreamStatistics stream;
+  FrontSessionStatistics statistics;
+  ConnectionStatistics stream;
   std::optional<BackLegInfo> back;
 };
 

@@ -1,0 +1,718 @@
+#include "gateway/front_session.h"
+
+#include <algorithm>
+#include <atomic>
+
+#include "common/log.h"
+#include "iscsi/send_targets.h"
+#include "iscsi/sense.h"
+#include "iscsi/serial_number.h"
+
+namespace isergw::gateway {
+
+namespace {
+
+// TSIHs are unique across the gateway (RFC 7143 §11.13.4: never 0).
+uint16_t next_tsih() {
+  static std::atomic<uint32_t> counter{0};
+  uint16_t tsih = 0;
+  while (tsih == 0)
+    tsih = static_cast<uint16_t>(++counter);
+  return tsih;
+}
+
+uint64_t next_task_id() {
+  static std::atomic<uint64_t> counter{0};
+  return ++counter;
+}
+
+}  // namespace
+
+FrontSession::FrontSession(boost::asio::any_io_executor executor, BufferPool& pool,
+                           std::shared_ptr<const TargetMap> targets, FrontSessionOptions options,
+                           ClosedCallback on_closed)
+    : pool_(pool),
+      options_(std::move(options)),
+      targets_(std::move(targets)),
+      on_closed_(std::move(on_closed)),
+      timer_(std::move(executor)) {}
+
+FrontSession::~FrontSession() = default;
+
+const std::optional<iscsi::LoginTargetResult>& FrontSession::login_result() const {
+  static const std::optional<iscsi::LoginTargetResult> none;
+  return login_ ? login_->result() : none;
+}
+
+void FrontSession::start() {
+  started_ = last_heard_ = std::chrono::steady_clock::now();
+  iscsi::LoginTargetConfig config;
+  config.portal_group_tag = options_.portal_group_tag;
+  config.new_tsih = next_tsih();
+  config.command_window = options_.command_window;
+  iscsi::NegotiationPolicy& policy = config.negotiation;
+  policy.auth_methods = {"CHAP", "None"};
+  policy.max_burst_length = options_.max_burst_length;
+  policy.first_burst_length = options_.first_burst_length;
+  policy.max_outstanding_r2t = options_.max_outstanding_r2t;
+  policy.initial_r2t = false;  // accept unsolicited data where the host offers it
+  policy.immediate_data = true;
+  adjust_login_policy(policy);
+  login_.emplace(std::move(config), *targets_);
+  begin_receiving();
+  schedule_keepalive();
+}
+
+void FrontSession::request_logout(std::chrono::seconds within) {
+  if (!is_open()) return;
+  if (!full_feature_ || discovery_) {
+    close("the gateway is shutting down");
+    return;
+  }
+  log::info("{}: asking {} to log out within {} s", peer_, parameters_.session.initiator_name,
+            within.count());
+  iscsi::AsyncMessage message;
+  message.async_event = iscsi::AsyncEvent::kLogoutRequested;
+  message.parameter3 = static_cast<uint16_t>(within.count());
+  stamp(message, true);
+  send(message);
+}
+
+void FrontSession::received_pdu(InboundPdu& inbound) {
+  last_heard_ = std::chrono::steady_clock::now();
+  if (!full_feature_) {
+    if (!std::holds_alternative<iscsi::LoginRequest>(inbound.pdu)) {
+      protocol_error(std::string("sent ") +
+                     std::string(iscsi::opcode_name(iscsi::pdu_opcode(inbound.pdu))) +
+                     " before its login completed");
+      return;
+    }
+    handle_login(inbound);
+    return;
+  }
+  std::visit(
+      [&](auto& pdu) {
+        using T = std::decay_t<decltype(pdu)>;
+        if constexpr (std::is_same_v<T, iscsi::ScsiCommand>) {
+          handle_command(pdu, inbound);
+        } else if constexpr (std::is_same_v<T, iscsi::DataOut>) {
+          handle_data_out(pdu, inbound);
+        } else if constexpr (std::is_same_v<T, iscsi::NopOut>) {
+          handle_nop_out(pdu);
+        } else if constexpr (std::is_same_v<T, iscsi::TextRequest>) {
+          handle_text(pdu);
+        } else if constexpr (std::is_same_v<T, iscsi::TaskManagementRequest>) {
+          handle_task_management(pdu);
+        } else if constexpr (std::is_same_v<T, iscsi::LogoutRequest>) {
+          handle_logout(pdu);
+        } else if constexpr (std::is_same_v<T, iscsi::SnackRequest>) {
+          // SNACK needs ErrorRecoveryLevel > 0, which this gateway never
+          // negotiates (RFC 7143 §11.16).
+          reject(inbound, iscsi::RejectReason::kSnackReject, "SNACK at error recovery level 0");
+        } else if constexpr (std::is_same_v<T, iscsi::LoginRequest>) {
+          reject(inbound, iscsi::RejectReason::kProtocolError,
+                 "Login Request in full feature phase");
+        } else {
+          protocol_error(std::string("sent the target-only PDU ") +
+                         std::string(iscsi::opcode_name(iscsi::pdu_opcode(inbound.pdu))));
+        }
+      },
+      inbound.pdu);
+}
+
+void FrontSession::handle_login(InboundPdu& inbound) {
+  const auto& request = std::get<iscsi::LoginRequest>(inbound.pdu);
+  iscsi::OwnedLoginResponse response = login_->on_request(request);
+  if (login_->state() == iscsi::LoginTarget::State::kFullFeature &&
+      login_->result()->parameters.session.session_type == iscsi::SessionType::kNormal) {
+    open_back_leg(std::move(response));
+    return;
+  }
+  send(response.pdu(), response.data);
+  switch (login_->state()) {
+    case iscsi::LoginTarget::State::kFailed:
+      log::warn("login from {} refused: {} ({})", peer_,
+                iscsi::describe(iscsi::status_class(login_->failure_status()),
+                                iscsi::status_detail(login_->failure_status()))
+                    .text,
+                login_->failure_reason());
+      close_after_sending("login failed: " + login_->failure_reason());
+      break;
+    case iscsi::LoginTarget::State::kFullFeature:
+      enter_full_feature(response.header.max_cmd_sn);
+      break;
+    default:
+      break;
+  }
+}
+
+void FrontSession::open_back_leg(iscsi::OwnedLoginResponse final_response) {
+  const iscsi::LoginTargetResult& result = *login_->result();
+  const iscsi::SessionParameters& session = result.parameters.session;
+  target_ = targets_->find(session.target_name);
+  if (target_ == nullptr) {
+    // The map changed between the login's first and last PDU.
+    refuse_login(std::move(final_response), iscsi::LoginStatus::kTargetRemoved,
+                 "target " + session.target_name + " is gone");
+    return;
+  }
+  back_ = targets_->make_back_leg(*target_, pool_, timer_.get_executor());
+  // The host hears that its login succeeded only once the storage has
+  // taken the gateway's: until then it sends nothing, and nothing is read.
+  pause_receiving();
+  auto held = std::make_shared<iscsi::OwnedLoginResponse>(std::move(final_response));
+  back_->open(*this, {session.initiator_name, session.initiator_alias, result.isid},
+              [weak = weak_from_this(), held](const BackOpenResult& opened) {
+                auto self = weak.lock();
+                if (self && self->is_open()) self->on_back_open(*held, opened);
+              });
+}
+
+void FrontSession::on_back_open(const iscsi::OwnedLoginResponse& final_response,
+                                const BackOpenResult& opened) {
+  if (!opened.ok()) {
+    refuse_login(final_response, opened.status, opened.reason);
+    return;
+  }
+  // The host's first window is the storage's, not wider: MaxCmdSN never
+  // goes down once the host has seen it (RFC 7143 §4.2.2.1).
+  iscsi::LoginResponse response = final_response.pdu();
+  const uint32_t window = std::min(options_.command_window, back_->command_window());
+  response.max_cmd_sn = response.exp_cmd_sn + window - 1;
+  send(response, final_response.data);
+  enter_full_feature(response.max_cmd_sn);
+  resume_receiving();
+}
+
+void FrontSession::refuse_login(iscsi::OwnedLoginResponse response, iscsi::LoginStatus status,
+                                const std::string& reason) {
+  response.header.transit = false;
+  response.header.status_class = iscsi::status_class(status);
+  response.header.status_detail = iscsi::status_detail(status);
+  response.data.clear();
+  log::warn("login from {} refused: {} ({})", peer_,
+            iscsi::describe(iscsi::status_class(status), iscsi::status_detail(status)).text,
+            reason);
+  send(response.pdu(), response.data);
+  close_after_sending("login failed: " + reason);
+}
+
+void FrontSession::enter_full_feature(uint32_t max_cmd_sn) {
+  advertised_max_cmd_sn_ = max_cmd_sn;
+  const iscsi::LoginTargetResult& result = *login_->result();
+  parameters_ = result.parameters;
+  const iscsi::SessionParameters& session = parameters_.session;
+  stat_sn_ = result.next_stat_sn;
+  exp_cmd_sn_ = result.exp_cmd_sn;
+  discovery_ = session.session_type == iscsi::SessionType::kDiscovery;
+  begin_full_feature(parameters_);
+  full_feature_ = true;
+  log::info("{} logged in from {} to {} (TSIH {}, {} session)", session.initiator_name, peer_,
+            discovery_ ? std::string("discovery") : session.target_name, result.tsih,
+            discovery_ ? "discovery" : "normal");
+}
+
+bool FrontSession::accept_cmd_sn(bool immediate, uint32_t cmd_sn) {
+  if (immediate) return true;
+  // A command outside the window is dropped silently (RFC 7143 §3.2.2.1); on
+  // one connection anything else than the expected CmdSN is a lost PDU,
+  // which error recovery level 0 answers by ending the connection.
+  if (iscsi::sn_lt(cmd_sn, exp_cmd_sn_) || iscsi::sn_gt(cmd_sn, max_cmd_sn())) {
+    ++statistics_.out_of_window_commands;
+    log::warn("{}: dropped CmdSN {} outside the window [{}, {}]", peer_, cmd_sn, exp_cmd_sn_,
+              max_cmd_sn());
+    return false;
+  }
+  if (cmd_sn != exp_cmd_sn_) {
+    protocol_error("CmdSN " + std::to_string(cmd_sn) + " where " + std::to_string(exp_cmd_sn_) +
+                   " was expected");
+    return false;
+  }
+  ++exp_cmd_sn_;
+  return true;
+}
+
+uint32_t FrontSession::max_cmd_sn() {
+  // The window only grows as far as the back end takes, and commands in
+  // flight use it up: the host is not invited to queue more than the
+  // storage accepts, and a MaxCmdSN of ExpCmdSN - 1 closes it. It never
+  // shrinks below what the host has seen, though, as a host ignores a lower
+  // MaxCmdSN (RFC 7143 §4.2.2.1); a storage whose window shrank has the
+  // excess wait in its back leg.
+  uint32_t window = options_.command_window;
+  if (back_) window = std::min(window, back_->command_window());
+  const uint32_t busy = static_cast<uint32_t>(tasks_.size());
+  const uint32_t open = window > busy ? window - busy : 0;
+  const uint32_t computed = exp_cmd_sn_ + open - 1;
+  if (iscsi::sn_gt(computed, advertised_max_cmd_sn_)) advertised_max_cmd_sn_ = computed;
+  return advertised_max_cmd_sn_;
+}
+
+FrontSession::FrontTask* FrontSession::find_task(uint32_t itt) {
+  const auto found = tasks_.find(itt);
+  return found == tasks_.end() ? nullptr : found->second.get();
+}
+
+FrontSession::FrontTask* FrontSession::find_task(uint32_t itt, uint64_t id) {
+  FrontTask* front_task = find_task(itt);
+  return front_task != nullptr && front_task->task.id == id ? front_task : nullptr;
+}
+
+void FrontSession::handle_command(const iscsi::ScsiCommand& command, InboundPdu& inbound) {
+  if (!accept_cmd_sn(command.immediate, command.cmd_sn)) return;
+  if (discovery_) {
+    reject(inbound, iscsi::RejectReason::kProtocolError, "SCSI command in a discovery session");
+    return;
+  }
+  if (find_task(command.itt) != nullptr) {
+    reject(inbound, iscsi::RejectReason::kTaskInProgress,
+           "ITT " + std::to_string(command.itt) + " is already in use");
+    return;
+  }
+  const uint32_t immediate_length = static_cast<uint32_t>(command.data.size());
+  if (immediate_length > 0 && !command.write) {
+    protocol_error("immediate data on a command without the W bit");
+    return;
+  }
+  if (immediate_length > command.expected_data_transfer_length ||
+      immediate_length > parameters_.session.first_burst_length) {
+    protocol_error("immediate data of " + std::to_string(immediate_length) +
+                   " bytes exceeds the expected length or FirstBurstLength");
+    return;
+  }
+  std::unique_ptr<FrontTask> front_task =
+      make_task(command.write ? command.expected_data_transfer_length : 0);
+  Task& task = front_task->task;
+  task.id = next_task_id();
+  task.itt = command.itt;
+  task.cmd_sn = command.cmd_sn;
+  task.lun = command.lun;
+  task.immediate = command.immediate;
+  task.read = command.read;
+  task.write = command.write;
+  task.task_attribute = command.task_attribute;
+  task.cdb.assign(command.cdb.begin(), command.cdb.end());
+  task.cdb.insert(task.cdb.end(), command.extended_cdb.begin(), command.extended_cdb.end());
+  task.expected_data_transfer_length = command.expected_data_transfer_length;
+  task.bidi_read_expected_data_transfer_length = command.bidi_read_expected_data_transfer_length;
+  task.started = std::chrono::steady_clock::now();
+
+  if (command.write) {
+    // With F clear, unsolicited Data-Out follows up to FirstBurstLength
+    // (RFC 7143 §11.3.4, §13.14); everything past it is solicited by R2T.
+    const uint32_t unsolicited = command.final ? immediate_length
+                                               : std::min(parameters_.session.first_burst_length,
+                                                          command.expected_data_transfer_length);
+    if (!command.final && parameters_.session.initial_r2t) {
+      protocol_error("unsolicited data announced although InitialR2T=Yes");
+      return;
+    }
+    front_task->unsolicited_end = unsolicited;
+    front_task->fetched_end = unsolicited;
+  }
+  ++statistics_.commands;
+  FrontTask& stored = *tasks_.emplace(command.itt, std::move(front_task)).first->second;
+  if (immediate_length > 0) {
+    add_write_data(stored, 0, std::move(inbound.data), command.data);
+    if (!is_open()) return;
+  }
+  back_->submit(stored.task, *this);
+}
+
+void FrontSession::add_write_data(FrontTask& front_task, uint32_t offset, Buffer buffer,
+                                  std::span<const uint8_t> bytes) {
+  auto owner = std::make_shared<const Buffer>(std::move(buffer));
+  auto added = front_task.write_data.add(DataSlice{offset, bytes, std::move(owner)});
+  if (!added) {
+    protocol_error(added.error());
+    return;
+  }
+  statistics_.bytes_written += bytes.size();
+}
+
+void FrontSession::handle_data_out(const iscsi::DataOut& data_out, InboundPdu& inbound) {
+  FrontTask* front_task = find_task(data_out.itt);
+  if (front_task == nullptr || !front_task->task.write) {
+    // Data for a task that just ended (aborted) is normal; it is dropped.
+    log::debug("{}: Data-Out for unknown ITT {} dropped", peer_, data_out.itt);
+    return;
+  }
+  const uint32_t length = static_cast<uint32_t>(data_out.data.size());
+  const uint64_t end = uint64_t{data_out.buffer_offset} + length;
+  if (data_out.ttt == iscsi::kReservedTag) {
+    if (end > front_task->unsolicited_end) {
+      protocol_error("unsolicited Data-Out past FirstBurstLength (offset " +
+                     std::to_string(data_out.buffer_offset) + ")");
+      return;
+    }
+    if (data_out.data_sn != front_task->next_unsolicited_data_sn) {
+      protocol_error("unsolicited Data-Out with DataSN " + std::to_string(data_out.data_sn) +
+                     " where " + std::to_string(front_task->next_unsolicited_data_sn) +
+                     " was expected");
+      return;
+    }
+    ++front_task->next_unsolicited_data_sn;
+  } else if (!accept_solicited_data_out(*front_task, data_out)) {
+    return;
+  }
+  add_write_data(*front_task, data_out.buffer_offset, std::move(inbound.data), data_out.data);
+  if (!is_open()) return;
+  on_write_data(*front_task);
+  serve_pulls(data_out.itt);
+}
+
+void FrontSession::pull(Task& task, uint32_t offset, uint32_t length, PullDone done) {
+  FrontTask* front_task = find_task(task.itt);
+  if (front_task == nullptr) return;
+  task.state = Task::State::kPulling;
+  front_task->pulls.push_back(Pull{offset, length, std::move(done)});
+  // Whatever the host will not send unasked is fetched, in offset order
+  // (DataSequenceInOrder), once.
+  const uint32_t end = offset + length;
+  if (end > front_task->fetched_end) {
+    const uint32_t from = std::max(front_task->fetched_end, offset);
+    front_task->fetched_end = end;
+    const uint64_t id = task.id;
+    fetch(*front_task, from, end);
+    if (find_task(task.itt, id) == nullptr || !is_open()) return;
+  }
+  serve_pulls(task.itt);
+}
+
+void FrontSession::serve_pulls(uint32_t itt) {
+  FrontTask* front_task = find_task(itt);
+  if (front_task == nullptr) return;
+  const uint64_t id = front_task->task.id;
+  std::vector<Pull> ready;
+  auto& pulls = front_task->pulls;
+  for (auto it = pulls.begin(); it != pulls.end();) {
+    if (front_task->write_data.covers(it->offset, it->length)) {
+      ready.push_back(std::move(*it));
+      it = pulls.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  for (Pull& pull : ready) {
+    // An earlier callback may have completed or aborted the task.
+    front_task = find_task(itt, id);
+    if (front_task == nullptr) return;
+    front_task->task.state = Task::State::kSubmitted;
+    pull.done(front_task->write_data.slices(pull.offset, pull.length));
+  }
+}
+
+std::vector<DataSlice> FrontSession::received(Task& task, uint32_t offset, uint32_t max_length) {
+  FrontTask* front_task = find_task(task.itt);
+  if (front_task == nullptr) return {};
+  const auto gaps = front_task->write_data.gaps(offset, max_length);
+  const uint32_t contiguous = gaps.empty() ? max_length : gaps.front().first - offset;
+  if (contiguous == 0) return {};
+  return front_task->write_data.slices(offset, contiguous);
+}
+
+void FrontSession::notify(const iscsi::AsyncMessage& message) {
+  if (!full_feature_ || !is_open()) return;
+  iscsi::AsyncMessage pdu = message;
+  stamp(pdu, true);
+  std::vector<uint8_t> data(message.data.begin(), message.data.end());
+  pdu.data = data;
+  send(pdu, std::move(data));
+}
+
+void FrontSession::back_failed(const std::string& reason) {
+  log::warn("{}: the back end failed, closing so that the host logs in again: {}", peer_, reason);
+  close("back end failed: " + reason);
+}
+
+void FrontSession::complete(Task& task, const Completion& completion) {
+  FrontTask* front_task = find_task(task.itt);
+  if (front_task == nullptr) return;
+  statistics_.front_latency.observe(std::chrono::steady_clock::now() - task.started);
+  if (completion.back_round_trip) statistics_.back_latency.observe(*completion.back_round_trip);
+  iscsi::ScsiResponse response;
+  response.response = completion.response;
+  response.status = completion.status;
+  response.itt = task.itt;
+  response.residual_overflow = completion.residual_overflow;
+  response.residual_underflow = completion.residual_underflow;
+  response.residual_count = completion.residual_count;
+  response.bidi_read_overflow = completion.bidi_read_overflow;
+  response.bidi_read_underflow = completion.bidi_read_underflow;
+  response.bidi_read_residual_count = completion.bidi_read_residual_count;
+  // ExpDataSN counts the Data-In and R2T PDUs sent for the command (§11.4.8).
+  response.exp_data_sn = data_pdus_sent(*front_task);
+  std::vector<uint8_t> segment;
+  if (!completion.sense.empty()) {
+    segment.resize(iscsi::kSenseLengthFieldSize + completion.sense.size());
+    auto framed = iscsi::frame_sense_segment(completion.sense, segment);
+    if (framed) segment.resize(*framed);
+  }
+  // The task leaves the window before MaxCmdSN is computed for the response.
+  std::unique_ptr<FrontTask> ended = end_task(task.itt, Task::State::kCompleted);
+  stamp(response, true);
+  response.data = segment;
+  send_status(*ended, response, std::move(segment));
+}
+
+void FrontSession::send_status(FrontTask& /*ended*/, iscsi::ScsiResponse& response,
+                               DataOwner owner) {
+  send(response, std::move(owner));
+}
+
+std::unique_ptr<FrontSession::FrontTask> FrontSession::end_task(uint32_t itt, Task::State state) {
+  const auto found = tasks_.find(itt);
+  if (found == tasks_.end()) return nullptr;
+  std::unique_ptr<FrontTask> ended = std::move(found->second);
+  tasks_.erase(found);
+  ended->task.state = state;
+  if (state == Task::State::kAborted && back_) back_->abort(ended->task);
+  return ended;
+}
+
+uint32_t FrontSession::next_target_transfer_tag() {
+  const uint32_t ttt = next_ttt_++;
+  if (next_ttt_ == iscsi::kReservedTag) next_ttt_ = 1;
+  return ttt;
+}
+
+std::vector<std::pair<uint32_t, uint64_t>> FrontSession::tasks_of(uint64_t lun,
+                                                                  bool all_luns) const {
+  std::vector<std::pair<uint32_t, uint64_t>> found;
+  for (const auto& [itt, front_task] : tasks_) {
+    if (all_luns || front_task->task.lun == lun) found.emplace_back(itt, front_task->task.id);
+  }
+  return found;
+}
+
+void FrontSession::abort_all_tasks() {
+  for (const auto& [itt, id] : tasks_of(0, true))
+    end_task(itt, Task::State::kAborted);
+}
+
+void FrontSession::handle_nop_out(const iscsi::NopOut& nop) {
+  if (!accept_cmd_sn(nop.immediate, nop.cmd_sn)) return;
+  if (nop.ttt != iscsi::kReservedTag) {
+    // The answer to our ping (RFC 7143 §11.18): nothing to send back.
+    if (ping_ttt_ && *ping_ttt_ == nop.ttt) ping_ttt_.reset();
+    return;
+  }
+  if (nop.itt == iscsi::kReservedTag) return;  // a one-way NOP-Out wants no answer
+  iscsi::NopIn reply;
+  reply.lun = nop.lun;
+  reply.itt = nop.itt;
+  stamp(reply, true);
+  // The ping data comes back (RFC 7143 §11.19).
+  std::vector<uint8_t> echo(nop.data.begin(), nop.data.end());
+  reply.data = echo;
+  send(reply, std::move(echo));
+}
+
+void FrontSession::handle_text(const iscsi::TextRequest& request) {
+  if (!accept_cmd_sn(request.immediate, request.cmd_sn)) return;
+  if (request.ttt != iscsi::kReservedTag) {
+    // The host fetches the next part of a long answer (RFC 7143 §11.10.4).
+    if (request.ttt != text_ttt_ || text_pending_.empty()) {
+      protocol_error("Text Request continues an answer that does not exist");
+      return;
+    }
+    send_text_segment();
+    return;
+  }
+  auto keys = text_accumulator_.add(request.data, request.continues);
+  if (!keys) {
+    protocol_error("bad text keys: " + keys.error().message());
+    return;
+  }
+  text_itt_ = request.itt;
+  iscsi::KeyList answer;
+  if (!keys->has_value()) {
+    // More of the request follows: acknowledge with an empty response.
+    text_pending_.push_back(iscsi::TextSegment{});
+  } else {
+    if (const std::string* send_targets = iscsi::find_key(**keys, "SendTargets")) {
+      std::vector<iscsi::DiscoveredTarget> visible;
+      for (const MappedTarget* target : targets_->visible_to(parameters_.session.initiator_name)) {
+        iscsi::DiscoveredTarget entry{target->config.name, {}};
+        for (iscsi::TargetPortal portal : options_.portals) {
+          // A wildcard portal is advertised at the address this host reached.
+          if (portal.host.empty()) {
+            portal.host = local_host_;
+            portal.port = local_port_;
+          }
+          entry.portals.push_back(std::move(portal));
+        }
+        visible.push_back(std::move(entry));
+      }
+      answer = iscsi::send_targets_response(*send_targets, parameters_.session.session_type,
+                                            parameters_.session.target_name, visible);
+    }
+    for (const iscsi::TextKey& key : **keys) {
+      if (key.key != "SendTargets") answer.push_back({key.key, "NotUnderstood"});
+    }
+    for (auto& segment :
+         iscsi::split_text_keys(answer, parameters_.connection.max_send_data_segment_length)) {
+      text_pending_.push_back(std::move(segment));
+    }
+  }
+  send_text_segment();
+}
+
+void FrontSession::send_text_segment() {
+  iscsi::TextSegment segment = std::move(text_pending_.front());
+  text_pending_.pop_front();
+  iscsi::TextResponse response;
+  response.itt = text_itt_;
+  response.continues = segment.continue_bit;
+  response.final = !segment.continue_bit;
+  if (segment.continue_bit) {
+    text_ttt_ = next_target_transfer_tag();
+  } else {
+    text_ttt_ = iscsi::kReservedTag;
+  }
+  response.ttt = text_ttt_;
+  stamp(response, true);
+  response.data = segment.data;
+  send(response, std::move(segment.data));
+}
+
+void FrontSession::handle_task_management(const iscsi::TaskManagementRequest& request) {
+  if (!accept_cmd_sn(request.immediate, request.cmd_sn)) return;
+  using Function = iscsi::TaskManagementFunction;
+  using Code = iscsi::TaskManagementResponseCode;
+  const uint32_t itt = request.itt;
+  const bool cold_reset = request.function == Function::kTargetColdReset;
+  auto respond = [weak = weak_from_this(), itt, cold_reset](Code code) {
+    auto self = weak.lock();
+    if (!self || !self->is_open()) return;
+    iscsi::TaskManagementResponse response;
+    response.response = code;
+    response.itt = itt;
+    self->stamp(response, true);
+    self->send(response);
+    // A cold reset also drops the connection (§11.5.1).
+    if (cold_reset && code == Code::kFunctionComplete) {
+      self->close_after_sending("target cold reset requested by the host");
+    }
+  };
+  if (discovery_) {
+    respond(Code::kFunctionRejected);
+    return;
+  }
+  // The storage answers for its tasks. Until it has, what it sends for them
+  // still reaches the host: a task that completed before the abort took
+  // effect has its status delivered, and its abort is answered "task does
+  // not exist" (the back connection keeps that order). The tasks the
+  // function covered and that are still open end when the answer comes.
+  TaskManagement passed{request.function, request.lun, nullptr};
+  std::vector<std::pair<uint32_t, uint64_t>> covered;
+  switch (request.function) {
+    case Function::kAbortTask: {
+      FrontTask* front_task = find_task(request.referenced_task_tag);
+      if (front_task == nullptr) {
+        respond(Code::kTaskDoesNotExist);
+        return;
+      }
+      passed.referenced = &front_task->task;
+      covered.emplace_back(front_task->task.itt, front_task->task.id);
+      break;
+    }
+    case Function::kAbortTaskSet:
+    case Function::kClearTaskSet:
+    case Function::kLogicalUnitReset:
+      covered = tasks_of(request.lun, false);
+      break;
+    case Function::kTargetWarmReset:
+    case Function::kTargetColdReset:
+      covered = tasks_of(0, true);
+      break;
+    case Function::kClearAca:
+    case Function::kTaskReassign:
+      respond(Code::kFunctionNotSupported);
+      return;
+  }
+  back_->manage(passed, [weak = weak_from_this(), covered, respond](Code code) {
+    if (auto self = weak.lock()) {
+      for (const auto& [itt, id] : covered) {
+        if (self->find_task(itt, id) != nullptr) self->end_task(itt, Task::State::kAborted);
+      }
+    }
+    respond(code);
+  });
+}
+
+void FrontSession::handle_logout(const iscsi::LogoutRequest& request) {
+  if (!accept_cmd_sn(request.immediate, request.cmd_sn)) return;
+  abort_all_tasks();
+  iscsi::LogoutResponse response;
+  response.itt = request.itt;
+  stamp(response, true);
+  send(response);
+  close_after_sending("logged out");
+}
+
+void FrontSession::reject(InboundPdu& inbound, iscsi::RejectReason reason, const std::string& why) {
+  ++statistics_.rejects;
+  log::warn("{}: rejected a PDU: {}", peer_, why);
+  iscsi::Reject pdu;
+  pdu.reason = reason;
+  stamp(pdu, true);
+  // The data segment is the rejected PDU's header (RFC 7143 §11.17.3).
+  std::vector<uint8_t> header(inbound.header.begin(), inbound.header.begin() + iscsi::kBhsLength);
+  pdu.data = header;
+  send(pdu, std::move(header));
+}
+
+void FrontSession::protocol_error(const std::string& why) {
+  log::warn("{}: protocol error, closing the connection: {}", peer_, why);
+  close("protocol error: " + why);
+}
+
+void FrontSession::schedule_keepalive() {
+  timer_.expires_after(std::chrono::seconds(1));
+  timer_.async_wait([weak = weak_from_this()](const boost::system::error_code& error) {
+    if (error) return;
+    if (auto self = weak.lock()) self->on_keepalive_timer();
+  });
+}
+
+void FrontSession::on_keepalive_timer() {
+  if (!is_open()) return;
+  const auto now = std::chrono::steady_clock::now();
+  if (!full_feature_) {
+    if (now - started_ >= options_.login_timeout) {
+      log::warn("{}: login did not complete within {} s", peer_, options_.login_timeout.count());
+      close("login timed out");
+      return;
+    }
+  } else if (ping_ttt_) {
+    if (now - ping_sent_ >= options_.nop_timeout) {
+      log::warn("{}: no answer to NOP-In within {} s", peer_, options_.nop_timeout.count());
+      close("the host stopped answering NOP-In");
+      return;
+    }
+  } else if (now - last_heard_ >= options_.nop_interval) {
+    // A quiet host may be gone without a FIN; a NOP-In finds out (§11.19).
+    iscsi::NopIn ping;
+    ping.ttt = next_target_transfer_tag();
+    ping.itt = iscsi::kReservedTag;
+    stamp(ping, false);  // unsolicited: StatSN does not advance
+    ping_ttt_ = ping.ttt;
+    ping_sent_ = now;
+    send(ping);
+  }
+  schedule_keepalive();
+}
+
+void FrontSession::connection_closed(const std::string& reason) {
+  auto self = shared_from_this();  // the callback below may drop the last owner
+  timer_.cancel();
+  const size_t aborted = tasks_.size();
+  abort_all_tasks();
+  if (aborted > 0) log::warn("{}: {} commands in flight were aborted", peer_, aborted);
+  if (back_) back_->close();
+  log::info("{}: connection closed: {}", peer_, reason);
+  if (on_closed_) on_closed_(*this, reason);
+}
+
+}  // namespace isergw::gateway

@@ -1,0 +1,47 @@
+// What passes between a fabric's connection and the session that runs over
+// it: a received PDU with the buffer its data landed in, what keeps an
+// outbound data segment alive until it has left, and the connection's
+// counters. TCP and iSER connections speak in these terms, so the session
+// logic above them is written once.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <variant>
+#include <vector>
+
+#include "gateway/buffer_pool.h"
+#include "iscsi/pdu.h"
+
+namespace isergw::gateway {
+
+// BHS + the largest AHS + HeaderDigest.
+inline constexpr size_t kMaxHeaderLength = iscsi::kBhsLength + iscsi::kMaxAhsLength + 4;
+
+// A PDU as it arrived. `pdu`'s data segment points into `data`, which the
+// handler may move out and keep; any other span in `pdu` (an extended CDB,
+// an unknown AHS) points into `header` and lives only during the call that
+// delivers it.
+struct InboundPdu {
+  iscsi::Pdu pdu;
+  Buffer data;
+  std::array<uint8_t, kMaxHeaderLength> header{};
+};
+
+// What keeps an outbound data segment alive until it is on the wire. A
+// std::vector owner holds the data segment itself (it may be a copy): the
+// segment is then sent from it.
+using DataOwner = std::variant<std::monostate, std::vector<uint8_t>, std::shared_ptr<const void>>;
+
+struct ConnectionStatistics {
+  uint64_t pdus_received = 0;
+  uint64_t pdus_sent = 0;
+  uint64_t bytes_received = 0;
+  uint64_t bytes_sent = 0;
+  uint64_t digest_errors = 0;
+  uint64_t buffer_waits = 0;  // a data segment waited for a free pool buffer
+};
+
+}  // namespace isergw::gateway
