@@ -7,11 +7,11 @@
 #include <string>
 
 #include "common/expected.h"
-#include "gateway/portal_address.h"
+#include "gateway/portal.h"
 
 namespace isergw::fabric_tcp {
 
-class Listener {
+class Listener : public gateway::Portal {
  public:
   using AcceptCallback = std::function<void(boost::asio::ip::tcp::socket)>;
 
@@ -20,11 +20,10 @@ class Listener {
 
   // Resolves, binds and listens; the error names the address and the reason.
   Expected<void, std::string> open();
-  void close();
+  void close() override;
 
-  const gateway::PortalAddress& address() const { return address_; }
-  // The bound port (differs from address().port when that was 0).
-  uint16_t bound_port() const;
+  const gateway::PortalAddress& address() const override { return address_; }
+  uint16_t bound_port() const override;
 
  private:
   void accept_next();

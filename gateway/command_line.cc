@@ -1,9 +1,13 @@
 #include "gateway/command_line.h"
 
 #include <boost/program_options.hpp>
+#include <optional>
 #include <sstream>
+#include <string>
+#include <vector>
 
 #include "iscsi/iscsi_name.h"
+#include "rdma/device.h"
 
 namespace isergw::gateway {
 
@@ -11,11 +15,25 @@ namespace po = boost::program_options;
 
 namespace {
 
+// The embedded default also serves iSER where this machine has an RDMA
+// device, on every address the devices have. Not on iWARP: its devices
+// share TCP's port space, where the TCP portal already holds 3260.
+std::optional<PortalAddress> embedded_iser_portal() {
+  const std::vector<std::string> names = rdma::Device::list_names();
+  if (names.empty()) return std::nullopt;
+  for (const std::string& name : names) {
+    auto device = rdma::Device::open(name);
+    if (!device || (*device)->is_iwarp()) return std::nullopt;
+  }
+  return parse_listen_url("iser://0.0.0.0:3260").value();
+}
+
 po::options_description describe_options() {
   po::options_description options(
       "Usage: isergw [--config FILE | --listen URL... --map IQN=URL...] [options]\n\n"
       "Relays iSCSI sessions between hosts (front) and storage (back). With no\n"
       "--config and no --map it runs the embedded default: tcp://127.0.0.1:3260\n"
+      "(and iser://0.0.0.0:3260 where an InfiniBand or RoCE device exists)\n"
       "exporting iqn.2026-11.io.isergw:ram0 on ram://1G.\n\nOptions");
   options.add_options()                                                                     //
       ("help,h", "print this help")                                                         //
@@ -122,6 +140,9 @@ Expected<CommandLine, std::string> parse_command_line(const std::vector<std::str
     parsed.overrides.workers = workers;
   }
   parsed.overrides.apply(parsed.config);
+  if (parsed.config_path.empty() && !values.count("listen")) {
+    if (auto portal = embedded_iser_portal()) parsed.config.listen.push_back(std::move(*portal));
+  }
   return parsed;
 }
 

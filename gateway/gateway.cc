@@ -8,6 +8,8 @@
 #include <set>
 
 #include "common/log.h"
+#include "fabric_ib/iser_listener.h"
+#include "fabric_tcp/listener.h"
 #include "gateway/dpdk_memory.h"
 
 namespace isergw::gateway {
@@ -54,11 +56,6 @@ Gateway::~Gateway() {
 
 Expected<std::unique_ptr<Gateway>, std::string> Gateway::start(control::Config config,
                                                                GatewayOptions options) {
-  for (const auto& portal : config.listen) {
-    if (portal.transport == Transport::kIser) {
-      return Unexpected{portal.url() + ": the iSER fabric is not available in this version"};
-    }
-  }
   auto targets = TargetMap::build(config);
   if (!targets) return Unexpected{targets.error()};
   std::unique_ptr<Gateway> gateway(new Gateway(std::move(config), std::move(options)));
@@ -105,21 +102,49 @@ Expected<void, std::string> Gateway::open_workers() {
   return {};
 }
 
-Expected<std::unique_ptr<fabric_tcp::Listener>, std::string> Gateway::open_listener(
+Expected<std::unique_ptr<Portal>, std::string> Gateway::open_listener(
     const PortalAddress& address) {
+  if (address.transport == Transport::kIser) {
+    for (auto& worker : workers_) {
+      if (auto enabled = worker->enable_rdma(); !enabled) {
+        return Unexpected{"cannot listen on " + address.url() + ": " + enabled.error()};
+      }
+    }
+    auto listener = std::make_unique<fabric_ib::IserListener>(
+        acceptor_context_, address,
+        [this](rdma::CmEvent&& request) { on_iser_connect(std::move(request)); });
+    if (auto opened = listener->open(); !opened) return Unexpected{opened.error()};
+    return std::unique_ptr<Portal>(std::move(listener));
+  }
   auto listener = std::make_unique<fabric_tcp::Listener>(
       acceptor_context_, address,
       [this](asio::ip::tcp::socket socket) { on_accept(std::move(socket)); });
   if (auto opened = listener->open(); !opened) return Unexpected{opened.error()};
-  return listener;
+  return std::unique_ptr<Portal>(std::move(listener));
 }
 
-void Gateway::on_accept(asio::ip::tcp::socket socket) {
+Worker& Gateway::least_loaded_worker() {
   // Exact balancing: the worker with the fewest sessions takes it.
   Worker* least = workers_.front().get();
   for (auto& worker : workers_) {
     if (worker->session_count() < least->session_count()) least = worker.get();
   }
+  return *least;
+}
+
+void Gateway::on_iser_connect(rdma::CmEvent&& request) {
+  std::shared_ptr<const TargetMap> targets;
+  FrontSessionOptions options;
+  {
+    std::lock_guard lock(state_mutex_);
+    targets = targets_;
+    options = session_options_locked();
+  }
+  least_loaded_worker().adopt_iser(std::move(request), std::move(targets), std::move(options));
+}
+
+void Gateway::on_accept(asio::ip::tcp::socket socket) {
+  Worker* least = &least_loaded_worker();
   std::shared_ptr<const TargetMap> targets;
   FrontSessionOptions options;
   {
@@ -229,7 +254,7 @@ Expected<void, ChangeError> Gateway::apply(const control::Config& next) {
   std::set<std::string> have;
   for (const auto& portal : current.listen)
     have.insert(portal.url());
-  std::vector<std::unique_ptr<fabric_tcp::Listener>> opened;
+  std::vector<std::unique_ptr<Portal>> opened;
   for (size_t i = 0; i < next.listen.size(); ++i) {
     if (have.count(next.listen[i].url()) > 0) continue;
     auto listener = on_acceptor([&] { return open_listener(next.listen[i]); });
@@ -244,10 +269,10 @@ Expected<void, ChangeError> Gateway::apply(const control::Config& next) {
     opened.push_back(std::move(*listener));
   }
 
-  std::vector<std::unique_ptr<fabric_tcp::Listener>> removed;
+  std::vector<std::unique_ptr<Portal>> removed;
   {
     std::lock_guard lock(state_mutex_);
-    std::vector<std::unique_ptr<fabric_tcp::Listener>> kept;
+    std::vector<std::unique_ptr<Portal>> kept;
     for (auto& listener : listeners_) {
       (wanted.count(listener->address().url()) > 0 ? kept : removed).push_back(std::move(listener));
     }

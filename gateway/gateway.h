@@ -21,11 +21,12 @@
 
 #include "common/expected.h"
 #include "control/config.h"
-#include "fabric_tcp/listener.h"
 #include "gateway/back_end_health.h"
+#include "gateway/portal.h"
 #include "gateway/target_map.h"
 #include "gateway/worker.h"
 #include "gateway/worker_reports.h"
+#include "rdma/cm_id.h"
 
 namespace isergw::gateway {
 
@@ -108,9 +109,10 @@ class Gateway {
   Gateway(control::Config config, GatewayOptions options);
   Expected<void, std::string> open_workers();
   // On the acceptor thread.
-  Expected<std::unique_ptr<fabric_tcp::Listener>, std::string> open_listener(
-      const PortalAddress& address);
+  Expected<std::unique_ptr<Portal>, std::string> open_listener(const PortalAddress& address);
   void on_accept(boost::asio::ip::tcp::socket socket);
+  void on_iser_connect(rdma::CmEvent&& request);
+  Worker& least_loaded_worker();
   FrontSessionOptions session_options_locked() const;
   template <typename Work>
   auto on_acceptor(Work work) -> decltype(work());
@@ -126,7 +128,7 @@ class Gateway {
   mutable std::mutex state_mutex_;
   control::Config config_;
   std::shared_ptr<const TargetMap> targets_;
-  std::vector<std::unique_ptr<fabric_tcp::Listener>> listeners_;  // as config_.listen
+  std::vector<std::unique_ptr<Portal>> listeners_;  // as config_.listen
   std::atomic<bool> stopped_{false};
   bool draining_ = false;            // under change_mutex_
   std::function<void()> on_change_;  // under change_mutex_

@@ -8,6 +8,7 @@
 
 #include "control/testing/running_gateway.h"
 #include "control/testing/test_host.h"
+#include "rdma/device.h"
 
 namespace isergw::gateway {
 namespace {
@@ -116,6 +117,23 @@ TEST_F(GatewayTest, SessionsAreListedAndClosedById) {
   EXPECT_FALSE(gateway_->close_session(sessions[0].id + 1000));
   EXPECT_TRUE(gateway_->close_session(sessions[0].id));
   EXPECT_TRUE(host.closed_by_gateway());
+}
+
+// Without an RDMA device an iSER portal cannot open; the admin learns why
+// and how to get a soft device, and a live change that asks for one leaves
+// the running portals alone.
+TEST_F(GatewayTest, AnIserPortalWithoutAnRdmaDeviceIsRefusedWithTheReason) {
+  if (!rdma::Device::list_names().empty()) GTEST_SKIP() << "this machine has an RDMA device";
+  control::Config next = gateway_->config();
+  next.listen.push_back(*parse_listen_url("iser://127.0.0.1:0"));
+  const auto applied = gateway_->apply(next);
+  ASSERT_FALSE(applied);
+  EXPECT_NE(applied.error().message.find("no RDMA device"), std::string::npos)
+      << applied.error().message;
+  EXPECT_NE(applied.error().message.find("rdma link add"), std::string::npos);
+  EXPECT_EQ(gateway_->portals().size(), 1U);
+  TestHost host(port());
+  EXPECT_TRUE(host.login(kTargetA)) << host.error();
 }
 
 }  // namespace

@@ -5,8 +5,12 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <cerrno>
+#include <cstring>
 
 #include "common/log.h"
+#include "fabric_ib/iser_connection.h"
+#include "fabric_ib/iser_target_session.h"
 
 namespace isergw::gateway {
 
@@ -101,11 +105,12 @@ void Worker::stop() {
       sessions.push_back(entry.session);
     for (const auto& session : sessions)
       session->close("the gateway is shutting down");
-    if (sessions_.empty()) stop_deadline_->cancel();
+    finish_stop_if_idle();
   });
   work_.reset();
   thread_.join();
   sessions_.clear();
+  rdma_.reset();
 }
 
 void Worker::adopt(asio::ip::tcp::socket::protocol_type protocol,
@@ -124,22 +129,72 @@ void Worker::adopt(asio::ip::tcp::socket::protocol_type protocol,
     }
     const uint64_t id = next_session_id();
     auto session = std::make_shared<fabric_tcp::TargetSession>(
-        std::move(socket), *pool_, targets, std::move(options),
-        [this, id](FrontSession& closed, const std::string& reason) {
-          // Erase later: the session is still inside its own callback. Its
-          // counters move to closed_ in the same step, so a scrape never
-          // sees them twice or not at all.
-          asio::post(context_, [this, id, reason, gone = closed.shared_from_this()] {
-            if (sessions_.erase(id) > 0) {
-              account_closed(*gone, reason);
-              session_count_.fetch_sub(1, std::memory_order_relaxed);
-            }
-            if (stopping_ && sessions_.empty()) stop_deadline_->cancel();
-          });
-        });
-    sessions_.emplace(id, Entry{session, std::move(targets)});
-    session->start();
+        std::move(socket), *pool_, targets, std::move(options), closed_callback(id));
+    add_session(std::move(session), std::move(targets), id);
   });
+}
+
+Expected<void, std::string> Worker::enable_rdma() {
+  return call([this]() -> Expected<void, std::string> {
+    if (rdma_) return {};
+    auto rdma = fabric_ib::RdmaWorker::create(context_, *pool_);
+    if (!rdma) return Unexpected{rdma.error()};
+    rdma_ = std::move(*rdma);
+    return {};
+  });
+}
+
+void Worker::adopt_iser(rdma::CmEvent&& request, std::shared_ptr<const TargetMap> targets,
+                        FrontSessionOptions options) {
+  // From here on the id's events arrive on this worker's channel.
+  if (rdma_migrate_id(request.id, rdma_->event_channel().get()) != 0) {
+    log::error("worker {}: cannot take an iSER connection: rdma_migrate_id: {}", index_,
+               std::strerror(errno));
+    rdma_reject(request.id, nullptr, 0);
+    rdma_destroy_id(request.id);
+    return;
+  }
+  session_count_.fetch_add(1, std::memory_order_relaxed);
+  asio::post(context_, [this, request = std::move(request), targets = std::move(targets),
+                        options = std::move(options)]() mutable {
+    auto connection = fabric_ib::IserConnection::accept(*rdma_, std::move(request), {});
+    if (!connection) {
+      log::warn("worker {}: iSER connection refused: {}", index_, connection.error());
+      session_count_.fetch_sub(1, std::memory_order_relaxed);
+      return;
+    }
+    const uint64_t id = next_session_id();
+    auto session = std::make_shared<fabric_ib::IserTargetSession>(
+        std::move(*connection), context_, *pool_, targets, std::move(options), closed_callback(id));
+    add_session(std::move(session), std::move(targets), id);
+  });
+}
+
+FrontSession::ClosedCallback Worker::closed_callback(uint64_t id) {
+  return [this, id](FrontSession& closed, const std::string& reason) {
+    // Erase later: the session is still inside its own callback. Its
+    // counters move to closed_ in the same step, so a scrape never sees
+    // them twice or not at all.
+    asio::post(context_, [this, id, reason, gone = closed.shared_from_this()] {
+      if (sessions_.erase(id) > 0) {
+        account_closed(*gone, reason);
+        session_count_.fetch_sub(1, std::memory_order_relaxed);
+      }
+      finish_stop_if_idle();
+    });
+  };
+}
+
+void Worker::add_session(std::shared_ptr<FrontSession> session,
+                         std::shared_ptr<const TargetMap> targets, uint64_t id) {
+  sessions_.emplace(id, Entry{session, std::move(targets)});
+  session->start();
+}
+
+void Worker::finish_stop_if_idle() {
+  if (!stopping_ || !sessions_.empty()) return;
+  stop_deadline_->cancel();
+  if (rdma_) rdma_->stop();
 }
 
 void Worker::account_closed(const FrontSession& session, const std::string& reason) {

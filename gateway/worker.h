@@ -20,6 +20,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "fabric_ib/rdma_worker.h"
 #include "fabric_tcp/target_session.h"
 #include "gateway/buffer_pool.h"
 #include "gateway/target_map.h"
@@ -47,6 +48,14 @@ class Worker {
              boost::asio::ip::tcp::socket::native_handle_type handle,
              std::shared_ptr<const TargetMap> targets, FrontSessionOptions options);
 
+  // Readies the worker for iSER connections (its RDMA CM channel); from
+  // another thread, before the first adopt_iser().
+  Expected<void, std::string> enable_rdma();
+  // Takes over an iSER connect request from the listener's thread: moves
+  // its CM id to this worker, which accepts it.
+  void adopt_iser(rdma::CmEvent&& request, std::shared_ptr<const TargetMap> targets,
+                  FrontSessionOptions options);
+
   unsigned index() const { return index_; }
   // Read from other threads to balance new sessions.
   size_t session_count() const { return session_count_.load(std::memory_order_relaxed); }
@@ -69,6 +78,12 @@ class Worker {
   };
 
   Worker(unsigned index, std::unique_ptr<BufferPool> pool);
+  // What a session calls when it ends: the worker forgets it.
+  FrontSession::ClosedCallback closed_callback(uint64_t id);
+  void add_session(std::shared_ptr<FrontSession> session, std::shared_ptr<const TargetMap> targets,
+                   uint64_t id);
+  // Once stopping and the last session is gone, nothing is left to wait for.
+  void finish_stop_if_idle();
   void account_closed(const FrontSession& session, const std::string& reason);
 
   // Runs `work` on the loop and returns its result; never from the loop itself.
@@ -85,6 +100,8 @@ class Worker {
   // Keeps run() going while the worker has no session, until stop().
   std::optional<boost::asio::any_io_executor> work_;
   std::unique_ptr<BufferPool> pool_;
+  // Before the sessions: their connections use it until they are gone.
+  std::unique_ptr<fabric_ib::RdmaWorker> rdma_;
   std::unordered_map<uint64_t, Entry> sessions_;  // by session id
   // Totals of the sessions that have ended, so counters never go down.
   std::map<TargetKey, TargetCounters> closed_;

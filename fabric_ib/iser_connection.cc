@@ -1,0 +1,386 @@
+#include "fabric_ib/iser_connection.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <algorithm>
+#include <boost/asio/post.hpp>
+#include <cstring>
+
+#include "common/log.h"
+#include "iscsi/pdu_encoder.h"
+#include "iser/hello.h"
+#include "rdma/verbs_error.h"
+
+namespace isergw::fabric_ib {
+
+namespace {
+
+constexpr uint64_t kReceiveBit = 0x80000000u;
+
+std::string address_text(const sockaddr* address) {
+  char text[INET6_ADDRSTRLEN] = "?";
+  uint16_t port = 0;
+  if (address->sa_family == AF_INET) {
+    const auto* v4 = reinterpret_cast<const sockaddr_in*>(address);
+    inet_ntop(AF_INET, &v4->sin_addr, text, sizeof text);
+    port = ntohs(v4->sin_port);
+    return std::string(text) + ":" + std::to_string(port);
+  }
+  if (address->sa_family == AF_INET6) {
+    const auto* v6 = reinterpret_cast<const sockaddr_in6*>(address);
+    inet_ntop(AF_INET6, &v6->sin6_addr, text, sizeof text);
+    port = ntohs(v6->sin6_port);
+    return "[" + std::string(text) + "]:" + std::to_string(port);
+  }
+  return "unknown";
+}
+
+std::string host_of(const std::string& host_port) {
+  std::string host = host_port.substr(0, host_port.rfind(':'));
+  if (host.size() > 1 && host.front() == '[') host = host.substr(1, host.size() - 2);
+  return host;
+}
+
+}  // namespace
+
+Expected<std::unique_ptr<IserConnection>, std::string> IserConnection::accept(
+    RdmaWorker& worker, rdma::CmEvent&& request, const IserConnectionOptions& options) {
+  std::unique_ptr<rdma::CmId> id = rdma::CmId::adopt(request.id);
+  auto refuse = [&](const std::string& why) -> Unexpected<std::string> {
+    (void)id->reject({});
+    return Unexpected{why};
+  };
+  auto device = worker.device(id->verbs());
+  if (!device) return refuse(device.error());
+  std::unique_ptr<IserConnection> connection(
+      new IserConnection(worker, **device, std::move(id), options));
+  if (auto built = connection->build(request); !built) {
+    (void)connection->id_->reject({});
+    return Unexpected{built.error()};
+  }
+  return connection;
+}
+
+IserConnection::IserConnection(RdmaWorker& worker, WorkerDevice& device,
+                               std::unique_ptr<rdma::CmId> id, const IserConnectionOptions& options)
+    : worker_(worker), device_(&device), id_(std::move(id)), options_(options) {
+  slot_size_ = iser::kIserHeaderLength + options_.slot_pdu_bytes;
+  peer_ = address_text(rdma_get_peer_addr(id_->get()));
+  const std::string local = address_text(rdma_get_local_addr(id_->get()));
+  local_host_ = host_of(local);
+  local_port_ = static_cast<uint16_t>(std::stoul(local.substr(local.rfind(':') + 1)));
+}
+
+IserConnection::~IserConnection() {
+  if (serial_ != 0) worker_.remove(serial_, id_->get());
+  device_->reserved_entries -= reserved_cq_entries_;
+  // The QP goes before the memory its work requests pointed at.
+  qp_.reset();
+}
+
+Expected<void, std::string> IserConnection::build(const rdma::CmEvent& request) {
+  auto initiator = iser::decode_cm_private_data(request.private_data);
+  if (!initiator) return Unexpected{"CM private data: " + initiator.error().describe()};
+  initiator_ = *initiator;
+
+  const uint32_t receives = options_.login_receives + options_.receive_ring_depth;
+  const int entries = static_cast<int>(receives + options_.send_queue_depth);
+  if (device_->reserved_entries + entries > device_->cq->capacity()) {
+    return Unexpected{"the completion queue of " + device_name() +
+                      " is full: too many iSER connections on this worker"};
+  }
+  device_->reserved_entries += entries;
+  reserved_cq_entries_ = entries;
+
+  auto qp = rdma::QueuePair::create(*id_, *device_->pd,
+                                    {.send_cq = device_->cq.get(),
+                                     .receive_cq = device_->cq.get(),
+                                     .max_send_wr = options_.send_queue_depth,
+                                     .max_receive_wr = receives,
+                                     .max_send_sge = 1,
+                                     .max_receive_sge = 1});
+  if (!qp) return Unexpected{qp.error().describe()};
+  qp_ = std::move(*qp);
+  serial_ = worker_.add(*this, id_->get());
+
+  if (auto ok = allocate(login_receives_, options_.login_receives); !ok) return ok;
+  if (auto ok = allocate(sends_, options_.send_slots); !ok) return ok;
+  for (uint32_t i = 0; i < sends_.count; ++i)
+    free_send_slots_.push_back(sends_.count - 1 - i);
+  for (uint32_t i = 0; i < login_receives_.count; ++i) {
+    if (auto ok = post_receive(i); !ok) return ok;
+  }
+
+  // Read depths: what the host asked for, within what the device can do.
+  const rdma::DeviceLimits limits = device_->device->limits();
+  const std::array<uint8_t, iser::kCmPrivateDataLength> reply = iser::encode_cm_private_data(
+      {.zbva_not_supported = true,
+       .send_with_invalidate_not_supported = !iser::may_send_with_invalidate(initiator_)});
+  rdma::ConnectionOptions accept_options{
+      .private_data = reply,
+      .initiator_depth = static_cast<uint8_t>(
+          std::min<uint32_t>({limits.max_qp_init_rd_atom, request.responder_resources, 16})),
+      .responder_resources = static_cast<uint8_t>(
+          std::min<uint32_t>({limits.max_qp_rd_atom, request.initiator_depth, 16})),
+  };
+  if (auto ok = id_->accept(accept_options); !ok) return Unexpected{ok.error().describe()};
+  return {};
+}
+
+Expected<void, std::string> IserConnection::allocate(SlotArea& area, uint32_t count) {
+  area.memory.assign(size_t{count} * slot_size_, 0);
+  auto region = rdma::MemoryRegion::register_memory(*device_->pd, area.memory.data(),
+                                                    area.memory.size(), rdma::kLocalAccess);
+  if (!region) return Unexpected{region.error().describe()};
+  area.region.emplace(std::move(*region));
+  area.count = count;
+  return {};
+}
+
+std::span<uint8_t> IserConnection::receive_slot(uint32_t index) {
+  SlotArea& area = index < login_receives_.count ? login_receives_ : ring_receives_;
+  const uint32_t within = index < login_receives_.count ? index : index - login_receives_.count;
+  return {area.memory.data() + size_t{within} * slot_size_, slot_size_};
+}
+
+Expected<void, std::string> IserConnection::post_receive(uint32_t index) {
+  SlotArea& area = index < login_receives_.count ? login_receives_ : ring_receives_;
+  const std::span<uint8_t> slot = receive_slot(index);
+  ibv_sge sge{reinterpret_cast<uint64_t>(slot.data()), static_cast<uint32_t>(slot.size()),
+              area.region->lkey()};
+  const uint64_t wr_id = (uint64_t{serial_} << 32) | kReceiveBit | index;
+  if (auto ok = qp_->post_receive(wr_id, std::span(&sge, 1)); !ok) {
+    return Unexpected{ok.error().describe()};
+  }
+  return {};
+}
+
+Expected<void, std::string> IserConnection::enter_full_feature() {
+  if (ring_receives_.count != 0) return {};
+  if (auto ok = allocate(ring_receives_, options_.receive_ring_depth); !ok) return ok;
+  for (uint32_t i = 0; i < ring_receives_.count; ++i) {
+    if (auto ok = post_receive(login_receives_.count + i); !ok) return ok;
+  }
+  return {};
+}
+
+void IserConnection::on_cm_event(const rdma::CmEvent& event) {
+  switch (event.type) {
+    case RDMA_CM_EVENT_ESTABLISHED:
+      log::debug("{}: iSER connection established on {}", peer_, device_name());
+      break;
+    case RDMA_CM_EVENT_DISCONNECTED:
+      close("the host disconnected");
+      break;
+    case RDMA_CM_EVENT_DEVICE_REMOVAL:
+      close("RDMA device " + device_name() + " was removed");
+      break;
+    case RDMA_CM_EVENT_TIMEWAIT_EXIT:
+      break;
+    default:
+      close("RDMA CM event " + std::string(event.name()));
+      break;
+  }
+}
+
+void IserConnection::on_completion(const ibv_wc& wc) {
+  const uint32_t low = static_cast<uint32_t>(wc.wr_id);
+  if (low & kReceiveBit) {
+    if (wc.status != IBV_WC_SUCCESS) {
+      if (!closing_) close(std::string("receive failed: ") + ibv_wc_status_str(wc.status));
+      return;
+    }
+    on_receive(low & ~static_cast<uint32_t>(kReceiveBit), wc.byte_len);
+    return;
+  }
+  const auto found = in_flight_.find(low);
+  if (found == in_flight_.end()) return;
+  SendQueueEntry entry = std::move(found->second);
+  in_flight_.erase(found);
+  if (entry.operation == Operation::kSend) free_send_slots_.push_back(entry.slot);
+  if (wc.status != IBV_WC_SUCCESS) {
+    // A flush after the connection failed is expected; anything else ends it.
+    if (!closing_) {
+      static constexpr const char* kNames[] = {"Send", "RDMA Write", "RDMA Read"};
+      close(std::string(kNames[static_cast<int>(entry.operation)]) +
+            " failed: " + ibv_wc_status_str(wc.status));
+    }
+    maybe_finish_closing();
+    return;
+  }
+  if (entry.operation == Operation::kRead && entry.read_done && !closing_) entry.read_done();
+  post_waiting();
+  maybe_finish_closing();
+}
+
+void IserConnection::on_receive(uint32_t index, uint32_t length) {
+  ++statistics_.pdus_received;
+  statistics_.bytes_received += length;
+  const std::span<const uint8_t> message = receive_slot(index).first(length);
+  if (!closing_) {
+    auto opcode = iser::peek_opcode(message);
+    if (!opcode) {
+      close("protocol error: " + opcode.error().describe());
+    } else if (*opcode == iser::IserOpcode::kHello) {
+      answer_hello(message);
+    } else if (*opcode == iser::IserOpcode::kHelloReply) {
+      close("protocol error: the host sent an iSER HelloReply");
+    } else if (auto decoded = iser::decode_control_message(message); !decoded) {
+      close("protocol error: " + decoded.error().describe());
+    } else if (handler_ != nullptr) {
+      handler_->on_message(decoded->header, decoded->iscsi_pdu);
+    }
+  }
+  // The slot's bytes were copied or dropped: it goes straight back.
+  if (!closing_) {
+    if (auto ok = post_receive(index); !ok) close("cannot post a receive: " + ok.error());
+  }
+}
+
+void IserConnection::answer_hello(std::span<const uint8_t> message) {
+  auto hello = iser::decode_hello(message);
+  if (!hello) {
+    close("protocol error: " + hello.error().describe());
+    return;
+  }
+  const auto reply = iser::answer_hello(
+      *hello, static_cast<uint16_t>(device_->device->limits().max_qp_init_rd_atom));
+  std::vector<uint8_t> bytes(iser::kIserHeaderLength);
+  (void)iser::encode_hello_reply(reply, bytes);
+  post_message(std::move(bytes), std::nullopt);
+}
+
+void IserConnection::send_pdu(const iscsi::Pdu& pdu, std::optional<uint32_t> invalidate_rkey) {
+  if (closing_) return;
+  const iscsi::EncodeOptions no_digests{};
+  const size_t length = iser::kIserHeaderLength + iscsi::encoded_length(pdu, no_digests);
+  if (length > slot_size_) {
+    log::error("{}: a {} of {} bytes does not fit a Send slot; closing", peer_,
+               iscsi::opcode_name(iscsi::pdu_opcode(pdu)), length);
+    close("a PDU too large for iSER");
+    return;
+  }
+  std::vector<uint8_t> message(length);
+  (void)iser::encode_control_header(iser::ControlHeader{}, message);
+  auto encoded =
+      iscsi::encode_pdu(pdu, no_digests, std::span(message).subspan(iser::kIserHeaderLength));
+  if (!encoded) {
+    close("cannot encode a PDU: " + encoded.error().message);
+    return;
+  }
+  post_message(std::move(message), invalidate_rkey);
+}
+
+void IserConnection::post_message(std::vector<uint8_t> message,
+                                  std::optional<uint32_t> invalidate_rkey) {
+  submit(true, [this, message = std::move(message), invalidate_rkey] {
+    const uint32_t slot = free_send_slots_.back();
+    free_send_slots_.pop_back();
+    uint8_t* bytes = sends_.memory.data() + size_t{slot} * slot_size_;
+    std::memcpy(bytes, message.data(), message.size());
+    ibv_sge sge{reinterpret_cast<uint64_t>(bytes), static_cast<uint32_t>(message.size()),
+                sends_.region->lkey()};
+    const uint32_t entry = add_entry({Operation::kSend, slot, nullptr, nullptr});
+    const uint64_t wr_id = (uint64_t{serial_} << 32) | entry;
+    auto posted = invalidate_rkey
+                      ? qp_->post_send_with_invalidate(wr_id, std::span(&sge, 1), *invalidate_rkey)
+                      : qp_->post_send(wr_id, std::span(&sge, 1));
+    if (!posted) return send_queue_failed("Send", posted.error().describe());
+    ++statistics_.pdus_sent;
+    statistics_.bytes_sent += message.size();
+  });
+}
+
+bool IserConnection::registered(std::span<const uint8_t> bytes) const {
+  return device_->map->find(bytes.data(), bytes.size()).has_value();
+}
+
+void IserConnection::rdma_write(std::span<const uint8_t> local, uint64_t remote_address,
+                                uint32_t rkey, std::shared_ptr<const void> owner) {
+  if (closing_) return;
+  submit(false, [this, local, remote_address, rkey, owner = std::move(owner)]() mutable {
+    auto sge = device_->map->sge(local.data(), static_cast<uint32_t>(local.size()));
+    if (!sge) return send_queue_failed("RDMA Write", "source outside registered memory");
+    const uint32_t entry = add_entry({Operation::kWrite, 0, std::move(owner), nullptr});
+    const uint64_t wr_id = (uint64_t{serial_} << 32) | entry;
+    auto posted = qp_->post_rdma_write(wr_id, std::span(&*sge, 1), remote_address, rkey, true);
+    if (!posted) return send_queue_failed("RDMA Write", posted.error().describe());
+    statistics_.bytes_sent += local.size();
+  });
+}
+
+void IserConnection::rdma_read(std::span<uint8_t> local, uint64_t remote_address, uint32_t rkey,
+                               std::function<void()> done) {
+  if (closing_) return;
+  submit(false, [this, local, remote_address, rkey, done = std::move(done)]() mutable {
+    auto sge = device_->map->sge(local.data(), static_cast<uint32_t>(local.size()));
+    if (!sge) return send_queue_failed("RDMA Read", "sink outside registered memory");
+    const uint32_t entry = add_entry({Operation::kRead, 0, nullptr, std::move(done)});
+    const uint64_t wr_id = (uint64_t{serial_} << 32) | entry;
+    auto posted = qp_->post_rdma_read(wr_id, std::span(&*sge, 1), remote_address, rkey);
+    if (!posted) return send_queue_failed("RDMA Read", posted.error().describe());
+    statistics_.bytes_received += local.size();
+  });
+}
+
+uint32_t IserConnection::add_entry(SendQueueEntry entry) {
+  const uint32_t id = next_entry_;
+  next_entry_ = (next_entry_ + 1) & ~static_cast<uint32_t>(kReceiveBit);
+  in_flight_.emplace(id, std::move(entry));
+  return id;
+}
+
+bool IserConnection::has_room(bool needs_slot) const {
+  if (in_flight_.size() >= options_.send_queue_depth) return false;
+  return !needs_slot || !free_send_slots_.empty();
+}
+
+void IserConnection::submit(bool needs_slot, std::function<void()> post) {
+  if (waiting_.empty() && has_room(needs_slot)) {
+    post();
+    return;
+  }
+  waiting_.push_back({needs_slot, std::move(post)});
+}
+
+void IserConnection::post_waiting() {
+  while (!waiting_.empty() && !closing_ && has_room(waiting_.front().needs_slot)) {
+    Waiting next = std::move(waiting_.front());
+    waiting_.pop_front();
+    next.post();
+  }
+  if (close_when_sent_ && waiting_.empty() && in_flight_.empty()) close(close_reason_);
+}
+
+void IserConnection::send_queue_failed(const std::string& what, const std::string& error) {
+  log::error("{}: cannot post an {}: {}", peer_, what, error);
+  close("cannot post an " + what + ": " + error);
+}
+
+void IserConnection::close_after_sending(const std::string& reason) {
+  if (closing_ || close_when_sent_) return;
+  close_when_sent_ = true;
+  close_reason_ = reason;
+  post_waiting();
+}
+
+void IserConnection::close(const std::string& reason) {
+  if (closing_) return;
+  closing_ = true;
+  close_when_sent_ = false;
+  waiting_.clear();
+  // Moves the QP to the error state: what is posted flushes.
+  (void)id_->disconnect();
+  boost::asio::post(worker_.io(), [this, alive = std::weak_ptr<bool>(alive_), reason] {
+    if (alive.expired() || reported_) return;
+    reported_ = true;
+    if (handler_ != nullptr) handler_->on_connection_closed(reason);
+  });
+}
+
+void IserConnection::maybe_finish_closing() {
+  if (close_when_sent_ && waiting_.empty() && in_flight_.empty()) close(close_reason_);
+}
+
+}  // namespace isergw::fabric_ib

@@ -1,0 +1,115 @@
+#include "fabric_ib/rdma_worker.h"
+
+#include "common/log.h"
+#include "fabric_ib/iser_connection.h"
+#include "rdma/memory_region.h"
+
+namespace isergw::fabric_ib {
+
+namespace {
+
+// Completion queue entries per device and worker: enough for a few dozen
+// connections at full depth, within what soft and hardware devices allow.
+constexpr int kCompletionQueueEntries = 16384;
+
+}  // namespace
+
+Expected<std::unique_ptr<RdmaWorker>, std::string> RdmaWorker::create(boost::asio::io_context& io,
+                                                                      gateway::BufferPool& pool) {
+  auto channel = rdma::EventChannel::create();
+  if (!channel) return Unexpected{channel.error().describe()};
+  std::unique_ptr<RdmaWorker> worker(new RdmaWorker(io, pool, std::move(*channel)));
+  worker->watcher_->start();
+  return worker;
+}
+
+RdmaWorker::RdmaWorker(boost::asio::io_context& io, gateway::BufferPool& pool,
+                       std::unique_ptr<rdma::EventChannel> channel)
+    : io_(io), pool_(pool), channel_(std::move(channel)) {
+  watcher_ = std::make_unique<rdma::CmEventWatcher>(
+      io_, *channel_, [this](rdma::CmEvent&& event) { on_cm_event(std::move(event)); },
+      [](const rdma::VerbsError& error) {
+        log::error("RDMA CM event channel failed: {}", error.describe());
+      });
+}
+
+RdmaWorker::~RdmaWorker() {
+  stop();
+}
+
+void RdmaWorker::stop() {
+  if (watcher_) watcher_->stop();
+  for (auto& [context, device] : devices_) {
+    if (device->poller) device->poller->stop();
+  }
+}
+
+Expected<WorkerDevice*, std::string> RdmaWorker::device(ibv_context* context) {
+  if (context == nullptr) return Unexpected{std::string("the CM id has no RDMA device")};
+  if (auto found = devices_.find(context); found != devices_.end()) return found->second.get();
+  auto made = std::make_unique<WorkerDevice>();
+  auto device = rdma::Device::borrow(context);
+  if (!device) return Unexpected{device.error().describe()};
+  made->device = std::move(*device);
+  auto pd = rdma::ProtectionDomain::allocate(*made->device);
+  if (!pd) return Unexpected{pd.error().describe()};
+  made->pd = std::move(*pd);
+  // RDMA Reads land in pool buffers; on iWARP they need REMOTE_WRITE.
+  made->map = std::make_unique<rdma::MemoryMap>(*made->pd, rdma::read_sink_access(*made->device));
+  if (auto ok = made->map->add_chunks([this](const rdma::MemoryMap::ChunkVisitor& visit) {
+        pool_.for_each_memory_chunk(visit);
+      });
+      !ok) {
+    return Unexpected{ok.error().describe()};
+  }
+  auto channel = rdma::CompletionChannel::create(*made->device);
+  if (!channel) return Unexpected{channel.error().describe()};
+  made->channel = std::move(*channel);
+  const int entries =
+      static_cast<int>(std::min<uint32_t>(made->device->limits().max_cqe, kCompletionQueueEntries));
+  auto cq = rdma::CompletionQueue::create(*made->device, made->channel.get(), entries);
+  if (!cq) return Unexpected{cq.error().describe()};
+  made->cq = std::move(*cq);
+  made->poller = std::make_unique<rdma::CompletionPoller>(
+      io_, *made->channel, *made->cq, [this](const ibv_wc& wc) { on_completion(wc); },
+      [name = made->device->name()](const rdma::VerbsError& error) {
+        log::error("completion queue on {} failed: {}", name, error.describe());
+      });
+  if (auto ok = made->poller->start(); !ok) return Unexpected{ok.error().describe()};
+  log::info("RDMA device {}: {} of buffer pool registered, {} completion queue entries",
+            made->device->name(), rdma::human_bytes(made->map->registered_bytes()),
+            made->cq->capacity());
+  WorkerDevice* result = made.get();
+  devices_.emplace(context, std::move(made));
+  return result;
+}
+
+uint32_t RdmaWorker::add(IserConnection& connection, rdma_cm_id* id) {
+  uint32_t serial = next_serial_++;
+  if (next_serial_ == 0) next_serial_ = 1;
+  by_serial_[serial] = &connection;
+  by_id_[id] = &connection;
+  return serial;
+}
+
+void RdmaWorker::remove(uint32_t serial, rdma_cm_id* id) {
+  by_serial_.erase(serial);
+  by_id_.erase(id);
+}
+
+void RdmaWorker::on_cm_event(rdma::CmEvent&& event) {
+  const auto found = by_id_.find(event.id);
+  if (found == by_id_.end()) {
+    log::debug("RDMA CM event {} for a connection that is gone", event.name());
+    return;
+  }
+  found->second->on_cm_event(event);
+}
+
+void RdmaWorker::on_completion(const ibv_wc& wc) {
+  // Completions of a connection that is gone (flushed work) are dropped.
+  const auto found = by_serial_.find(static_cast<uint32_t>(wc.wr_id >> 32));
+  if (found != by_serial_.end()) found->second->on_completion(wc);
+}
+
+}  // namespace isergw::fabric_ib
