@@ -3,7 +3,7 @@
 # the guest through the shared root).
 
 # isergw_up ADDR FRONT_IQN=URL...: a TCP portal on ADDR:3260 with the given
-# target map.
+# target map, and an iSER portal on ADDR:$ISERGW_ISER_PORT when that is set.
 isergw_up() {
   local addr=$1 binary="$REPO/bazel-bin/gateway/isergw" map
   shift
@@ -12,10 +12,16 @@ isergw_up() {
     return 1
   fi
   local args=(--listen "tcp://$addr:3260" --workers 2)
+  [ -n "${ISERGW_ISER_PORT:-}" ] && args+=(--listen "iser://$addr:$ISERGW_ISER_PORT")
   for map in "$@"; do args+=(--map "$map"); done
   daemon isergw "$binary" "${args[@]}"
   wait_for 60 "isergw to listen on $addr:3260" bash -c "exec 3<>/dev/tcp/$addr/3260"
-  detail "$("$binary" --version), portal $addr:3260"
+  local portals="$addr:3260"
+  if [ -n "${ISERGW_ISER_PORT:-}" ]; then
+    wait_for 30 "isergw's iSER portal" grep -q "(RDMA CM)" "$OUT/isergw.log"
+    portals+=", iser $addr:$ISERGW_ISER_PORT"
+  fi
+  detail "$("$binary" --version), portal $portals"
 }
 
 isergw_down() {

@@ -12,6 +12,10 @@ net_up() {
   ip addr add "$TGT_ADDR/24" dev veth1
   ip link set veth0 up
   ip link set veth1 up
+  # A veth pair hands each frame to the peer's backlog queue, which drops
+  # beyond 1000 frames; one 128 KiB RDMA Read answer at a 1 KiB MTU is 128
+  # frames, and a dropped one costs soft-RoCE a go-back-N retransmission.
+  sysctl -qw net.core.netdev_max_backlog=16384
   local k
   for k in all default veth0 veth1; do
     sysctl -qw "net.ipv4.conf.$k.rp_filter=0" "net.ipv4.conf.$k.accept_local=1"

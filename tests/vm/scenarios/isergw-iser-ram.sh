@@ -1,0 +1,25 @@
+# shellcheck shell=bash
+# Linux ib_iser over soft-RoCE (rxe) -> isergw's iSER front -> its built-in
+# ram:// back end: the iSER front alone, with verified I/O, under both ways
+# the kernel initiator registers memory (always_register Y and N).
+# tier: ci
+# limit: 600
+iqn=iqn.2026-11.io.isergw.testbed:iser-ram
+export ISERGW_ISER_PORT=3260
+
+step rdma 60 rdma_use rxe
+step initiator 60 iscsid_up
+step ib-iser 30 iser_load Y
+step gateway 60 isergw_up "$TGT_ADDR" "$iqn=ram://256M"
+step capture 120 capture_start iser-ram roce
+step login 120 iscsi_login "$TGT_ADDR:3260" "$iqn" iser
+step dd-verify 180 dd_verify 32
+step fio-verify 240 fio_verify
+step capture-stop 60 capture_stop iser-ram
+step logout 60 iscsi_logout
+step ib-iser-n 30 iser_load N
+step login-n 120 iscsi_login "$TGT_ADDR:3260" "$iqn" iser
+step fio-verify-n 240 fio_verify
+step fio 120 fio_run
+step logout-n 60 iscsi_logout
+step gateway-stop 60 isergw_down
