@@ -66,7 +66,7 @@ std::vector<BackEndHealth> probe_back_ends(const std::vector<control::TargetConf
         result.detail = "built in";
         break;
       case BackEndKind::kIser:
-        result.detail = "the iSER fabric is not available in this version";
+        result.detail = "the iSER back role is not built yet";
         break;
       case BackEndKind::kIscsi:
         probes.push_back(std::make_shared<Probe>(context, result));

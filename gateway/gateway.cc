@@ -105,15 +105,17 @@ Expected<void, std::string> Gateway::open_workers() {
 Expected<std::unique_ptr<Portal>, std::string> Gateway::open_listener(
     const PortalAddress& address) {
   if (address.transport == Transport::kIser) {
-    for (auto& worker : workers_) {
-      if (auto enabled = worker->enable_rdma(); !enabled) {
-        return Unexpected{"cannot listen on " + address.url() + ": " + enabled.error()};
-      }
-    }
     auto listener = std::make_unique<fabric_ib::IserListener>(
         acceptor_context_, address,
         [this](rdma::CmEvent&& request) { on_iser_connect(std::move(request)); });
     if (auto opened = listener->open(); !opened) return Unexpected{opened.error()};
+    // Connect requests wait on this thread until the workers can take them.
+    for (auto& worker : workers_) {
+      if (auto enabled = worker->enable_rdma(); !enabled) {
+        listener->close();
+        return Unexpected{"cannot listen on " + address.url() + ": " + enabled.error()};
+      }
+    }
     return std::unique_ptr<Portal>(std::move(listener));
   }
   auto listener = std::make_unique<fabric_tcp::Listener>(
@@ -235,12 +237,6 @@ Expected<void, ChangeError> Gateway::apply(const control::Config& next) {
     return Unexpected{invalid("control_token_file", restart)};
   }
   if (next.listen.empty()) return Unexpected{invalid("listen", "needs at least one portal")};
-  for (size_t i = 0; i < next.listen.size(); ++i) {
-    if (next.listen[i].transport == Transport::kIser) {
-      return Unexpected{invalid("listen[" + std::to_string(i) + "]",
-                                "the iSER fabric is not available in this version")};
-    }
-  }
 
   const std::shared_ptr<const TargetMap> old_targets = targets();
   auto built = TargetMap::build(next, old_targets.get());

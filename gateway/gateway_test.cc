@@ -125,7 +125,7 @@ TEST_F(GatewayTest, SessionsAreListedAndClosedById) {
 TEST_F(GatewayTest, AnIserPortalWithoutAnRdmaDeviceIsRefusedWithTheReason) {
   if (!rdma::Device::list_names().empty()) GTEST_SKIP() << "this machine has an RDMA device";
   control::Config next = gateway_->config();
-  next.listen.push_back(*parse_listen_url("iser://127.0.0.1:0"));
+  next.listen.push_back(*parse_listen_url("iser://127.0.0.1:3260"));
   const auto applied = gateway_->apply(next);
   ASSERT_FALSE(applied);
   EXPECT_NE(applied.error().message.find("no RDMA device"), std::string::npos)

@@ -48,7 +48,7 @@ Expected<std::shared_ptr<const TargetMap>, std::string> TargetMap::build(
         break;  // sessions log in to the storage as hosts log in
       case BackEndKind::kIser:
         return Unexpected{"target " + target.name + ": relaying to " + target.back_end.redacted() +
-                          " needs the iSER fabric, which is not available in this version; "
+                          " needs the gateway's iSER back role, which is not built yet; "
                           "map it to iscsi://, ram:// or null://"};
     }
     map->targets_.push_back(std::move(mapped));
