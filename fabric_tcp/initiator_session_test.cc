@@ -227,6 +227,22 @@ class InitiatorSessionTest : public testing::Test {
 
 const std::array<uint8_t, 10> kRead16Blocks = TestInitiator::rw10(0x28, 0, 16);
 
+// A front leg that only records what its back leg tells it.
+class RecordingFront : public gateway::FrontLeg {
+ public:
+  void pull(gateway::Task&, uint32_t, uint32_t, gateway::PullDone) override {}
+  void push(gateway::Task&, uint32_t, std::span<const uint8_t>,
+            std::shared_ptr<const void>) override {}
+  std::vector<gateway::DataSlice> received(gateway::Task&, uint32_t, uint32_t) override {
+    return {};
+  }
+  void complete(gateway::Task&, const gateway::Completion&) override {}
+  void notify(const iscsi::AsyncMessage&) override {}
+  void back_failed(const std::string& reason) override { failure = reason; }
+
+  std::optional<std::string> failure;
+};
+
 TEST_F(InitiatorSessionTest, ReadDataStatusAndAsyncMessagesReachTheHost) {
   const auto data = pattern(8192, 3);
   storage([&](FakeStorage& storage) {
@@ -528,6 +544,49 @@ TEST_F(InitiatorSessionTest, TheHostIsPromisedNoWiderWindowThanTheStorages) {
   for (int i = 1; i < kCommands; ++i)
     answer();
   EXPECT_EQ(answered.size(), static_cast<size_t>(kCommands));
+}
+
+// A storage that goes quiet without closing (a dead host, a pulled cable)
+// is found by the gateway's own ping: a NOP-Out after nop_interval of
+// silence, and the back leg fails when nop_timeout passes unanswered, so
+// the host's connection ends and it logs in again.
+TEST_F(InitiatorSessionTest, AQuietStorageIsFoundByItsUnansweredPing) {
+  std::atomic<bool> pinged{false};
+  std::atomic<bool> closed{false};
+  storage([&](FakeStorage& s) {
+    const Received ping = s.connection().receive();
+    pinged = std::holds_alternative<iscsi::NopOut>(ping.pdu) &&
+             std::get<iscsi::NopOut>(ping.pdu).itt != iscsi::kReservedTag;
+    // No answer; the gateway must hang up by itself.
+    closed = s.connection().closed_by_peer();
+  });
+  asio::io_context io;
+  InitiatorSessionOptions options;
+  options.portal = *gateway::parse_host_port("127.0.0.1:" + std::to_string(storage_.port()),
+                                             gateway::Transport::kTcp);
+  options.target_name = kStorageTarget;
+  options.back_end = "iscsi://127.0.0.1/" + std::string(kStorageTarget);
+  options.nop_interval = std::chrono::seconds(1);
+  options.nop_timeout = std::chrono::seconds(1);
+  auto back = std::make_shared<InitiatorSession>(io.get_executor(), *pool_, options);
+  RecordingFront front;
+  std::optional<gateway::BackOpenResult> opened;
+  back->open(front, {"iqn.1993-08.org.debian:01:quiet-test", "", {}},
+             [&](const gateway::BackOpenResult& result) { opened = result; });
+  const auto started = std::chrono::steady_clock::now();
+  io.run_for(std::chrono::seconds(6));
+  const auto waited = std::chrono::steady_clock::now() - started;
+  ASSERT_TRUE(opened && opened->ok());
+  ASSERT_TRUE(front.failure.has_value()) << "the back leg never gave up on the quiet storage";
+  EXPECT_NE(front.failure->find("NOP-Out"), std::string::npos) << *front.failure;
+  storage_thread_.join();
+  EXPECT_TRUE(pinged);
+  EXPECT_TRUE(closed);
+  // Found by the ping: within interval + timeout (and a timer tick), not
+  // by the 6 s bound of this test.
+  EXPECT_LT(waited, std::chrono::seconds(6));
+  back->close();
+  io.run_for(std::chrono::seconds(1));
 }
 
 }  // namespace
