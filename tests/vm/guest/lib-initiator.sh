@@ -73,3 +73,11 @@ fio_run() {
 }
 
 no_sessions() { ! compgen -G '/sys/class/iscsi_session/session*' > /dev/null; }
+
+# libiscsi_tool TOOL ARGS...: one of libiscsi's simple tools; the step's
+# detail is the first output line matching LIBISCSI_EXPECT.
+libiscsi_tool() {
+  "$@" > "/tmp/${1}.out"
+  cat "/tmp/${1}.out"
+  detail "$(grep -m 1 -iE "${LIBISCSI_EXPECT:-.}" "/tmp/${1}.out")"
+}

@@ -4,8 +4,9 @@
 
 # isergw_up ADDR FRONT_IQN=URL...: a TCP portal on ADDR:3260 with the given
 # target map, and an iSER portal on ADDR:$ISERGW_ISER_PORT when that is set.
+# ISERGW_BINARY names another build than bazel-bin's (the benchmarks' opt).
 isergw_up() {
-  local addr=$1 binary="$REPO/bazel-bin/gateway/isergw" map
+  local addr=$1 binary=${ISERGW_BINARY:-$REPO/bazel-bin/gateway/isergw} map
   shift
   if [ ! -x "$binary" ]; then
     detail "no gateway binary at $binary: build //gateway:isergw first"
@@ -21,7 +22,7 @@ isergw_up() {
     wait_for 30 "isergw's iSER portal" grep -q "(RDMA CM)" "$OUT/isergw.log"
     portals+=", iser $addr:$ISERGW_ISER_PORT"
   fi
-  detail "$("$binary" --version), portal $portals"
+  detail "$("$binary" --version) (${binary#"$REPO"/}), portal $portals"
 }
 
 isergw_down() {

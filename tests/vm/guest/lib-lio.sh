@@ -48,3 +48,20 @@ lio_down() {
     || compgen -G '/sys/kernel/config/target/core/*_[0-9]*' > /dev/null || return 0
   targetcli clearconfig confirm=True
 }
+
+# lio_reexport IQN FROM_IQN IP:PORT: the do-it-yourself iSER gateway. LIO
+# exports, over ib_isert, the disk open-iscsi attached from FROM_IQN.
+lio_reexport() {
+  local iqn=$1 portal=$3 dev
+  dev=$(disk_of "$2") || { detail "no disk for $2"; return 1; }
+  {
+    echo "/backstores/block create name=b0 dev=$dev"
+    echo "/iscsi create $iqn"
+    echo "/iscsi/$iqn/tpg1/portals delete 0.0.0.0 3260"
+    echo "/iscsi/$iqn/tpg1/portals create ${portal%:*} ${portal##*:}"
+    echo "/iscsi/$iqn/tpg1/portals/$portal enable_iser boolean=true"
+    echo "/iscsi/$iqn/tpg1/luns create /backstores/block/b0"
+    echo "/iscsi/$iqn/tpg1/acls create $INI_IQN"
+  } | targetcli
+  detail "LIO exports $dev (from $2) over iSER at $portal"
+}

@@ -11,6 +11,13 @@ step rdma 60 rdma_use rxe
 step initiator 60 iscsid_up
 step ib-iser 30 iser_load Y
 step gateway 60 isergw_up "$TGT_ADDR" "$iqn=ram://256M"
+# libiscsi's iSER initiator, a weak peer, with the tools that work against
+# tgtd too (libiscsi-iser-tgt).
+LIBISCSI_EXPECT='Product' step iscsi-inq 60 libiscsi_tool iscsi-inq -i "$INI_IQN" \
+  "iser://$TGT_ADDR/$iqn/0"
+LIBISCSI_EXPECT='Logical block length|Block length|Number of blocks|Total size' \
+  step iscsi-readcapacity16 60 libiscsi_tool iscsi-readcapacity16 -i "$INI_IQN" \
+  "iser://$TGT_ADDR/$iqn/0"
 step capture 120 capture_start iser-ram roce
 step login 120 iscsi_login "$TGT_ADDR:3260" "$iqn" iser
 step dd-verify 180 dd_verify 32

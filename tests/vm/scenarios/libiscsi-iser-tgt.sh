@@ -7,12 +7,6 @@
 iqn=iqn.2026-11.org.isergw.testbed:tgt-libiscsi
 url="iser://$TGT_ADDR/$iqn/1"
 
-libiscsi_tool() {
-  "$@" > "/tmp/${1}.out"
-  cat "/tmp/${1}.out"
-  detail "$(grep -m 1 -iE "${LIBISCSI_EXPECT:-.}" "/tmp/${1}.out")"
-}
-
 step rdma 60 rdma_use rxe
 step target 90 tgt_up
 step lun 60 tgt_target iser 1 "$iqn" 64

@@ -1,0 +1,52 @@
+# shellcheck shell=bash
+# Side-by-side measurements of iSER gateways, in one guest boot: fio from
+# the kernel iSER initiator through each path, and the gateway's CPU time.
+
+# disk_of IQN: the block device of the logged-in session to that target.
+disk_of() {
+  local s b
+  for s in /sys/class/iscsi_session/session*; do
+    [ "$(cat "$s/targetname" 2> /dev/null)" = "$1" ] || continue
+    for b in "$s"/device/target*/*/block/*; do
+      [ -e "$b" ] && { echo "/dev/${b##*/}"; return 0; }
+    done
+  done
+  return 1
+}
+
+# login_to PORTAL IQN IFACE: one node, without discovery of the others.
+login_to() {
+  local portal=$1 iqn=$2 iface=$3
+  iscsiadm -m discovery -t st -p "$portal" -I "$iface" > /dev/null
+  iscsiadm -m node -T "$iqn" -p "$portal" -I "$iface" --login
+  wait_for 60 "the disk of $iqn" disk_of "$iqn"
+  detail "$(disk_of "$iqn") over $iface $portal"
+}
+
+logout_from() {
+  iscsiadm -m node -T "$1" --logout
+  iscsiadm -m node -T "$1" -o delete || true
+}
+
+# cpu_ticks PID: user + system clock ticks the process has used.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+
+# fio_bench LABEL IQN [DAEMON]: 4 KiB random reads at QD32, then 128 KiB
+# sequential reads and writes at QD16, FIO_SECONDS each, on the disk of
+# IQN; with DAEMON, also its CPU time per I/O over the three jobs.
+fio_bench() {
+  local label=$1 iqn=$2 daemon=${3:-} dev pid before=0 after=0
+  dev=$(disk_of "$iqn") || { detail "no disk for $iqn"; return 1; }
+  if [ -n "$daemon" ]; then
+    pid=$(cat "/run/testbed/$daemon.pid")
+    before=$(cpu_ticks "$pid")
+  fi
+  fio --output-format=json --output="$OUT/bench-$label.json" --filename="$dev" \
+    --direct=1 --ioengine=libaio --time_based --runtime="${FIO_SECONDS:-15}" \
+    --name=randread-4k-qd32 --rw=randread --bs=4k --iodepth=32 \
+    --name=read-128k-qd16 --stonewall --rw=read --bs=128k --iodepth=16 \
+    --name=write-128k-qd16 --stonewall --rw=write --bs=128k --iodepth=16
+  [ -n "$daemon" ] && after=$(cpu_ticks "$pid")
+  detail "$(python3 "$TESTBED/guest/bench-summary" "$OUT/bench-$label.json" \
+    "$((after - before))" "$(getconf CLK_TCK)")"
+}

@@ -1,0 +1,46 @@
+# shellcheck shell=bash
+# The iSER gateways side by side, in one boot: the kernel iSER initiator
+# over soft-RoCE reaches tgtd's TCP storage through isergw, reaches tgtd
+# directly over iSER (a separate LUN of the same size on the same tgtd), and
+# reaches the same TCP storage through the do-it-yourself gateway (LIO
+# ib_isert re-exporting the disk open-iscsi attached over TCP). Each runs
+# 4 KiB random reads at QD32 and 128 KiB sequential reads and writes at QD16
+# (tools/bench/iser_gateways.sh builds the opt gateway and runs this).
+# always_register=N throughout: LIO over rxe crawls with Y.
+# tier: bench
+# limit: 900
+back_iqn=iqn.2026-11.org.isergw.testbed:bench-storage
+iser_iqn=iqn.2026-11.org.isergw.testbed:bench-iser
+gw_iqn=iqn.2026-11.io.isergw.testbed:bench
+lio_iqn=iqn.2026-11.org.isergw.testbed:bench-reexport
+export ISERGW_ISER_PORT=3262
+# The opt build tools/bench/iser_gateways.sh leaves there; bazel-bin's
+# (unoptimised) gateway otherwise, which isergw_up's detail names.
+if [ -x "$REPO/build/bench/isergw-opt" ]; then export ISERGW_BINARY="$REPO/build/bench/isergw-opt"; fi
+
+step rdma 60 rdma_use rxe
+step initiator 60 iscsid_up
+step ib-iser 30 iser_load N
+step target 90 tgt_up --iscsi portal=127.0.0.1:3261
+step lun 60 tgt_target iscsi 1 "$back_iqn" 1024
+step iser-lun 60 tgt_target iser 2 "$iser_iqn" 1024
+
+step gateway 60 isergw_up "$TGT_ADDR" "$gw_iqn=iscsi://127.0.0.1:3261/$back_iqn"
+step gateway-login 120 login_to "$TGT_ADDR:3262" "$gw_iqn" iser
+step bench-isergw 180 fio_bench isergw "$gw_iqn" isergw
+step gateway-logout 60 logout_from "$gw_iqn"
+step gateway-stop 60 isergw_down
+
+step direct-login 120 login_to "$TGT_ADDR:3260" "$iser_iqn" iser
+step bench-tgtd-iser 180 fio_bench tgtd-iser "$iser_iqn"
+step direct-logout 60 logout_from "$iser_iqn"
+
+step lio 60 lio_up
+step back-login 120 login_to "127.0.0.1:3261" "$back_iqn" default
+step reexport 180 lio_reexport "$lio_iqn" "$back_iqn" "$TGT_ADDR:3263"
+step reexport-login 120 login_to "$TGT_ADDR:3263" "$lio_iqn" iser
+step bench-lio-reexport 180 fio_bench lio-reexport "$lio_iqn"
+step reexport-logout 60 logout_from "$lio_iqn"
+step lio-stop 120 lio_down
+step back-logout 60 logout_from "$back_iqn"
+step target-stop 60 tgt_down
