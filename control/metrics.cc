@@ -120,8 +120,7 @@ std::vector<MetricFamily> metric_families(const std::vector<gateway::WorkerMetri
     add_gauge(used, labels, static_cast<double>(worker.used_buffers));
   }
 
-  // The RDMA fabrics are not built yet; their families are declared so that
-  // dashboards and alerts can be written against the final names.
+  // Fed by the iSER fabric's connections, by device; no device, no sample.
   auto posted = family("isergw_rdma_posted_work_requests_total",
                        "Work requests posted to RDMA queue pairs", MetricType::Counter);
   auto completion_errors =
@@ -129,6 +128,17 @@ std::vector<MetricFamily> metric_families(const std::vector<gateway::WorkerMetri
              MetricType::Counter);
   auto doorbells =
       family("isergw_rdma_doorbells_total", "RDMA doorbell rings", MetricType::Counter);
+  std::map<std::string, gateway::RdmaCounters> devices;
+  for (const auto& worker : workers) {
+    for (const auto& [device, counters] : worker.rdma)
+      devices[device].add(counters);
+  }
+  for (const auto& [device, counters] : devices) {
+    const Labels labels{{"device", device}};
+    add_counter(posted, labels, static_cast<double>(counters.work_requests));
+    add_counter(completion_errors, labels, static_cast<double>(counters.completion_errors));
+    add_counter(doorbells, labels, static_cast<double>(counters.doorbells));
+  }
 
   auto build = family("isergw_build_info", "The running isergw's version", MetricType::Gauge);
   add_gauge(build, {{"version", version}}, 1);

@@ -151,5 +151,19 @@ TEST(MetricFamiliesTest, WorkersAreSummed) {
             2);
 }
 
+TEST(MetricFamiliesTest, RdmaWorkIsSummedByDevice) {
+  gateway::WorkerMetrics first;
+  first.rdma["rxe0"] = {.work_requests = 100, .doorbells = 100, .completion_errors = 1};
+  first.rdma["mlx5_0"] = {.work_requests = 7, .doorbells = 7, .completion_errors = 0};
+  gateway::WorkerMetrics second;
+  second.worker = 1;
+  second.rdma["rxe0"] = {.work_requests = 50, .doorbells = 50, .completion_errors = 2};
+  const std::string text = serialize_metrics(metric_families({first, second}, "9.9"));
+  EXPECT_EQ(metric_value(text, R"(isergw_rdma_posted_work_requests_total{device="rxe0"})"), 150);
+  EXPECT_EQ(metric_value(text, R"(isergw_rdma_doorbells_total{device="rxe0"})"), 150);
+  EXPECT_EQ(metric_value(text, R"(isergw_rdma_completion_errors_total{device="rxe0"})"), 3);
+  EXPECT_EQ(metric_value(text, R"(isergw_rdma_posted_work_requests_total{device="mlx5_0"})"), 7);
+}
+
 }  // namespace
 }  // namespace isergw::control

@@ -153,6 +153,7 @@ Expected<void, std::string> IserConnection::post_receive(uint32_t index) {
   if (auto ok = qp_->post_receive(wr_id, std::span(&sge, 1)); !ok) {
     return Unexpected{ok.error().describe()};
   }
+  count_post();
   return {};
 }
 
@@ -186,6 +187,11 @@ void IserConnection::on_cm_event(const rdma::CmEvent& event) {
 
 void IserConnection::on_completion(const ibv_wc& wc) {
   const uint32_t low = static_cast<uint32_t>(wc.wr_id);
+  if (wc.status != IBV_WC_SUCCESS && wc.status != IBV_WC_WR_FLUSH_ERR) {
+    ++statistics_.rdma_completion_errors;
+    log::warn("{}: work completion error: {} (vendor error 0x{:x})", peer_,
+              ibv_wc_status_str(wc.status), wc.vendor_err);
+  }
   if (low & kReceiveBit) {
     if (wc.status != IBV_WC_SUCCESS) {
       if (!closing_) close(std::string("receive failed: ") + ibv_wc_status_str(wc.status));
@@ -287,6 +293,7 @@ void IserConnection::post_message(std::vector<uint8_t> message,
                       ? qp_->post_send_with_invalidate(wr_id, std::span(&sge, 1), *invalidate_rkey)
                       : qp_->post_send(wr_id, std::span(&sge, 1));
     if (!posted) return send_queue_failed("Send", posted.error().describe());
+    count_post();
     ++statistics_.pdus_sent;
     statistics_.bytes_sent += message.size();
   });
@@ -306,6 +313,7 @@ void IserConnection::rdma_write(std::span<const uint8_t> local, uint64_t remote_
     const uint64_t wr_id = (uint64_t{serial_} << 32) | entry;
     auto posted = qp_->post_rdma_write(wr_id, std::span(&*sge, 1), remote_address, rkey, true);
     if (!posted) return send_queue_failed("RDMA Write", posted.error().describe());
+    count_post();
     statistics_.bytes_sent += local.size();
   });
 }
@@ -320,8 +328,14 @@ void IserConnection::rdma_read(std::span<uint8_t> local, uint64_t remote_address
     const uint64_t wr_id = (uint64_t{serial_} << 32) | entry;
     auto posted = qp_->post_rdma_read(wr_id, std::span(&*sge, 1), remote_address, rkey);
     if (!posted) return send_queue_failed("RDMA Read", posted.error().describe());
+    count_post();
     statistics_.bytes_received += local.size();
   });
+}
+
+void IserConnection::count_post() {
+  ++statistics_.rdma_work_requests;
+  ++statistics_.rdma_doorbells;
 }
 
 uint32_t IserConnection::add_entry(SendQueueEntry entry) {

@@ -145,6 +145,7 @@ class IserConnection {
   void post_waiting();
   bool has_room(bool needs_slot) const;
   uint32_t add_entry(SendQueueEntry entry);
+  void count_post();
   void post_message(std::vector<uint8_t> message, std::optional<uint32_t> invalidate_rkey);
   void send_queue_failed(const std::string& what, const std::string& error);
   void maybe_finish_closing();

@@ -28,6 +28,7 @@ class IserTargetSession : public gateway::FrontSession, public IserConnectionHan
   const gateway::ConnectionStatistics& connection_statistics() const override {
     return connection_->statistics();
   }
+  std::string_view rdma_device() const override { return connection_->device_name(); }
 
   // IserConnectionHandler
   void on_message(const iser::ControlHeader& header, std::span<const uint8_t> iscsi_pdu) override;

@@ -81,6 +81,8 @@ class FrontSession : public FrontLeg, public std::enable_shared_from_this<FrontS
   // "tcp" or "iser": the fabric label of the session's metrics.
   virtual std::string_view fabric() const = 0;
   virtual const ConnectionStatistics& connection_statistics() const = 0;
+  // The RDMA device the connection runs on; empty on TCP.
+  virtual std::string_view rdma_device() const { return {}; }
 
   const std::string& peer() const { return peer_; }
   bool logged_in() const { return full_feature_; }

@@ -42,6 +42,12 @@ struct ConnectionStatistics {
   uint64_t bytes_sent = 0;
   uint64_t digest_errors = 0;
   uint64_t buffer_waits = 0;  // a data segment waited for a free pool buffer
+  // RDMA connections: work requests posted, doorbells rung (one per post:
+  // the gateway posts one work request per call), and completions with an
+  // error status other than the flush of a connection already failing.
+  uint64_t rdma_work_requests = 0;
+  uint64_t rdma_doorbells = 0;
+  uint64_t rdma_completion_errors = 0;
 };
 
 }  // namespace isergw::gateway

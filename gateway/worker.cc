@@ -208,6 +208,9 @@ void Worker::account_closed(const FrontSession& session, const std::string& reas
   if (!session.logged_in()) counters.logins_failed = 1;
   if (const auto kind = error_of_close(reason)) ++counters.errors[static_cast<size_t>(*kind)];
   closed_[key].add(counters);
+  if (!session.rdma_device().empty()) {
+    closed_rdma_[std::string(session.rdma_device())].add(session.connection_statistics());
+  }
 }
 
 std::vector<SessionInfo> Worker::sessions() {
@@ -270,10 +273,15 @@ WorkerMetrics Worker::metrics() {
     WorkerMetrics metrics;
     metrics.worker = index_;
     metrics.targets = closed_;
+    metrics.rdma = closed_rdma_;
     for (const auto& [id, entry] : sessions_) {
       auto [key, counters] = session_counters(*entry.session);
       metrics.targets[key].add(counters);
       ++metrics.connections[std::string(entry.session->fabric())];
+      if (!entry.session->rdma_device().empty()) {
+        metrics.rdma[std::string(entry.session->rdma_device())].add(
+            entry.session->connection_statistics());
+      }
     }
     metrics.buffers = pool_->capacity();
     metrics.used_buffers = pool_->in_use();

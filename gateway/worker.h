@@ -105,6 +105,7 @@ class Worker {
   std::unordered_map<uint64_t, Entry> sessions_;  // by session id
   // Totals of the sessions that have ended, so counters never go down.
   std::map<TargetKey, TargetCounters> closed_;
+  std::map<std::string, RdmaCounters> closed_rdma_;  // by device
   bool stopping_ = false;
   std::shared_ptr<boost::asio::steady_timer> stop_deadline_;
   std::atomic<size_t> session_count_{0};

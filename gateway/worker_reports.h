@@ -69,6 +69,24 @@ struct TargetCounters {
   }
 };
 
+// The RDMA work of one device's connections.
+struct RdmaCounters {
+  uint64_t work_requests = 0;
+  uint64_t doorbells = 0;
+  uint64_t completion_errors = 0;
+
+  void add(const ConnectionStatistics& connection) {
+    work_requests += connection.rdma_work_requests;
+    doorbells += connection.rdma_doorbells;
+    completion_errors += connection.rdma_completion_errors;
+  }
+  void add(const RdmaCounters& other) {
+    work_requests += other.work_requests;
+    doorbells += other.doorbells;
+    completion_errors += other.completion_errors;
+  }
+};
+
 // Keyed by (fabric, target). The target is empty for discovery sessions and
 // for connections that never completed a login, whose target is unknown.
 using TargetKey = std::pair<std::string, std::string>;
@@ -77,6 +95,7 @@ struct WorkerMetrics {
   unsigned worker = 0;
   std::map<TargetKey, TargetCounters> targets;
   std::map<std::string, uint64_t> connections;  // by fabric
+  std::map<std::string, RdmaCounters> rdma;     // by RDMA device
   size_t buffers = 0;
   size_t used_buffers = 0;
 };
