@@ -33,28 +33,21 @@ Expected<void, std::string> IserListener::open() {
     return Unexpected{where + "an iSER portal needs a numeric address (" +
                       socket_address.error().describe() + ")"};
   }
-  if (auto bound = id_->bind(*socket_address); !bound) {
-    std::string reason = bound.error().describe();
-    if (bound.error().error_number == EADDRNOTAVAIL || bound.error().error_number == ENODEV) {
+  // What an admin can act on, for the errors binding and listening meet.
+  auto refused = [&](const rdma::VerbsError& error) -> Unexpected<std::string> {
+    std::string reason = error.describe();
+    if (error.error_number == EADDRNOTAVAIL || error.error_number == ENODEV) {
       reason = "no RDMA device has the address " + address_.host;
-    } else if (bound.error().error_number == EADDRINUSE) {
+    } else if (error.error_number == EADDRINUSE) {
       reason = "port " + std::to_string(address_.port) +
                " is taken; iWARP devices share TCP's port space, so a TCP portal or a "
                "target on the same address and port collides with this one";
     }
     id_.reset();
     return Unexpected{where + reason};
-  }
-  if (auto listening = id_->listen(128); !listening) {
-    std::string reason = listening.error().describe();
-    if (listening.error().error_number == EADDRINUSE) {
-      reason = "port " + std::to_string(address_.port) +
-               " is taken; iWARP devices share TCP's port space, so a TCP portal or a "
-               "target on the same address and port collides with this one";
-    }
-    id_.reset();
-    return Unexpected{where + reason};
-  }
+  };
+  if (auto bound = id_->bind(*socket_address); !bound) return refused(bound.error());
+  if (auto listening = id_->listen(128); !listening) return refused(listening.error());
   watcher_ = std::make_unique<rdma::CmEventWatcher>(
       io_, *channel_, [this](rdma::CmEvent&& event) { on_event(std::move(event)); },
       [url = address_.url()](const rdma::VerbsError& error) {
