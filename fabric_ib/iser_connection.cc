@@ -289,11 +289,10 @@ void IserConnection::post_message(std::vector<uint8_t> message,
                 sends_.region->lkey()};
     const uint32_t entry = add_entry({Operation::kSend, slot, nullptr, nullptr});
     const uint64_t wr_id = (uint64_t{serial_} << 32) | entry;
-    auto posted = invalidate_rkey
-                      ? qp_->post_send_with_invalidate(wr_id, std::span(&sge, 1), *invalidate_rkey)
-                      : qp_->post_send(wr_id, std::span(&sge, 1));
-    if (!posted) return send_queue_failed("Send", posted.error().describe());
-    count_post();
+    queue_request(invalidate_rkey ? rdma::QueuePair::send_with_invalidate_request(
+                                        wr_id, std::span(&sge, 1), *invalidate_rkey)
+                                  : rdma::QueuePair::send_request(wr_id, std::span(&sge, 1), true),
+                  sge);
     ++statistics_.pdus_sent;
     statistics_.bytes_sent += message.size();
   });
@@ -311,9 +310,9 @@ void IserConnection::rdma_write(std::span<const uint8_t> local, uint64_t remote_
     if (!sge) return send_queue_failed("RDMA Write", "source outside registered memory");
     const uint32_t entry = add_entry({Operation::kWrite, 0, std::move(owner), nullptr});
     const uint64_t wr_id = (uint64_t{serial_} << 32) | entry;
-    auto posted = qp_->post_rdma_write(wr_id, std::span(&*sge, 1), remote_address, rkey, true);
-    if (!posted) return send_queue_failed("RDMA Write", posted.error().describe());
-    count_post();
+    queue_request(
+        rdma::QueuePair::rdma_write_request(wr_id, std::span(&*sge, 1), remote_address, rkey, true),
+        *sge);
     statistics_.bytes_sent += local.size();
   });
 }
@@ -326,9 +325,8 @@ void IserConnection::rdma_read(std::span<uint8_t> local, uint64_t remote_address
     if (!sge) return send_queue_failed("RDMA Read", "sink outside registered memory");
     const uint32_t entry = add_entry({Operation::kRead, 0, nullptr, std::move(done)});
     const uint64_t wr_id = (uint64_t{serial_} << 32) | entry;
-    auto posted = qp_->post_rdma_read(wr_id, std::span(&*sge, 1), remote_address, rkey);
-    if (!posted) return send_queue_failed("RDMA Read", posted.error().describe());
-    count_post();
+    queue_request(
+        rdma::QueuePair::rdma_read_request(wr_id, std::span(&*sge, 1), remote_address, rkey), *sge);
     statistics_.bytes_received += local.size();
   });
 }
@@ -336,6 +334,38 @@ void IserConnection::rdma_read(std::span<uint8_t> local, uint64_t remote_address
 void IserConnection::count_post() {
   ++statistics_.rdma_work_requests;
   ++statistics_.rdma_doorbells;
+}
+
+void IserConnection::queue_request(const ibv_send_wr& request, const ibv_sge& sge) {
+  batch_.push_back({request, sge});
+  if (doorbell_due_) return;
+  // Everything this turn of the loop posts (a read's RDMA Writes and its
+  // SCSI Response, the work of a whole batch of completions) goes in one
+  // list: one doorbell, which on a soft device is one system call.
+  doorbell_due_ = true;
+  boost::asio::post(worker_.io(), [this, alive = std::weak_ptr<bool>(alive_)] {
+    if (alive.expired()) return;
+    doorbell_due_ = false;
+    ring_doorbell();
+  });
+}
+
+void IserConnection::ring_doorbell() {
+  if (batch_.empty()) return;
+  if (closing_) {
+    batch_.clear();
+    return;
+  }
+  // Linked only now: the vector may have moved while it grew.
+  for (size_t i = 0; i < batch_.size(); ++i) {
+    batch_[i].request.sg_list = &batch_[i].sge;
+    batch_[i].request.next = i + 1 < batch_.size() ? &batch_[i + 1].request : nullptr;
+  }
+  auto posted = qp_->post_list(batch_.front().request);
+  statistics_.rdma_work_requests += batch_.size();
+  ++statistics_.rdma_doorbells;
+  batch_.clear();
+  if (!posted) send_queue_failed("work request list", posted.error().describe());
 }
 
 uint32_t IserConnection::add_entry(SendQueueEntry entry) {

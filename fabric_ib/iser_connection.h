@@ -146,6 +146,10 @@ class IserConnection {
   bool has_room(bool needs_slot) const;
   uint32_t add_entry(SendQueueEntry entry);
   void count_post();
+  // Send-queue work waits in batch_ until the loop's turn ends, then goes
+  // out as one list.
+  void queue_request(const ibv_send_wr& request, const ibv_sge& sge);
+  void ring_doorbell();
   void post_message(std::vector<uint8_t> message, std::optional<uint32_t> invalidate_rkey);
   void send_queue_failed(const std::string& what, const std::string& error);
   void maybe_finish_closing();
@@ -169,6 +173,12 @@ class IserConnection {
   std::vector<uint32_t> free_send_slots_;
   size_t slot_size_ = 0;
 
+  struct Batched {
+    ibv_send_wr request;
+    ibv_sge sge;
+  };
+  std::vector<Batched> batch_;
+  bool doorbell_due_ = false;
   std::unordered_map<uint32_t, SendQueueEntry> in_flight_;
   uint32_t next_entry_ = 0;
   std::deque<Waiting> waiting_;

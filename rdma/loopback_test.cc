@@ -45,6 +45,7 @@ std::uint8_t pattern(std::size_t i, int seed) {
 // One end of the connection, declared in the order it is built, so that it
 // is torn down in reverse: poller, QP, CQ, channel, registrations, PD.
 struct Side {
+  explicit Side(const char* name) : role(name) {}
   const char* role;
   std::unique_ptr<CmId> id;
   std::unique_ptr<Device> device;

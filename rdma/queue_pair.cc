@@ -54,27 +54,55 @@ Expected<void, VerbsError> QueuePair::post(ibv_send_wr& wr, const char* what) {
   return {};
 }
 
-Expected<void, VerbsError> QueuePair::post_send(std::uint64_t wr_id, std::span<const ibv_sge> sges,
-                                                bool signaled) {
+ibv_send_wr QueuePair::send_request(std::uint64_t wr_id, std::span<const ibv_sge> sges,
+                                    bool signaled) {
   ibv_send_wr wr{};
   wr.wr_id = wr_id;
   wr.sg_list = const_cast<ibv_sge*>(sges.data());
   wr.num_sge = static_cast<int>(sges.size());
   wr.opcode = IBV_WR_SEND;
   wr.send_flags = signaled ? IBV_SEND_SIGNALED : 0;
+  return wr;
+}
+
+ibv_send_wr QueuePair::send_with_invalidate_request(std::uint64_t wr_id,
+                                                    std::span<const ibv_sge> sges,
+                                                    std::uint32_t rkey_to_invalidate) {
+  ibv_send_wr wr = send_request(wr_id, sges, true);
+  wr.opcode = IBV_WR_SEND_WITH_INV;
+  wr.invalidate_rkey = rkey_to_invalidate;
+  return wr;
+}
+
+ibv_send_wr QueuePair::rdma_write_request(std::uint64_t wr_id, std::span<const ibv_sge> sges,
+                                          std::uint64_t remote_address, std::uint32_t rkey,
+                                          bool signaled) {
+  ibv_send_wr wr = send_request(wr_id, sges, signaled);
+  wr.opcode = IBV_WR_RDMA_WRITE;
+  wr.wr.rdma.remote_addr = remote_address;
+  wr.wr.rdma.rkey = rkey;
+  return wr;
+}
+
+ibv_send_wr QueuePair::rdma_read_request(std::uint64_t wr_id, std::span<const ibv_sge> sges,
+                                         std::uint64_t remote_address, std::uint32_t rkey) {
+  ibv_send_wr wr = send_request(wr_id, sges, true);
+  wr.opcode = IBV_WR_RDMA_READ;
+  wr.wr.rdma.remote_addr = remote_address;
+  wr.wr.rdma.rkey = rkey;
+  return wr;
+}
+
+Expected<void, VerbsError> QueuePair::post_send(std::uint64_t wr_id, std::span<const ibv_sge> sges,
+                                                bool signaled) {
+  ibv_send_wr wr = send_request(wr_id, sges, signaled);
   return post(wr, "Send");
 }
 
 Expected<void, VerbsError> QueuePair::post_send_with_invalidate(std::uint64_t wr_id,
                                                                 std::span<const ibv_sge> sges,
                                                                 std::uint32_t rkey_to_invalidate) {
-  ibv_send_wr wr{};
-  wr.wr_id = wr_id;
-  wr.sg_list = const_cast<ibv_sge*>(sges.data());
-  wr.num_sge = static_cast<int>(sges.size());
-  wr.opcode = IBV_WR_SEND_WITH_INV;
-  wr.send_flags = IBV_SEND_SIGNALED;
-  wr.invalidate_rkey = rkey_to_invalidate;
+  ibv_send_wr wr = send_with_invalidate_request(wr_id, sges, rkey_to_invalidate);
   return post(wr, "Send with Invalidate");
 }
 
@@ -82,14 +110,7 @@ Expected<void, VerbsError> QueuePair::post_rdma_write(std::uint64_t wr_id,
                                                       std::span<const ibv_sge> sges,
                                                       std::uint64_t remote_address,
                                                       std::uint32_t rkey, bool signaled) {
-  ibv_send_wr wr{};
-  wr.wr_id = wr_id;
-  wr.sg_list = const_cast<ibv_sge*>(sges.data());
-  wr.num_sge = static_cast<int>(sges.size());
-  wr.opcode = IBV_WR_RDMA_WRITE;
-  wr.send_flags = signaled ? IBV_SEND_SIGNALED : 0;
-  wr.wr.rdma.remote_addr = remote_address;
-  wr.wr.rdma.rkey = rkey;
+  ibv_send_wr wr = rdma_write_request(wr_id, sges, remote_address, rkey, signaled);
   return post(wr, "RDMA Write");
 }
 
@@ -97,15 +118,12 @@ Expected<void, VerbsError> QueuePair::post_rdma_read(std::uint64_t wr_id,
                                                      std::span<const ibv_sge> sges,
                                                      std::uint64_t remote_address,
                                                      std::uint32_t rkey) {
-  ibv_send_wr wr{};
-  wr.wr_id = wr_id;
-  wr.sg_list = const_cast<ibv_sge*>(sges.data());
-  wr.num_sge = static_cast<int>(sges.size());
-  wr.opcode = IBV_WR_RDMA_READ;
-  wr.send_flags = IBV_SEND_SIGNALED;
-  wr.wr.rdma.remote_addr = remote_address;
-  wr.wr.rdma.rkey = rkey;
+  ibv_send_wr wr = rdma_read_request(wr_id, sges, remote_address, rkey);
   return post(wr, "RDMA Read");
+}
+
+Expected<void, VerbsError> QueuePair::post_list(ibv_send_wr& first) {
+  return post(first, "a list of work requests");
 }
 
 }  // namespace isergw::rdma

@@ -57,6 +57,21 @@ class QueuePair {
   Expected<void, VerbsError> post_rdma_read(std::uint64_t wr_id, std::span<const ibv_sge> sges,
                                             std::uint64_t remote_address, std::uint32_t rkey);
 
+  // The same work requests, built to be chained (wr.next) and posted as one
+  // list: one doorbell for many. `sges` must outlive the post.
+  static ibv_send_wr send_request(std::uint64_t wr_id, std::span<const ibv_sge> sges,
+                                  bool signaled);
+  static ibv_send_wr send_with_invalidate_request(std::uint64_t wr_id,
+                                                  std::span<const ibv_sge> sges,
+                                                  std::uint32_t rkey_to_invalidate);
+  static ibv_send_wr rdma_write_request(std::uint64_t wr_id, std::span<const ibv_sge> sges,
+                                        std::uint64_t remote_address, std::uint32_t rkey,
+                                        bool signaled);
+  static ibv_send_wr rdma_read_request(std::uint64_t wr_id, std::span<const ibv_sge> sges,
+                                       std::uint64_t remote_address, std::uint32_t rkey);
+  // Posts `first` and every request chained behind it.
+  Expected<void, VerbsError> post_list(ibv_send_wr& first);
+
  private:
   QueuePair(CmId& id, ibv_qp* qp) : id_(id), qp_(qp) {}
   Expected<void, VerbsError> post(ibv_send_wr& wr, const char* what);
