@@ -87,7 +87,12 @@ json session_to_json(const gateway::SessionInfo& session) {
 }
 
 json portal_to_json(const gateway::PortalInfo& portal) {
-  return {{"url", portal.url}, {"bound_port", portal.bound_port}, {"listening", portal.listening}};
+  return {{"url", portal.url},
+          {"bound_port", portal.bound_port},
+          {"listening", portal.listening},
+          {"connections", portal.connections},
+          {"logins_in_progress", portal.logins_in_progress},
+          {"refused", portal.refused}};
 }
 
 json health_to_json(const gateway::BackEndHealth& health) {

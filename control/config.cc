@@ -229,7 +229,7 @@ Expected<Config, ConfigError> config_from_json(const json& document) {
   if (!document.is_object()) return Unexpected{error_at("", "the config must be a JSON object")};
   if (auto known = only_known_members(document, "",
                                       {"workers", "listen", "control", "control_token_file",
-                                       "gateway_name", "buffers", "isns", "targets"});
+                                       "gateway_name", "buffers", "limits", "isns", "targets"});
       !known) {
     return Unexpected{known.error()};
   }
@@ -300,6 +300,31 @@ Expected<Config, ConfigError> config_from_json(const json& document) {
       config.buffers.buffers_per_worker = *count;
     }
   }
+  if (document.contains("limits")) {
+    const auto& limits = document.at("limits");
+    if (!limits.is_object()) return Unexpected{error_at("limits", "must be an object")};
+    if (auto known = only_known_members(
+            limits, "limits",
+            {"sessions_per_portal", "logins_per_portal", "login_timeout_seconds"});
+        !known) {
+      return Unexpected{known.error()};
+    }
+    if (limits.contains("sessions_per_portal")) {
+      auto sessions = positive_member(limits, "limits.", "sessions_per_portal", 1 << 20);
+      if (!sessions) return Unexpected{sessions.error()};
+      config.limits.sessions = *sessions;
+    }
+    if (limits.contains("logins_per_portal")) {
+      auto logins = positive_member(limits, "limits.", "logins_per_portal", 1 << 20);
+      if (!logins) return Unexpected{logins.error()};
+      config.limits.logins_in_progress = *logins;
+    }
+    if (limits.contains("login_timeout_seconds")) {
+      auto seconds = positive_member(limits, "limits.", "login_timeout_seconds", 3600);
+      if (!seconds) return Unexpected{seconds.error()};
+      config.limits.login_timeout_seconds = static_cast<unsigned>(*seconds);
+    }
+  }
   if (document.contains("isns")) {
     auto isns = parse_isns(document.at("isns"));
     if (!isns) return Unexpected{isns.error()};
@@ -357,6 +382,9 @@ json config_to_json(const Config& config) {
   document["gateway_name"] = config.gateway_name;
   document["buffers"] = {{"size", config.buffers.buffer_size},
                          {"per_worker", config.buffers.buffers_per_worker}};
+  document["limits"] = {{"sessions_per_portal", config.limits.sessions},
+                        {"logins_per_portal", config.limits.logins_in_progress},
+                        {"login_timeout_seconds", config.limits.login_timeout_seconds}};
   if (config.isns) {
     document["isns"] = {{"server", config.isns->server.host_port()},
                         {"refresh_seconds", config.isns->refresh_seconds}};

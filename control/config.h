@@ -54,6 +54,16 @@ struct BufferConfig {
   size_t buffers_per_worker = 512;
 };
 
+// What one portal takes at once. A connection beyond either limit is
+// closed (TCP) or rejected (RDMA CM) as it arrives, before it is given a
+// login, a buffer or a queue pair: a storm of connections, or of hosts that
+// never finish logging in, cannot crowd out the hosts already served.
+struct PortalLimits {
+  size_t sessions = 1024;          // connections, logged in or not
+  size_t logins_in_progress = 64;  // connections whose login is not complete
+  unsigned login_timeout_seconds = 15;
+};
+
 // Registration with an iSNS server (RFC 4171), so hosts discover the
 // gateway's targets and portals there instead of being told its address.
 struct IsnsConfig {
@@ -76,6 +86,7 @@ struct Config {
   std::string control_token_file;  // bearer token for changes; empty: changes refused
   std::string gateway_name = std::string(kDefaultGatewayName);
   BufferConfig buffers;
+  PortalLimits limits;
   std::optional<IsnsConfig> isns;  // absent: no iSNS registration
   std::vector<TargetConfig> targets;
 

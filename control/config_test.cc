@@ -44,6 +44,7 @@ TEST(Config, ParsesEverySetting) {
     "control_token_file": "/etc/isergw/token",
     "gateway_name": "iqn.2026-11.com.example:gw1",
     "buffers": {"size": 262144, "per_worker": 1024},
+    "limits": {"sessions_per_portal": 200, "logins_per_portal": 8, "login_timeout_seconds": 5},
     "targets": [{
       "name": "iqn.2026-11.com.example:db",
       "back_end": "iser://10.1.1.1:3261/iqn.2026-01.com.example:array",
@@ -60,6 +61,9 @@ TEST(Config, ParsesEverySetting) {
   EXPECT_EQ(config->workers, 4U);
   EXPECT_EQ(config->listen[1].transport, gateway::Transport::kIser);
   EXPECT_EQ(config->buffers.buffer_size, 262144U);
+  EXPECT_EQ(config->limits.sessions, 200U);
+  EXPECT_EQ(config->limits.logins_in_progress, 8U);
+  EXPECT_EQ(config->limits.login_timeout_seconds, 5U);
   const TargetConfig* db = config->find_target("iqn.2026-11.com.example:db");
   ASSERT_NE(db, nullptr);
   EXPECT_EQ(db->identity, BackIdentity::kGateway);
@@ -107,6 +111,13 @@ TEST(Config, ErrorsNameTheFieldAndTheReason) {
   json bad_buffers = minimal();
   bad_buffers["buffers"] = {{"size", 5000}};
   expect(bad_buffers, "buffers.size", "multiple of 4096");
+
+  json bad_limits = minimal();
+  bad_limits["limits"] = {{"logins_per_portal", 0}};
+  expect(bad_limits, "limits.logins_per_portal", "");
+  json unknown_limit = minimal();
+  unknown_limit["limits"] = {{"sessions", 10}};
+  expect(unknown_limit, "limits.sessions", "");
 
   json ram_chap = minimal();
   ram_chap["targets"][0]["back_end"] = "ram://1G";

@@ -54,7 +54,8 @@ void add_histogram(MetricFamily& family, Labels labels,
 }  // namespace
 
 std::vector<MetricFamily> metric_families(const std::vector<gateway::WorkerMetrics>& workers,
-                                          const std::string& version) {
+                                          const std::string& version,
+                                          const std::vector<gateway::PortalInfo>& portals) {
   std::map<gateway::TargetKey, gateway::TargetCounters> targets;
   std::map<std::string, uint64_t> connections{{"tcp", 0}};
   for (const auto& worker : workers) {
@@ -140,6 +141,12 @@ std::vector<MetricFamily> metric_families(const std::vector<gateway::WorkerMetri
     add_counter(doorbells, labels, static_cast<double>(counters.doorbells));
   }
 
+  auto refused =
+      family("isergw_portal_refused_connections_total",
+             "Connections a portal turned away at its session or login limit", MetricType::Counter);
+  for (const auto& portal : portals)
+    add_counter(refused, {{"portal", portal.url}}, static_cast<double>(portal.refused));
+
   auto build = family("isergw_build_info", "The running isergw's version", MetricType::Gauge);
   add_gauge(build, {{"version", version}}, 1);
 
@@ -147,11 +154,11 @@ std::vector<MetricFamily> metric_families(const std::vector<gateway::WorkerMetri
           std::move(errors),           std::move(logins),     std::move(sessions),
           std::move(connection_gauge), std::move(buffers),    std::move(used),
           std::move(latency),          std::move(posted),     std::move(completion_errors),
-          std::move(doorbells),        std::move(build)};
+          std::move(doorbells),        std::move(refused),    std::move(build)};
 }
 
 std::vector<MetricFamily> GatewayCollector::Collect() const {
-  return metric_families(gateway_.metrics(), gateway::kVersion);
+  return metric_families(gateway_.metrics(), gateway::kVersion, gateway_.portals());
 }
 
 std::string serialize_metrics(const std::vector<MetricFamily>& families) {

@@ -26,7 +26,8 @@ class GatewayCollector : public prometheus::Collectable {
 // Builds the families from workers' reports; separate so that it can be
 // tested without a running gateway.
 std::vector<prometheus::MetricFamily> metric_families(
-    const std::vector<gateway::WorkerMetrics>& workers, const std::string& version);
+    const std::vector<gateway::WorkerMetrics>& workers, const std::string& version,
+    const std::vector<gateway::PortalInfo>& portals = {});
 
 // The Prometheus text exposition format (version 0.0.4).
 std::string serialize_metrics(const std::vector<prometheus::MetricFamily>& families);

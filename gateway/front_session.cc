@@ -207,6 +207,7 @@ void FrontSession::enter_full_feature(uint32_t max_cmd_sn) {
   discovery_ = session.session_type == iscsi::SessionType::kDiscovery;
   begin_full_feature(parameters_);
   full_feature_ = true;
+  if (options_.admission) options_.admission->logged_in();
   log::info("{} logged in from {} to {} (TSIH {}, {} session)", session.initiator_name, peer_,
             discovery_ ? std::string("discovery") : session.target_name, result.tsih,
             discovery_ ? "discovery" : "normal");
@@ -712,6 +713,7 @@ void FrontSession::connection_closed(const std::string& reason) {
   if (aborted > 0) log::warn("{}: {} commands in flight were aborted", peer_, aborted);
   if (back_) back_->close();
   log::info("{}: connection closed: {}", peer_, reason);
+  options_.admission.reset();
   if (on_closed_) on_closed_(*this, reason);
 }
 

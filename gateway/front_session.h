@@ -28,6 +28,7 @@
 #include "gateway/front_transport.h"
 #include "gateway/latency_histogram.h"
 #include "gateway/legs.h"
+#include "gateway/portal_admission.h"
 #include "gateway/target_map.h"
 #include "gateway/write_data.h"
 #include "iscsi/login_target.h"
@@ -51,6 +52,9 @@ struct FrontSessionOptions {
   // closed if the host does not answer within nop_timeout.
   std::chrono::seconds nop_interval{15};
   std::chrono::seconds nop_timeout{15};
+  // The connection's place in its portal's limits; given back as the login
+  // completes and as the session ends.
+  std::shared_ptr<PortalAdmission> admission;
 };
 
 struct FrontSessionStatistics {

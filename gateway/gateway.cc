@@ -104,10 +104,13 @@ Expected<void, std::string> Gateway::open_workers() {
 
 Expected<std::unique_ptr<Portal>, std::string> Gateway::open_listener(
     const PortalAddress& address) {
+  auto load = std::make_shared<PortalLoad>();
+  std::unique_ptr<Portal> portal;
   if (address.transport == Transport::kIser) {
     auto listener = std::make_unique<fabric_ib::IserListener>(
-        acceptor_context_, address,
-        [this](rdma::CmEvent&& request) { on_iser_connect(std::move(request)); });
+        acceptor_context_, address, [this, address, load](rdma::CmEvent&& request) {
+          on_iser_connect(std::move(request), address, load);
+        });
     if (auto opened = listener->open(); !opened) return Unexpected{opened.error()};
     // Connect requests wait on this thread until the workers can take them.
     for (auto& worker : workers_) {
@@ -116,13 +119,18 @@ Expected<std::unique_ptr<Portal>, std::string> Gateway::open_listener(
         return Unexpected{"cannot listen on " + address.url() + ": " + enabled.error()};
       }
     }
-    return std::unique_ptr<Portal>(std::move(listener));
+    portal = std::move(listener);
+  } else {
+    auto listener = std::make_unique<fabric_tcp::Listener>(
+        acceptor_context_, address, [this, address, load](asio::ip::tcp::socket socket) {
+          on_accept(std::move(socket), address, load);
+        });
+    if (auto opened = listener->open(); !opened) return Unexpected{opened.error()};
+    portal = std::move(listener);
   }
-  auto listener = std::make_unique<fabric_tcp::Listener>(
-      acceptor_context_, address,
-      [this](asio::ip::tcp::socket socket) { on_accept(std::move(socket)); });
-  if (auto opened = listener->open(); !opened) return Unexpected{opened.error()};
-  return std::unique_ptr<Portal>(std::move(listener));
+  std::lock_guard lock(state_mutex_);
+  loads_[address.url()] = std::move(load);
+  return portal;
 }
 
 Worker& Gateway::least_loaded_worker() {
@@ -134,32 +142,57 @@ Worker& Gateway::least_loaded_worker() {
   return *least;
 }
 
-void Gateway::on_iser_connect(rdma::CmEvent&& request) {
-  std::shared_ptr<const TargetMap> targets;
-  FrontSessionOptions options;
+std::optional<Gateway::Admitted> Gateway::admit(const PortalAddress& portal,
+                                                const std::shared_ptr<PortalLoad>& load,
+                                                const std::string& peer) {
+  Admitted admitted;
+  control::PortalLimits limits;
   {
     std::lock_guard lock(state_mutex_);
-    targets = targets_;
-    options = session_options_locked();
+    admitted.targets = targets_;
+    admitted.options = session_options_locked();
+    limits = config_.limits;
   }
-  least_loaded_worker().adopt_iser(std::move(request), std::move(targets), std::move(options));
+  admitted.options.admission =
+      PortalAdmission::admit(load, limits.sessions, limits.logins_in_progress);
+  if (!admitted.options.admission) {
+    log::warn("portal {}: turned away {}: {} connections (limit {}), {} logging in (limit {})",
+              portal.url(), peer, load->connections.load(), limits.sessions,
+              load->logging_in.load(), limits.logins_in_progress);
+    return std::nullopt;
+  }
+  return admitted;
 }
 
-void Gateway::on_accept(asio::ip::tcp::socket socket) {
-  Worker* least = &least_loaded_worker();
-  std::shared_ptr<const TargetMap> targets;
-  FrontSessionOptions options;
-  {
-    std::lock_guard lock(state_mutex_);
-    targets = targets_;
-    options = session_options_locked();
+void Gateway::on_iser_connect(rdma::CmEvent&& request, const PortalAddress& portal,
+                              const std::shared_ptr<PortalLoad>& load) {
+  auto admitted = admit(portal, load, "an iSER connect request");
+  if (!admitted) {
+    rdma_reject(request.id, nullptr, 0);
+    rdma_destroy_id(request.id);
+    return;
+  }
+  least_loaded_worker().adopt_iser(std::move(request), std::move(admitted->targets),
+                                   std::move(admitted->options));
+}
+
+void Gateway::on_accept(asio::ip::tcp::socket socket, const PortalAddress& portal,
+                        const std::shared_ptr<PortalLoad>& load) {
+  boost::system::error_code error;
+  const auto remote = socket.remote_endpoint(error);
+  auto admitted = admit(portal, load, error ? "a connection" : remote.address().to_string());
+  if (!admitted) {
+    socket.close(error);
+    return;
   }
   const auto protocol = socket.local_endpoint().protocol();
-  least->adopt(protocol, socket.release(), std::move(targets), std::move(options));
+  least_loaded_worker().adopt(protocol, socket.release(), std::move(admitted->targets),
+                              std::move(admitted->options));
 }
 
 FrontSessionOptions Gateway::session_options_locked() const {
   FrontSessionOptions options;
+  options.login_timeout = std::chrono::seconds(config_.limits.login_timeout_seconds);
   for (const auto& listener : listeners_) {
     const PortalAddress& portal = listener->address();
     // SendTargets lists the port actually bound, which differs for port 0.
@@ -291,6 +324,8 @@ Expected<void, ChangeError> Gateway::apply(const control::Config& next) {
     on_acceptor([&] {
       for (auto& listener : removed) {
         log::info("portal {} closed", listener->address().url());
+        std::lock_guard lock(state_mutex_);
+        loads_.erase(listener->address().url());
         listener->close();
       }
       // Destroyed here too: an acceptor belongs to this thread.
@@ -368,7 +403,13 @@ std::vector<PortalInfo> Gateway::portals() const {
   std::vector<PortalInfo> portals;
   for (const auto& listener : listeners_) {
     const uint16_t port = listener->bound_port();
-    portals.push_back({listener->address().url(), port, port != 0});
+    PortalInfo info{listener->address().url(), port, port != 0};
+    if (const auto found = loads_.find(info.url); found != loads_.end()) {
+      info.connections = found->second->connections;
+      info.logins_in_progress = found->second->logging_in;
+      info.refused = found->second->refused;
+    }
+    portals.push_back(std::move(info));
   }
   return portals;
 }

@@ -12,6 +12,7 @@
 #include <boost/asio/io_context.hpp>
 #include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -23,6 +24,7 @@
 #include "control/config.h"
 #include "gateway/back_end_health.h"
 #include "gateway/portal.h"
+#include "gateway/portal_admission.h"
 #include "gateway/target_map.h"
 #include "gateway/worker.h"
 #include "gateway/worker_reports.h"
@@ -53,6 +55,9 @@ struct PortalInfo {
   std::string url;  // as configured
   uint16_t bound_port = 0;
   bool listening = false;
+  size_t connections = 0;
+  size_t logins_in_progress = 0;
+  uint64_t refused = 0;  // connections turned away by the portal's limits
 };
 
 struct Readiness {
@@ -110,8 +115,18 @@ class Gateway {
   Expected<void, std::string> open_workers();
   // On the acceptor thread.
   Expected<std::unique_ptr<Portal>, std::string> open_listener(const PortalAddress& address);
-  void on_accept(boost::asio::ip::tcp::socket socket);
-  void on_iser_connect(rdma::CmEvent&& request);
+  // A new connection's session options, with its place in the portal's
+  // limits; nullopt when the portal is full (logged).
+  struct Admitted {
+    std::shared_ptr<const TargetMap> targets;
+    FrontSessionOptions options;
+  };
+  std::optional<Admitted> admit(const PortalAddress& portal,
+                                const std::shared_ptr<PortalLoad>& load, const std::string& peer);
+  void on_accept(boost::asio::ip::tcp::socket socket, const PortalAddress& portal,
+                 const std::shared_ptr<PortalLoad>& load);
+  void on_iser_connect(rdma::CmEvent&& request, const PortalAddress& portal,
+                       const std::shared_ptr<PortalLoad>& load);
   Worker& least_loaded_worker();
   FrontSessionOptions session_options_locked() const;
   template <typename Work>
@@ -128,7 +143,8 @@ class Gateway {
   mutable std::mutex state_mutex_;
   control::Config config_;
   std::shared_ptr<const TargetMap> targets_;
-  std::vector<std::unique_ptr<Portal>> listeners_;  // as config_.listen
+  std::vector<std::unique_ptr<Portal>> listeners_;
+  std::map<std::string, std::shared_ptr<PortalLoad>> loads_;  // by portal URL  // as config_.listen
   std::atomic<bool> stopped_{false};
   bool draining_ = false;            // under change_mutex_
   std::function<void()> on_change_;  // under change_mutex_

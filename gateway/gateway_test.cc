@@ -119,6 +119,38 @@ TEST_F(GatewayTest, SessionsAreListedAndClosedById) {
   EXPECT_TRUE(host.closed_by_gateway());
 }
 
+// A portal takes so many connections and so many logins in progress; one
+// more is turned away at once, counted, and the hosts already there keep
+// working. A limit changes live.
+TEST_F(GatewayTest, APortalTurnsAwayConnectionsBeyondItsLimits) {
+  control::Config next = gateway_->config();
+  next.limits.sessions = 2;
+  next.limits.logins_in_progress = 1;
+  ASSERT_TRUE(gateway_->apply(next));
+  TestHost first(port());
+  ASSERT_TRUE(first.login(kTargetA)) << first.error();
+  {
+    // A host that connects and never logs in holds the one login place...
+    TestHost idle(port());
+    for (int i = 0; i < 200 && gateway_->portals().front().logins_in_progress == 0; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    TestHost turned_away(port());
+    EXPECT_TRUE(turned_away.closed_by_gateway());
+    EXPECT_EQ(gateway_->portals().front().refused, 1U);
+  }
+  // ...and gives it back when it goes; then two connections are the limit.
+  for (int i = 0; i < 200 && gateway_->portals().front().connections > 1; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  TestHost second(port());
+  ASSERT_TRUE(second.login(kTargetB)) << second.error();
+  TestHost third(port());
+  EXPECT_TRUE(third.closed_by_gateway());
+  EXPECT_EQ(gateway_->portals().front().refused, 2U);
+  EXPECT_EQ(gateway_->portals().front().connections, 2U);
+  std::vector<uint8_t> read;
+  EXPECT_EQ(first.read(0, 4096, read), 0);
+}
+
 // Without an RDMA device an iSER portal cannot open; the admin learns why
 // and how to get a soft device, and a live change that asks for one leaves
 // the running portals alone.
