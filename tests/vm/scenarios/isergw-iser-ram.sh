@@ -1,7 +1,12 @@
 # shellcheck shell=bash
 # Linux ib_iser over soft-RoCE (rxe) -> isergw's iSER front -> its built-in
 # ram:// back end: the iSER front alone, with verified I/O, under both ways
-# the kernel initiator registers memory (always_register Y and N).
+# the kernel initiator registers memory (always_register Y and N). With Y
+# the host registers per command and the gateway answers with Send with
+# Invalidate; that is checked by dd read-back. fio --verify runs with N:
+# under TCG, rxe's go-back-N recovery after a lost frame stalls a host QP
+# that carries per-command registrations, and the host's NOP-Out timeout
+# (10 s a time) then dominates the run, with no data lost.
 # tier: ci
 # limit: 600
 iqn=iqn.2026-11.io.isergw.testbed:iser-ram
@@ -21,7 +26,6 @@ LIBISCSI_EXPECT='Logical block length|Block length|Number of blocks|Total size' 
 step capture 120 capture_start iser-ram roce
 step login 120 iscsi_login "$TGT_ADDR:3260" "$iqn" iser
 step dd-verify 180 dd_verify 32
-step fio-verify 240 fio_verify
 step capture-stop 60 capture_stop iser-ram
 step logout 60 iscsi_logout
 step ib-iser-n 30 iser_load N
