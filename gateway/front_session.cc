@@ -128,6 +128,7 @@ void FrontSession::handle_login(InboundPdu& inbound) {
     open_back_leg(std::move(response));
     return;
   }
+  if (login_->state() == iscsi::LoginTarget::State::kFullFeature) release_login_place();
   send(response.pdu(), response.data);
   switch (login_->state()) {
     case iscsi::LoginTarget::State::kFailed:
@@ -179,6 +180,7 @@ void FrontSession::on_back_open(const iscsi::OwnedLoginResponse& final_response,
   iscsi::LoginResponse response = final_response.pdu();
   const uint32_t window = std::min(options_.command_window, back_->command_window());
   response.max_cmd_sn = response.exp_cmd_sn + window - 1;
+  release_login_place();
   send(response, final_response.data);
   enter_full_feature(response.max_cmd_sn);
   resume_receiving();
@@ -197,6 +199,12 @@ void FrontSession::refuse_login(iscsi::OwnedLoginResponse response, iscsi::Login
   close_after_sending("login failed: " + reason);
 }
 
+void FrontSession::release_login_place() {
+  // Before the final Login Response goes out: a host that has it may
+  // connect again at once, and must find the place free.
+  if (options_.admission) options_.admission->logged_in();
+}
+
 void FrontSession::enter_full_feature(uint32_t max_cmd_sn) {
   advertised_max_cmd_sn_ = max_cmd_sn;
   const iscsi::LoginTargetResult& result = *login_->result();
@@ -207,7 +215,6 @@ void FrontSession::enter_full_feature(uint32_t max_cmd_sn) {
   discovery_ = session.session_type == iscsi::SessionType::kDiscovery;
   begin_full_feature(parameters_);
   full_feature_ = true;
-  if (options_.admission) options_.admission->logged_in();
   log::info("{} logged in from {} to {} (TSIH {}, {} session)", session.initiator_name, peer_,
             discovery_ ? std::string("discovery") : session.target_name, result.tsih,
             discovery_ ? "discovery" : "normal");

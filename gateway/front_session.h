@@ -198,6 +198,7 @@ class FrontSession : public FrontLeg, public std::enable_shared_from_this<FrontS
   void refuse_login(iscsi::OwnedLoginResponse response, iscsi::LoginStatus status,
                     const std::string& reason);
   // `max_cmd_sn`: what the final Login Response told the host.
+  void release_login_place();
   void enter_full_feature(uint32_t max_cmd_sn);
   void handle_command(const iscsi::ScsiCommand& command, InboundPdu& inbound);
   void handle_data_out(const iscsi::DataOut& data_out, InboundPdu& inbound);
