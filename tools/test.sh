@@ -3,8 +3,10 @@
 # suite, and ends with the line "N passed, N failed".
 #
 #   tools/test.sh            all tiers: format, unit and integration (gcc), VM
-#                            interop, the same tests under ASan+UBSan, fuzzers
+#                            interop, a 2-minute soak, the same tests under
+#                            ASan+UBSan, fuzzers
 #   tools/test.sh --quick    format, unit and integration (gcc) only
+#   tools/test.sh --nightly  all tiers, with a 30-minute soak (SOAK_SECONDS)
 #
 # Every tier writes PASS/FAIL lines into build/test-results.txt; the closing
 # count is taken from those lines, one per test case.
@@ -12,7 +14,16 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 
 quick=false
-[[ "${1:-}" == "--quick" ]] && quick=true
+soak_seconds="${SOAK_SECONDS:-120}"
+case "${1:-}" in
+  --quick) quick=true ;;
+  --nightly) soak_seconds="${SOAK_SECONDS:-1800}" ;;
+  "") ;;
+  *)
+    echo "usage: $0 [--quick|--nightly]" >&2
+    exit 2
+    ;;
+esac
 
 tools/install-deps.sh test || { echo "0 passed, 1 failed"; exit 1; }
 
@@ -66,11 +77,22 @@ vm_tier() {
   fi
 }
 
+# The soak prints its own PASS/FAIL lines; one that could not run counts too.
+soak_tier() {
+  local output status=0
+  output="$(tests/soak/soak.sh "$soak_seconds" build/soak-record.tsv)" || status=$?
+  echo "$output"
+  if [[ $status -ne 0 ]] && ! grep -q '^FAIL' <<<"$output"; then
+    echo "FAIL soak: tests/soak/soak.sh exited $status"
+  fi
+}
+
 tier "format" format_tier
 tier "unit and integration tests (gcc)" bazel_tier gcc
 if ! $quick; then
   # Before the ASan tier: the guest runs bazel-bin's isergw, the gcc build.
   tier "VM interop" vm_tier
+  tier "soak ($soak_seconds s)" soak_tier
   tier "unit and integration tests (ASan+UBSan)" bazel_tier asan --config=asan
   tier "fuzzers (clang, libFuzzer)" tools/fuzz/run_fuzzers.sh "${FUZZ_SECONDS:-30}"
 fi

@@ -230,6 +230,10 @@ class TestInitiator : public PduConnection {
   }
 
   const iscsi::NegotiatedParameters& parameters() const { return parameters_; }
+  // The CmdSN the next command takes; an immediate PDU carries it without
+  // taking it (RFC 7143 §3.2.2.1).
+  uint32_t cmd_sn() const { return cmd_sn_; }
+  uint64_t lun() const { return lun_; }
   // MaxCmdSN - ExpCmdSN + 1 of the final Login Response.
   uint32_t login_window() const { return login_window_; }
   // The status of a refused login.
