@@ -122,7 +122,7 @@ void PduStream::on_header(const error_code& error) {
 
 void PduStream::read_data_area() {
   if (closed_) return;
-  gateway::Buffer buffer = pool_.acquire();
+  gateway::Buffer buffer = pool_.acquire(account_);
   if (!buffer) {
     ++statistics_.buffer_waits;
     buffer_wait_timer_.expires_after(kBufferRetryInterval);

@@ -96,6 +96,9 @@ class PduStream : public std::enable_shared_from_this<PduStream> {
   boost::asio::ip::tcp::socket socket_;
   boost::asio::steady_timer buffer_wait_timer_;
   gateway::BufferPool& pool_;
+  // Every data segment this connection reads is charged here until its
+  // buffer returns, so a pool under pressure can hold this connection back.
+  std::shared_ptr<gateway::BufferAccount> account_ = std::make_shared<gateway::BufferAccount>();
   PduStreamHandler& handler_;
   std::string peer_;
   iscsi::DecodeOptions decode_options_;

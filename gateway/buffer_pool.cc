@@ -11,7 +11,8 @@ namespace isergw::gateway {
 Buffer::Buffer(Buffer&& other) noexcept
     : pool_(std::exchange(other.pool_, nullptr)),
       data_(std::exchange(other.data_, nullptr)),
-      size_(std::exchange(other.size_, 0)) {}
+      size_(std::exchange(other.size_, 0)),
+      account_(std::move(other.account_)) {}
 
 Buffer& Buffer::operator=(Buffer&& other) noexcept {
   if (this != &other) {
@@ -19,6 +20,7 @@ Buffer& Buffer::operator=(Buffer&& other) noexcept {
     pool_ = std::exchange(other.pool_, nullptr);
     data_ = std::exchange(other.data_, nullptr);
     size_ = std::exchange(other.size_, 0);
+    account_ = std::move(other.account_);
   }
   return *this;
 }
@@ -29,6 +31,8 @@ Buffer::~Buffer() {
 
 void Buffer::release() {
   if (data_ != nullptr) pool_->put(data_);
+  if (account_) --account_->held;
+  account_.reset();
   pool_ = nullptr;
   data_ = nullptr;
   size_ = 0;
@@ -45,6 +49,7 @@ Expected<std::unique_ptr<BufferPool>, std::string> BufferPool::create(
   if (resolved.low_watermark == 0) {
     resolved.low_watermark = std::min(count * 5 / 8, resolved.high_watermark - 1);
   }
+  if (resolved.share == 0) resolved.share = std::max<size_t>(1, count / 8);
   if (resolved.low_watermark >= resolved.high_watermark ||
       resolved.high_watermark > resolved.buffer_count) {
     return Unexpected{"buffer pool '" + options.name +
@@ -72,14 +77,19 @@ BufferPool::~BufferPool() {
   rte_mempool_free(pool_);
 }
 
-Buffer BufferPool::acquire() {
+Buffer BufferPool::acquire(std::shared_ptr<BufferAccount> account) {
+  if (account && under_pressure_ && account->held >= options_.share) {
+    ++share_refusals_;
+    return {};
+  }
   void* object = nullptr;
   if (rte_mempool_get(pool_, &object) != 0) {
     ++exhausted_;
     return {};
   }
   if (++in_use_ >= options_.high_watermark) under_pressure_ = true;
-  return Buffer(this, static_cast<uint8_t*>(object), options_.buffer_size);
+  if (account) ++account->held;
+  return Buffer(this, static_cast<uint8_t*>(object), options_.buffer_size, std::move(account));
 }
 
 void BufferPool::put(uint8_t* data) {

@@ -23,6 +23,14 @@ namespace isergw::gateway {
 
 class BufferPool;
 
+// The buffers one connection has taken and not yet given back, wherever
+// they went since (a task, a back leg's send queue). A pool under pressure
+// lends no more to a connection that holds its share: the one stuck behind
+// a stalled storage or a slow host waits, the others keep going.
+struct BufferAccount {
+  size_t held = 0;
+};
+
 // One buffer, returned to its pool when the handle goes away.
 class Buffer {
  public:
@@ -40,12 +48,14 @@ class Buffer {
 
  private:
   friend class BufferPool;
-  Buffer(BufferPool* pool, uint8_t* data, size_t size) : pool_(pool), data_(data), size_(size) {}
+  Buffer(BufferPool* pool, uint8_t* data, size_t size, std::shared_ptr<BufferAccount> account)
+      : pool_(pool), data_(data), size_(size), account_(std::move(account)) {}
   void release();
 
   BufferPool* pool_ = nullptr;
   uint8_t* data_ = nullptr;
   size_t size_ = 0;
+  std::shared_ptr<BufferAccount> account_;
 };
 
 struct BufferPoolOptions {
@@ -57,6 +67,8 @@ struct BufferPoolOptions {
   // between, so memory stays bounded without refusing work mid-command.
   size_t high_watermark = 0;  // 0: 7/8 of the count, rounded up
   size_t low_watermark = 0;   // 0: 5/8 of the count, below the high mark
+  // Under pressure, an account holding this many buffers gets no more.
+  size_t share = 0;  // 0: an eighth of the count, at least one
 };
 
 class BufferPool {
@@ -68,9 +80,11 @@ class BufferPool {
   BufferPool(const BufferPool&) = delete;
   BufferPool& operator=(const BufferPool&) = delete;
 
-  // An empty Buffer when the pool is exhausted: the caller waits or refuses
-  // the command with a retryable status, never blocks.
-  Buffer acquire();
+  // An empty Buffer when the pool is exhausted, or when it is under
+  // pressure and `account` already holds its share: the caller waits or
+  // refuses the command with a retryable status, never blocks. A buffer
+  // lent to an account counts in it until it returns.
+  Buffer acquire(std::shared_ptr<BufferAccount> account = nullptr);
 
   size_t buffer_size() const { return options_.buffer_size; }
   size_t capacity() const { return options_.buffer_count; }
@@ -80,6 +94,9 @@ class BufferPool {
   // the low one.
   bool under_pressure() const { return under_pressure_; }
   uint64_t exhausted_count() const { return exhausted_; }
+  size_t share() const { return options_.share; }
+  // Buffers not lent because their account held its share.
+  uint64_t share_refusals() const { return share_refusals_; }
 
   // Calls visit(address, length) for each contiguous chunk of the pool's
   // memory, for RDMA registration.
@@ -95,6 +112,7 @@ class BufferPool {
   size_t in_use_ = 0;
   bool under_pressure_ = false;
   uint64_t exhausted_ = 0;
+  uint64_t share_refusals_ = 0;
 };
 
 }  // namespace isergw::gateway

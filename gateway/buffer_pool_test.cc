@@ -80,6 +80,38 @@ TEST_F(BufferPoolTest, PressureHasHysteresisBetweenTheWatermarks) {
   EXPECT_FALSE(pool->under_pressure());
 }
 
+// Under pressure the connection that holds its share waits; one that holds
+// less is still served, and the first is served again once pressure ends.
+TEST_F(BufferPoolTest, UnderPressureAnAccountHoldingItsShareGetsNoMore) {
+  auto pool = make_pool("shares", 16, /*high=*/12, /*low=*/8);  // share: 16 / 8 = 2
+  ASSERT_NE(pool, nullptr);
+  EXPECT_EQ(pool->share(), 2U);
+  auto stuck = std::make_shared<BufferAccount>();
+  auto other = std::make_shared<BufferAccount>();
+  std::vector<Buffer> held;
+  for (int i = 0; i < 12; ++i)
+    held.push_back(pool->acquire(stuck));  // no pressure yet: no share either
+  EXPECT_EQ(stuck->held, 12U);
+  ASSERT_TRUE(pool->under_pressure());
+  EXPECT_FALSE(pool->acquire(stuck));
+  EXPECT_EQ(pool->share_refusals(), 1U);
+  EXPECT_EQ(pool->exhausted_count(), 0U);
+  Buffer first = pool->acquire(other);
+  Buffer second = pool->acquire(other);
+  EXPECT_TRUE(first && second);
+  EXPECT_FALSE(pool->acquire(other));
+  EXPECT_EQ(other->held, 2U);
+  // A moved handle keeps its charge; a returned one drops it.
+  Buffer moved = std::move(first);
+  EXPECT_EQ(other->held, 2U);
+  moved = Buffer();
+  EXPECT_EQ(other->held, 1U);
+  held.resize(6);  // 6 + 1 in use: below the low mark
+  EXPECT_FALSE(pool->under_pressure());
+  EXPECT_EQ(stuck->held, 6U);
+  EXPECT_TRUE(pool->acquire(stuck));
+}
+
 TEST_F(BufferPoolTest, MovedHandlesReturnTheirBufferOnce) {
   auto pool = make_pool("moves", 4);
   ASSERT_NE(pool, nullptr);
