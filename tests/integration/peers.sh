@@ -1,7 +1,9 @@
 # Real peers for the integration tests, on loopback: tgtd as storage and the
 # isergw daemon. Source it; every process it starts is stopped by PID on exit.
-#   start_tgtd DISK_BYTES      -> TGTD_PORT, TGTD_IQN (LUN 1 is the disk),
-#                                 TGTD_CONTROL (tgtadm -C for more targets)
+#   start_tgtd DISK_BYTES [NAME] -> TGTD_PORT, TGTD_IQN (LUN 1 is the disk),
+#                                 TGTD_CONTROL (tgtadm -C for more targets),
+#                                 TGTD_PID; NAME (default tgtd) names its disk
+#                                 and log, so that two can run
 #   start_isergw ARGS...       -> ISERGW_PORT, ISERGW_CONTROL_PORT (REST API, /metrics)
 set -euo pipefail
 
@@ -37,20 +39,21 @@ wait_for_port() {
 }
 
 start_tgtd() {
-  local bytes=$1
+  local bytes=$1 name=${2:-tgtd}
   TGTD_PORT=$(free_port)
   TGTD_IQN="iqn.2026-11.io.isergw.test:tgtd"
-  truncate -s "$bytes" "$PEERS_DIR/tgtd-disk.img"
+  truncate -s "$bytes" "$PEERS_DIR/$name-disk.img"
   # -C: a control socket of its own (tgtadm takes small numbers only), so
   # tests and a system tgtd coexist.
   TGTD_CONTROL=$((TGTD_PORT % 4000 + 100))
   local control=$TGTD_CONTROL
-  tgtd -f -C "$control" --iscsi portal=127.0.0.1:"$TGTD_PORT" >"$PEERS_DIR/tgtd.log" 2>&1 &
-  PEER_PIDS+=($!)
+  tgtd -f -C "$control" --iscsi portal=127.0.0.1:"$TGTD_PORT" >"$PEERS_DIR/$name.log" 2>&1 &
+  TGTD_PID=$!
+  PEER_PIDS+=("$TGTD_PID")
   local admin=(tgtadm -C "$control" --lld iscsi)
   for _ in $(seq 100); do "${admin[@]}" --mode target --op show >/dev/null 2>&1 && break; sleep 0.1; done
   "${admin[@]}" --mode target --op new --tid 1 --targetname "$TGTD_IQN"
-  "${admin[@]}" --mode logicalunit --op new --tid 1 --lun 1 --backing-store "$PEERS_DIR/tgtd-disk.img"
+  "${admin[@]}" --mode logicalunit --op new --tid 1 --lun 1 --backing-store "$PEERS_DIR/$name-disk.img"
   "${admin[@]}" --mode target --op bind --tid 1 --initiator-address ALL
   wait_for_port "$TGTD_PORT"
 }

@@ -54,13 +54,7 @@ class Host {
       : initiator_(port) {
     logged_in_ = initiator_.login(target, name);
     initiator_.set_lun(lun);
-    // A new I_T nexus first hears a UNIT ATTENTION (power on or reset), as
-    // every initiator does; TEST UNIT READY takes it.
-    for (int i = 0; logged_in_ && i < 3; ++i) {
-      const std::array<uint8_t, 6> test_unit_ready{};
-      initiator_.send(initiator_.command(next_itt_++, test_unit_ready, 0, false, false));
-      if (initiator_.collect_read(0).second == 0) break;
-    }
+    if (logged_in_) initiator_.take_unit_attention(next_itt_);
   }
   bool logged_in() const { return logged_in_; }
   TestInitiator& operator*() { return initiator_; }

@@ -96,13 +96,8 @@ class Session {
   Session(const Target& target, const std::string& initiator) : initiator_(gateway_port()) {
     if (!initiator_.login(target.name, initiator)) throw std::runtime_error("login refused");
     initiator_.set_lun(target.lun);
-    // A new I_T nexus hears its UNIT ATTENTION first (SPC-4 §6.6.1).
-    for (int i = 0; i < 3; ++i) {
-      const std::array<uint8_t, 6> test_unit_ready{};
-      initiator_.send(initiator_.command(next_itt_++, test_unit_ready, 0, false, false));
-      if (initiator_.collect_read(0).second == 0) return;
-    }
-    throw std::runtime_error("TEST UNIT READY keeps failing");
+    if (!initiator_.take_unit_attention(next_itt_))
+      throw std::runtime_error("TEST UNIT READY keeps failing");
   }
 
   void write(uint32_t lba, std::span<const uint8_t> data) {

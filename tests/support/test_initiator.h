@@ -170,6 +170,18 @@ class TestInitiator : public PduConnection {
     }
   }
 
+  // A new I_T nexus first hears a UNIT ATTENTION (power on or reset, SPC-4
+  // §6.6.1), as every initiator does: TEST UNIT READY takes it. True once
+  // the unit is ready; uses ITTs from `itt` on.
+  bool take_unit_attention(uint32_t& itt) {
+    for (int i = 0; i < 3; ++i) {
+      const std::array<uint8_t, 6> test_unit_ready{};
+      send(command(itt++, test_unit_ready, 0, false, false));
+      if (collect_read(0).second == 0) return true;
+    }
+    return false;
+  }
+
   // READ(10) of `length` bytes (a multiple of 512) at `lba`: the data and
   // the SCSI status.
   std::pair<std::vector<uint8_t>, uint8_t> read(uint32_t itt, uint32_t lba, uint32_t length) {
