@@ -41,3 +41,37 @@ fio_verify() {
     --size=64m --iodepth=16 --verify=crc32c --do_verify=1 --verify_fatal=1
   detail "64 MiB of random writes (4 KiB to 1 MiB) verified with crc32c"
 }
+
+# fio_verify_across_crash ADDR FRONT_IQN=URL...: fio --verify through the
+# gateway while the gateway is killed (SIGKILL: a crash, nothing is logged
+# out) and started again with the same map. The kernel initiator must find
+# the broken connection, log in again by itself and retry what had not
+# completed, and fio must find every block it wrote intact.
+fio_verify_across_crash() {
+  local addr=$1 dev fio_pid errors_before errors_after
+  shift
+  dev=$(find_disk) || { detail "no iSCSI disk"; return 1; }
+  errors_before=$(dmesg | grep -c "detected conn error" || true)
+  fio --output-format=json --output="$OUT/fio-crash.json" --filename="$dev" \
+    --direct=1 --ioengine=libaio --name=verify --rw=randwrite --bsrange=4k-1m \
+    --size=128m --iodepth=16 --verify=crc32c --do_verify=1 --verify_fatal=1 &
+  fio_pid=$!
+  sleep 5
+  kill -0 "$fio_pid" 2> /dev/null || { detail "fio ended before the crash"; return 1; }
+  stop_daemon isergw KILL
+  mv "$OUT/isergw.log" "$OUT/isergw-killed.log"
+  sleep 2
+  isergw_up "$addr" "$@"
+  if ! wait "$fio_pid"; then
+    detail "fio failed across the gateway's restart"
+    return 1
+  fi
+  errors_after=$(dmesg | grep -c "detected conn error" || true)
+  if [ "$errors_after" -le "$errors_before" ]; then
+    detail "the initiator never saw the connection break"
+    return 1
+  fi
+  detail "128 MiB of verified random writes across a SIGKILL and restart of the gateway;" \
+    "the initiator logged in again $(grep -c 'logged in from' "$OUT/isergw.log") time(s)"
+}
+
