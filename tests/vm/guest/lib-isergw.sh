@@ -75,3 +75,54 @@ fio_verify_across_crash() {
     "the initiator logged in again $(grep -c 'logged in from' "$OUT/isergw.log") time(s)"
 }
 
+# isergw_metric NAME: the sum of a metric's samples on the gateway's
+# /metrics (the control API's default address).
+isergw_metric() {
+  curl -sf http://127.0.0.1:9860/metrics | awk -v name="$1" '
+    $1 == name || index($1, name "{") == 1 { sum += $2 } END { printf "%d\n", sum }'
+}
+
+isergw_connections_at_most() { [ "$(isergw_metric isergw_connections)" -le "$1" ]; }
+
+# iser_faults_under_fio ADDR TARGET_IQN: while the kernel initiator's
+# fio --verify runs on its own iSER session, a misbehaving host logs in to
+# TARGET_IQN again and again and hands the gateway STags that are not its
+# own, or vanishes mid-command (tests/vm/tools/misbehaving_iser_host). Each
+# fault must end only the faulty connection, never with GOOD; the kernel
+# host's I/O must not notice; the gateway counts the failed work requests.
+iser_faults_under_fio() {
+  local addr=$1 target=$2 dev fio_pid mode out failures=0 errors_before errors_after
+  local tool=$REPO/bazel-bin/tests/vm/tools/misbehaving_iser_host
+  local host_iqn=iqn.2026-11.io.isergw.testbed:misbehaving-host
+  [ -x "$tool" ] || { detail "no $tool: build //tests/vm/tools:misbehaving_iser_host"; return 1; }
+  dev=$(find_disk) || { detail "no iSCSI disk"; return 1; }
+  errors_before=$(isergw_metric isergw_rdma_completion_errors_total)
+  fio --output-format=json --output="$OUT/fio-faults.json" --filename="$dev" \
+    --direct=1 --ioengine=libaio --name=verify --rw=randwrite --bsrange=4k-1m \
+    --size=64m --iodepth=16 --verify=crc32c --do_verify=1 --verify_fatal=1 &
+  fio_pid=$!
+  for mode in good bad-read-stag bad-write-stag vanish good; do
+    out=$("$tool" "$addr" 3260 "$target" "$host_iqn" "$mode") || failures=$((failures + 1))
+    echo "$out"
+    # The gateway is back to the kernel host's one connection before the next.
+    wait_for 60 "the faulty connection to end" isergw_connections_at_most 1 ||
+      failures=$((failures + 1))
+  done
+  if ! wait "$fio_pid"; then
+    detail "the kernel host's fio --verify failed while the faults ran"
+    return 1
+  fi
+  kill -0 "$(cat /run/testbed/isergw.pid)" || { detail "isergw is gone"; return 1; }
+  errors_after=$(isergw_metric isergw_rdma_completion_errors_total)
+  if [ "$failures" -ne 0 ]; then
+    detail "$failures fault(s) not handled as they must be; see the step log"
+    return 1
+  fi
+  if [ "$errors_after" -le "$errors_before" ]; then
+    detail "no RDMA completion error was counted"
+    return 1
+  fi
+  detail "bad read STag, bad write STag and a vanished host each ended only their" \
+    "connection, with no GOOD; $((errors_after - errors_before)) RDMA completion errors" \
+    "counted; the kernel host's fio --verify of 64 MiB went on unharmed"
+}
