@@ -504,6 +504,40 @@ TEST_F(InitiatorSessionTest, AWriteTheStorageFailsIsNeverReportedGood) {
   }
 }
 
+// FUA and SYNCHRONIZE CACHE reach the storage byte for byte, and the host
+// hears GOOD only after the storage said it: the gateway caches nothing, so
+// a write it acknowledges is one the storage made durable as asked.
+TEST_F(InitiatorSessionTest, FuaAndSynchronizeCacheReachTheStorageUnchanged) {
+  std::array<uint8_t, 10> write_fua = TestInitiator::rw10(0x2a, 64, 8);
+  write_fua[1] |= 0x08;  // FUA (SBC-4 §5.42)
+  const std::array<uint8_t, 10> synchronize_cache = {0x35, 0, 0, 0, 0, 64, 0, 0, 8, 0};
+  std::atomic<bool> storage_answered{false};
+  storage([&](FakeStorage& storage) {
+    for (const auto& expected : {write_fua, synchronize_cache}) {
+      Received holder;
+      const iscsi::ScsiCommand command = storage.next_command(holder);
+      EXPECT_TRUE(std::equal(expected.begin(), expected.end(), command.cdb.begin()))
+          << "CDB 0x" << std::hex << int(command.cdb[0]) << " changed on its way";
+      // The storage takes its time to make the data durable.
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      storage_answered = true;
+      storage.respond(command.itt, 0);
+    }
+  });
+  TestInitiator host(port());
+  ASSERT_TRUE(host.login(kRelay));
+  const auto data = pattern(4096, 3);
+  iscsi::ScsiCommand write = host.command(1, write_fua, 4096, false, true);
+  write.data = data;
+  host.send(write);
+  EXPECT_EQ(host.collect_read(0).second, 0);
+  EXPECT_TRUE(storage_answered.exchange(false)) << "GOOD before the storage answered";
+  host.send(host.command(2, synchronize_cache, 0, false, false));
+  EXPECT_EQ(host.collect_read(0).second, 0);
+  EXPECT_TRUE(storage_answered) << "GOOD before the storage answered";
+  storage_thread_.join();
+}
+
 TEST_F(InitiatorSessionTest, TheHostIsPromisedNoWiderWindowThanTheStorages) {
   constexpr int kCommands = 4;
   storage(
