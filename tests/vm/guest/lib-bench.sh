@@ -46,7 +46,17 @@ fio_bench() {
     --name=randread-4k-qd32 --rw=randread --bs=4k --iodepth=32 \
     --name=read-128k-qd16 --stonewall --rw=read --bs=128k --iodepth=16 \
     --name=write-128k-qd16 --stonewall --rw=write --bs=128k --iodepth=16
-  [ -n "$daemon" ] && after=$(cpu_ticks "$pid")
+  if [ -n "$daemon" ]; then
+    after=$(cpu_ticks "$pid")
+    echo "$((after - before))" > "$OUT/bench-$label.cpu"
+  fi
   detail "$(python3 "$TESTBED/guest/bench-summary" "$OUT/bench-$label.json" \
     "$((after - before))" "$(getconf CLK_TCK)")"
+}
+
+# bench_medians PATH...: the medians of the rounds fio_bench ran for each
+# path (labels PATH-1, PATH-2, ...) and the first path's ratios to the others.
+bench_medians() {
+  python3 "$TESTBED/guest/bench-medians" "$OUT" "$(getconf CLK_TCK)" "$@" | tee "$OUT/bench-medians.txt"
+  detail "$(tr '\n' ' ' < "$OUT/bench-medians.txt")"
 }

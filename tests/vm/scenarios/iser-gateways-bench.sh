@@ -8,7 +8,7 @@
 # (tools/bench/iser_gateways.sh builds the opt gateway and runs this).
 # always_register=N throughout: LIO over rxe crawls with Y.
 # tier: bench
-# limit: 900
+# limit: 2400
 back_iqn=iqn.2026-11.org.isergw.testbed:bench-storage
 iser_iqn=iqn.2026-11.org.isergw.testbed:bench-iser
 gw_iqn=iqn.2026-11.io.isergw.testbed:bench
@@ -25,22 +25,28 @@ step target 90 tgt_up --iscsi portal=127.0.0.1:3261
 step lun 60 tgt_target iscsi 1 "$back_iqn" 1024
 step iser-lun 60 tgt_target iser 2 "$iser_iqn" 1024
 
+# All three paths stay logged in, and the rounds alternate between them, so
+# that the guest's drifts under TCG fall on every path alike; the medians
+# over BENCH_ROUNDS (default 3) are the figures.
 step gateway 60 isergw_up "$TGT_ADDR" "$gw_iqn=iscsi://127.0.0.1:3261/$back_iqn"
 step gateway-login 120 login_to "$TGT_ADDR:3262" "$gw_iqn" iser
-step bench-isergw 180 fio_bench isergw "$gw_iqn" isergw
-step gateway-logout 60 logout_from "$gw_iqn"
-step gateway-stop 60 isergw_down
-
 step direct-login 120 login_to "$TGT_ADDR:3260" "$iser_iqn" iser
-step bench-tgtd-iser 180 fio_bench tgtd-iser "$iser_iqn"
-step direct-logout 60 logout_from "$iser_iqn"
-
 step lio 60 lio_up
 step back-login 120 login_to "127.0.0.1:3261" "$back_iqn" default
 step reexport 180 lio_reexport "$lio_iqn" "$back_iqn" "$TGT_ADDR:3263"
 step reexport-login 120 login_to "$TGT_ADDR:3263" "$lio_iqn" iser
-step bench-lio-reexport 180 fio_bench lio-reexport "$lio_iqn"
+
+for round in $(seq "${BENCH_ROUNDS:-3}"); do
+  step "bench-isergw-$round" 180 fio_bench "isergw-$round" "$gw_iqn" isergw
+  step "bench-tgtd-iser-$round" 180 fio_bench "tgtd-iser-$round" "$iser_iqn"
+  step "bench-lio-reexport-$round" 180 fio_bench "lio-reexport-$round" "$lio_iqn"
+done
+step medians 30 bench_medians isergw lio-reexport tgtd-iser
+
 step reexport-logout 60 logout_from "$lio_iqn"
 step lio-stop 120 lio_down
 step back-logout 60 logout_from "$back_iqn"
+step direct-logout 60 logout_from "$iser_iqn"
+step gateway-logout 60 logout_from "$gw_iqn"
+step gateway-stop 60 isergw_down
 step target-stop 60 tgt_down
