@@ -22,6 +22,7 @@ CompletionPoller::~CompletionPoller() {
 Expected<void, VerbsError> CompletionPoller::start() {
   if (running_) return {};
   if (auto armed = cq_.arm(); !armed) return armed;
+  armed_ = true;
   running_ = true;
   // Completions that landed before the arm raise no event: look first.
   boost::asio::post(io_, [this, alive = std::weak_ptr<bool>(alive_)] {
@@ -47,13 +48,11 @@ void CompletionPoller::sleep() {
 }
 
 void CompletionPoller::wake() {
-  // Take every pending event so the fd stops being readable; the arm in
-  // drain() asks for the next one.
-  for (;;) {
-    auto taken = cq_.take_event();
-    if (!taken) return fail(taken.error());
-    if (!*taken) break;
-  }
+  // One arm raises one event, and this channel serves this CQ alone: after
+  // taking it the fd is no longer readable, and the CQ needs a new arm.
+  auto taken = cq_.take_event();
+  if (!taken) return fail(taken.error());
+  if (*taken) armed_ = false;
   drain();
 }
 
@@ -68,7 +67,13 @@ void CompletionPoller::drain() {
     });
     return;
   }
-  if (auto armed = cq_.arm(); !armed) return fail(armed.error());
+  // An arm holds until its event is taken: while one is out, arming again
+  // would only cost a system call per turn (ibv_req_notify_cq is one on
+  // rxe and siw), and the event it raises wakes the loop all the same.
+  if (!armed_) {
+    if (auto armed = cq_.arm(); !armed) return fail(armed.error());
+    armed_ = true;
+  }
   // A completion between the last poll and the arm raised no event.
   polled = poll_batch();
   if (!polled) return;

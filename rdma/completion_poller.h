@@ -64,6 +64,7 @@ class CompletionPoller {
   // poller, so it can be destroyed with work still queued.
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   bool running_ = false;
+  bool armed_ = false;  // an arm is out whose event has not been taken
   std::uint64_t busy_polls_ = 0;
   std::uint64_t sleeps_ = 0;
 };

@@ -29,7 +29,7 @@ boot_guest() {
   qemu-system-x86_64 -accel tcg -cpu max -smp 2 -m 2048 -no-reboot -nic none \
     -display none -serial stdio -monitor none \
     -kernel "/boot/vmlinuz-$kver" -initrd "$initrd" \
-    -append "console=ttyS0 quiet panic=-1 oops=panic" \
+    -append "console=ttyS0 quiet panic=-1 oops=panic tsc=reliable" \
     -virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
     -virtfs "local,path=$share,mount_tag=vmout,security_model=none,multidevs=remap" \
     < /dev/null &
