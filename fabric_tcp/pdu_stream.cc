@@ -1,5 +1,6 @@
 #include "fabric_tcp/pdu_stream.h"
 
+#include <algorithm>
 #include <boost/asio/post.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
@@ -15,9 +16,12 @@ using boost::system::error_code;
 
 namespace {
 
-// A full pool is a short condition: buffers come back as commands complete,
-// so a data segment waits briefly and tries again.
-constexpr auto kBufferRetryInterval = std::chrono::microseconds(200);
+// A full pool is usually a short condition: buffers come back as commands
+// complete, so a data segment waits briefly and tries again. A connection
+// held back behind a stalled storage may wait for minutes, though, and must
+// not spin its worker meanwhile: each retry waits twice as long, up to 10 ms.
+constexpr auto kFirstBufferRetry = std::chrono::microseconds(200);
+constexpr auto kLongestBufferRetry = std::chrono::milliseconds(10);
 // PDUs gathered into one writev.
 constexpr size_t kMaxPdusPerWrite = 64;
 
@@ -125,12 +129,15 @@ void PduStream::read_data_area() {
   gateway::Buffer buffer = pool_.acquire(account_);
   if (!buffer) {
     ++statistics_.buffer_waits;
-    buffer_wait_timer_.expires_after(kBufferRetryInterval);
+    buffer_retry_ = std::min<std::chrono::microseconds>(
+        buffer_retry_.count() == 0 ? kFirstBufferRetry : buffer_retry_ * 2, kLongestBufferRetry);
+    buffer_wait_timer_.expires_after(buffer_retry_);
     buffer_wait_timer_.async_wait([self = shared_from_this()](const error_code& error) {
       if (!error) self->read_data_area();
     });
     return;
   }
+  buffer_retry_ = {};
   if (framing_.data_segment_length > buffer.size()) {
     // decode_framing() holds the segment to the MaxRecvDataSegmentLength we
     // declared, which never exceeds a buffer; this is the backstop.

@@ -10,6 +10,7 @@
 #include <array>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -95,6 +96,7 @@ class PduStream : public std::enable_shared_from_this<PduStream> {
 
   boost::asio::ip::tcp::socket socket_;
   boost::asio::steady_timer buffer_wait_timer_;
+  std::chrono::microseconds buffer_retry_{0};  // the last wait's; 0 when not waiting
   gateway::BufferPool& pool_;
   // Every data segment this connection reads is charged here until its
   // buffer returns, so a pool under pressure can hold this connection back.
