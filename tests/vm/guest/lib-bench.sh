@@ -60,3 +60,29 @@ bench_medians() {
   python3 "$TESTBED/guest/bench-medians" "$OUT" "$(getconf CLK_TCK)" "$@" | tee "$OUT/bench-medians.txt"
   detail "$(tr '\n' ' ' < "$OUT/bench-medians.txt")"
 }
+
+# profile_daemon DAEMON IQN: 4 KiB random reads at QD32 on IQN's disk for
+# 30 s; meanwhile the daemon's system calls are counted (strace -c, 6 s)
+# and its CPU sampled (perf, 10 s). Leaves profile-*.txt in $OUT.
+profile_daemon() {
+  local daemon=$1 iqn=$2 dev pid fio_pid before after
+  dev=$(disk_of "$iqn") || { detail "no disk for $iqn"; return 1; }
+  pid=$(cat "/run/testbed/$daemon.pid")
+  cat /sys/devices/system/clocksource/clocksource0/current_clocksource > "$OUT/profile-clocksource.txt"
+  before=$(awk '{print $14, $15}' "/proc/$pid/stat")
+  fio --output-format=json --output="$OUT/profile-fio.json" --filename="$dev" \
+    --direct=1 --ioengine=libaio --time_based --runtime=30 \
+    --name=randread-4k-qd32 --rw=randread --bs=4k --iodepth=32 &
+  fio_pid=$!
+  sleep 3
+  timeout -s INT 6 strace -c -f -p "$pid" -o "$OUT/profile-syscalls.txt" || true
+  perf record -F 250 -g -p "$pid" -o "$OUT/profile-perf.data" -- sleep 10 > /dev/null 2>&1 || true
+  wait "$fio_pid"
+  after=$(awk '{print $14, $15}' "/proc/$pid/stat")
+  perf report -i "$OUT/profile-perf.data" --stdio --no-children -g none --sort dso,sym \
+    > "$OUT/profile-perf.txt" 2> /dev/null || true
+  echo "user and system ticks before and after: $before / $after" > "$OUT/profile-cpu.txt"
+  detail "$(python3 -c "import json,sys; r=json.load(open(sys.argv[1]))['jobs'][0]['read']; print('%d IOPS' % r['iops'])" "$OUT/profile-fio.json");" \
+    "clocksource $(cat "$OUT/profile-clocksource.txt"); ticks user/system $before -> $after;" \
+    "see profile-syscalls.txt and profile-perf.txt"
+}
