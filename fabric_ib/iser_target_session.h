@@ -69,8 +69,8 @@ class IserTargetSession : public gateway::FrontSession, public IserConnectionHan
                    gateway::DataOwner owner) override;
 
   // RDMA Reads [from, to) of a task, one pool buffer each; waits for
-  // buffers when the pool is dry, or under pressure while this connection
-  // holds its share of it.
+  // buffers when the pool is dry, or while this connection holds its share
+  // of it.
   void read_from_host(uint32_t itt, uint64_t id, uint32_t from, uint32_t to);
 
   std::unique_ptr<IserConnection> connection_;

@@ -99,7 +99,7 @@ class PduStream : public std::enable_shared_from_this<PduStream> {
   std::chrono::microseconds buffer_retry_{0};  // the last wait's; 0 when not waiting
   gateway::BufferPool& pool_;
   // Every data segment this connection reads is charged here until its
-  // buffer returns, so a pool under pressure can hold this connection back.
+  // buffer returns, so that the pool can hold this connection to its share.
   std::shared_ptr<gateway::BufferAccount> account_ = std::make_shared<gateway::BufferAccount>();
   PduStreamHandler& handler_;
   std::string peer_;

@@ -78,7 +78,7 @@ BufferPool::~BufferPool() {
 }
 
 Buffer BufferPool::acquire(std::shared_ptr<BufferAccount> account) {
-  if (account && under_pressure_ && account->held >= options_.share) {
+  if (account && account->held >= options_.share) {
     ++share_refusals_;
     return {};
   }

@@ -24,9 +24,10 @@ namespace isergw::gateway {
 class BufferPool;
 
 // The buffers one connection has taken and not yet given back, wherever
-// they went since (a task, a back leg's send queue). A pool under pressure
-// lends no more to a connection that holds its share: the one stuck behind
-// a stalled storage or a slow host waits, the others keep going.
+// they went since (a task, a back leg's send queue). The pool lends no more
+// to a connection that holds its share: the one stuck behind a stalled
+// storage or a slow host waits there, and the rest of the pool stays for
+// the others.
 struct BufferAccount {
   size_t held = 0;
 };
@@ -67,7 +68,8 @@ struct BufferPoolOptions {
   // between, so memory stays bounded without refusing work mid-command.
   size_t high_watermark = 0;  // 0: 7/8 of the count, rounded up
   size_t low_watermark = 0;   // 0: 5/8 of the count, below the high mark
-  // Under pressure, an account holding this many buffers gets no more.
+  // An account holding this many buffers gets no more, so that it takes
+  // that many stuck connections to empty the pool.
   size_t share = 0;  // 0: an eighth of the count, at least one
 };
 
@@ -80,10 +82,10 @@ class BufferPool {
   BufferPool(const BufferPool&) = delete;
   BufferPool& operator=(const BufferPool&) = delete;
 
-  // An empty Buffer when the pool is exhausted, or when it is under
-  // pressure and `account` already holds its share: the caller waits or
-  // refuses the command with a retryable status, never blocks. A buffer
-  // lent to an account counts in it until it returns.
+  // An empty Buffer when the pool is exhausted, or when `account` already
+  // holds its share: the caller waits or refuses the command with a
+  // retryable status, never blocks. A buffer lent to an account counts in
+  // it until it returns.
   Buffer acquire(std::shared_ptr<BufferAccount> account = nullptr);
 
   size_t buffer_size() const { return options_.buffer_size; }

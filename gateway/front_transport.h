@@ -42,7 +42,7 @@ struct ConnectionStatistics {
   uint64_t bytes_sent = 0;
   uint64_t digest_errors = 0;
   // A data segment waited for a pool buffer: none was free, or this
-  // connection held its share of a pool under pressure.
+  // connection held its share of the pool.
   uint64_t buffer_waits = 0;
   // RDMA connections: work requests posted, doorbells rung (one per post:
   // the gateway posts one work request per call), and completions with an
