@@ -185,10 +185,9 @@ void IserTargetSession::read_from_host(uint32_t itt, uint64_t id, uint32_t from,
   while (from < to) {
     auto* front_task = static_cast<IserTask*>(find_task(itt, id));
     if (front_task == nullptr || !is_open()) return;
-    gateway::Buffer buffer = pool_.acquire(account_);
+    gateway::Buffer buffer = pool_.acquire();
     if (!buffer) {
-      // The pool is dry, or this host holds its share of it: the rest
-      // waits for buffers to come back.
+      // The pool is dry: the rest waits for buffers to come back.
       auto timer = std::make_shared<boost::asio::steady_timer>(io_);
       timer->expires_after(std::chrono::milliseconds(1));
       timer->async_wait([weak = weak_from_this(), timer, itt, id, from, to](auto error) {

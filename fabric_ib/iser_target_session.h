@@ -69,8 +69,7 @@ class IserTargetSession : public gateway::FrontSession, public IserConnectionHan
                    gateway::DataOwner owner) override;
 
   // RDMA Reads [from, to) of a task, one pool buffer each; waits for
-  // buffers when the pool is dry, or while this connection holds its share
-  // of it.
+  // buffers when the pool is dry.
   void read_from_host(uint32_t itt, uint64_t id, uint32_t from, uint32_t to);
 
   std::unique_ptr<IserConnection> connection_;
@@ -78,7 +77,6 @@ class IserTargetSession : public gateway::FrontSession, public IserConnectionHan
   iser::ControlHeader delivering_;
   boost::asio::io_context& io_;
   bool full_feature_sent_ = false;
-  std::shared_ptr<gateway::BufferAccount> account_ = std::make_shared<gateway::BufferAccount>();
 };
 
 }  // namespace isergw::fabric_ib

@@ -126,7 +126,13 @@ void PduStream::on_header(const error_code& error) {
 
 void PduStream::read_data_area() {
   if (closed_) return;
-  gateway::Buffer buffer = pool_.acquire(account_);
+  // Data the gateway solicited with an R2T is what a back end waits for
+  // (the built-in disk holds a whole write before it runs it), so it is
+  // always let in; holding it back could deadlock. What a peer sends
+  // unasked, and what the storage returns for a host, counts in the share.
+  const auto* data_out = std::get_if<iscsi::DataOut>(&inbound_->pdu);
+  const bool solicited = data_out != nullptr && data_out->ttt != iscsi::kReservedTag;
+  gateway::Buffer buffer = pool_.acquire(solicited ? nullptr : account_);
   if (!buffer) {
     ++statistics_.buffer_waits;
     buffer_retry_ = std::min<std::chrono::microseconds>(

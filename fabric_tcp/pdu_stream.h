@@ -98,7 +98,8 @@ class PduStream : public std::enable_shared_from_this<PduStream> {
   boost::asio::steady_timer buffer_wait_timer_;
   std::chrono::microseconds buffer_retry_{0};  // the last wait's; 0 when not waiting
   gateway::BufferPool& pool_;
-  // Every data segment this connection reads is charged here until its
+  // Every data segment this connection reads unasked (immediate data,
+  // unsolicited Data-Out, Data-In for a host) is charged here until its
   // buffer returns, so that the pool can hold this connection to its share.
   std::shared_ptr<gateway::BufferAccount> account_ = std::make_shared<gateway::BufferAccount>();
   PduStreamHandler& handler_;

@@ -141,6 +141,31 @@ TEST_F(PduStreamTest, AnEmptyPoolDelaysDataAndNeverDropsIt) {
   EXPECT_FALSE(handler_.closed);
 }
 
+// A connection holding its share of the pool (here one buffer of four) of
+// data it sent unasked waits, although buffers are free; data the gateway
+// solicited with an R2T is let in all the same.
+TEST_F(PduStreamTest, UnaskedDataIsHeldToTheSharePastWhichSolicitedDataStillComes) {
+  handler_.keep_buffers = true;  // as tasks still in flight hold them
+  ASSERT_EQ(pool_->share(), 1U);
+  std::vector<uint8_t> payload(3000, 0x5a);
+  iscsi::DataOut unsolicited = data_out(payload, 0);
+  unsolicited.ttt = iscsi::kReservedTag;
+  client_write(encode(unsolicited));
+  client_write(encode(data_out(payload, 3000)));
+  client_write(encode(data_out(payload, 6000)));
+  ASSERT_TRUE(run_until([&] { return handler_.pdus.size() == 3; }));
+  EXPECT_EQ(pool_->in_use(), 3U);
+  unsolicited.buffer_offset = 9000;
+  client_write(encode(unsolicited));
+  run_until([] { return false; });
+  EXPECT_EQ(handler_.pdus.size(), 3U) << "unasked data past the share came in";
+  EXPECT_EQ(pool_->in_use(), 3U);
+  EXPECT_GE(stream_->statistics().buffer_waits, 1U);
+  handler_.kept.front() = gateway::Buffer();  // the first unasked segment is done with
+  ASSERT_TRUE(run_until([&] { return handler_.pdus.size() == 4; }));
+  EXPECT_EQ(handler_.data[3], payload);
+}
+
 TEST_F(PduStreamTest, ChecksDigestsOnceNegotiated) {
   const iscsi::EncodeOptions digests{.header_digest = true, .data_digest = true};
   stream_->set_decode_options(
