@@ -187,9 +187,13 @@ TEST(StalledStorage, OtherTargetsKeepTheirThroughputAndNoWriteIsLost) {
   EXPECT_LT(pushed_while_stalled, kFloodHosts) << "the gateway took the whole flood in";
   EXPECT_GT(during, 0) << "the healthy target's I/O failed during the stall";
   EXPECT_GE(during, before * 0.25) << "the stall starved the healthy target";
-  // Held to the pool: the flood's bytes were never copied elsewhere.
+  // Held to the pool: the flood's bytes were never copied elsewhere. Under
+  // AddressSanitizer the gateway's resident memory also holds the freed
+  // blocks in its quarantine, which says nothing about the gateway.
+#if !defined(__SANITIZE_ADDRESS__)
   EXPECT_LE(resident_during - resident_before,
             static_cast<long>(kPoolBuffers * kBufferBytes / 1024 + 16 * 1024));
+#endif
 
   for (auto& flood : floods)
     flood.join();
