@@ -31,14 +31,19 @@ isergw_down() {
   grep -q '\] stopped$' "$OUT/isergw.log"
 }
 
-# fio with verification: every block written is read back and checked
-# against its checksum, across sizes that cross MaxBurstLength.
+# verified_writes DEV SIZE LABEL: fio with verification: every block
+# written is read back and checked against its checksum, across sizes that
+# cross MaxBurstLength. The report goes to $OUT/fio-LABEL.json.
+verified_writes() {
+  fio --output-format=json --output="$OUT/fio-$3.json" --filename="$1" \
+    --direct=1 --ioengine=libaio --name=verify --rw=randwrite --bsrange=4k-1m \
+    --size="$2" --iodepth=16 --verify=crc32c --do_verify=1 --verify_fatal=1
+}
+
 fio_verify() {
   local dev
   dev=$(find_disk) || { detail "no iSCSI disk"; return 1; }
-  fio --output-format=json --output="$OUT/fio-verify.json" --filename="$dev" \
-    --direct=1 --ioengine=libaio --name=verify --rw=randwrite --bsrange=4k-1m \
-    --size=64m --iodepth=16 --verify=crc32c --do_verify=1 --verify_fatal=1
+  verified_writes "$dev" 64m verify
   detail "64 MiB of random writes (4 KiB to 1 MiB) verified with crc32c"
 }
 
@@ -52,9 +57,7 @@ fio_verify_across_crash() {
   shift
   dev=$(find_disk) || { detail "no iSCSI disk"; return 1; }
   errors_before=$(dmesg | grep -c "detected conn error" || true)
-  fio --output-format=json --output="$OUT/fio-crash.json" --filename="$dev" \
-    --direct=1 --ioengine=libaio --name=verify --rw=randwrite --bsrange=4k-1m \
-    --size=128m --iodepth=16 --verify=crc32c --do_verify=1 --verify_fatal=1 &
+  verified_writes "$dev" 128m crash &
   fio_pid=$!
   sleep 5
   kill -0 "$fio_pid" 2> /dev/null || { detail "fio ended before the crash"; return 1; }
@@ -97,9 +100,7 @@ iser_faults_under_fio() {
   [ -x "$tool" ] || { detail "no $tool: build //tests/vm/tools:misbehaving_iser_host"; return 1; }
   dev=$(find_disk) || { detail "no iSCSI disk"; return 1; }
   errors_before=$(isergw_metric isergw_rdma_completion_errors_total)
-  fio --output-format=json --output="$OUT/fio-faults.json" --filename="$dev" \
-    --direct=1 --ioengine=libaio --name=verify --rw=randwrite --bsrange=4k-1m \
-    --size=64m --iodepth=16 --verify=crc32c --do_verify=1 --verify_fatal=1 &
+  verified_writes "$dev" 64m faults &
   fio_pid=$!
   for mode in good bad-read-stag bad-write-stag vanish good; do
     out=$("$tool" "$addr" 3260 "$target" "$host_iqn" "$mode") || failures=$((failures + 1))
