@@ -66,6 +66,8 @@ bench_medians() {
 # and its CPU sampled (perf, 10 s). Leaves profile-*.txt in $OUT.
 profile_daemon() {
   local daemon=$1 iqn=$2 dev pid fio_pid before after
+  command -v strace > /dev/null && command -v perf > /dev/null ||
+    { detail "needs strace and perf on the host: apt-get install strace linux-perf"; return 1; }
   dev=$(disk_of "$iqn") || { detail "no disk for $iqn"; return 1; }
   pid=$(cat "/run/testbed/$daemon.pid")
   cat /sys/devices/system/clocksource/clocksource0/current_clocksource > "$OUT/profile-clocksource.txt"
