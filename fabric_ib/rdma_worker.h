@@ -69,6 +69,12 @@ class RdmaWorker {
   boost::asio::io_context& io() { return io_; }
   gateway::BufferPool& pool() { return pool_; }
 
+  // Buffers of one whole command each, for the iSER back role: the storage
+  // RDMA-Reads a write from one address and RDMA-Writes a read to one, and
+  // the pool's buffers are not contiguous with each other. Made on first
+  // use and registered then, on every device, for the peer's access.
+  Expected<gateway::BufferPool*, std::string> command_buffers();
+
  private:
   RdmaWorker(boost::asio::io_context& io, gateway::BufferPool& pool,
              std::unique_ptr<rdma::EventChannel> channel);
@@ -79,6 +85,9 @@ class RdmaWorker {
   gateway::BufferPool& pool_;
   std::unique_ptr<rdma::EventChannel> channel_;
   std::unique_ptr<rdma::CmEventWatcher> watcher_;
+  Expected<void, std::string> register_command_buffers(WorkerDevice& device);
+
+  std::unique_ptr<gateway::BufferPool> command_buffers_;
   std::map<ibv_context*, std::unique_ptr<WorkerDevice>> devices_;
   std::unordered_map<uint32_t, IserConnection*> by_serial_;
   std::unordered_map<rdma_cm_id*, IserConnection*> by_id_;

@@ -88,6 +88,7 @@ class BufferPool {
   // it until it returns.
   Buffer acquire(std::shared_ptr<BufferAccount> account = nullptr);
 
+  const std::string& name() const { return options_.name; }
   size_t buffer_size() const { return options_.buffer_size; }
   size_t capacity() const { return options_.buffer_count; }
   size_t in_use() const { return in_use_; }

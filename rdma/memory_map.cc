@@ -27,8 +27,9 @@ std::optional<MemoryKeys> RegionIndex::find(const void* address, std::size_t len
   return range.keys;
 }
 
-Expected<void, VerbsError> MemoryMap::add(void* address, std::size_t length) {
-  auto region = MemoryRegion::register_memory(pd_, address, length, access_);
+Expected<void, VerbsError> MemoryMap::add(void* address, std::size_t length,
+                                          std::optional<int> access) {
+  auto region = MemoryRegion::register_memory(pd_, address, length, access.value_or(access_));
   if (!region) return Unexpected{region.error()};
   if (!index_.add(reinterpret_cast<std::uintptr_t>(address), length,
                   {region->lkey(), region->rkey()})) {
@@ -43,11 +44,11 @@ Expected<void, VerbsError> MemoryMap::add(void* address, std::size_t length) {
 }
 
 Expected<void, VerbsError> MemoryMap::add_chunks(
-    const std::function<void(const ChunkVisitor&)>& for_each) {
+    const std::function<void(const ChunkVisitor&)>& for_each, std::optional<int> access) {
   std::optional<VerbsError> failure;
   for_each([&](void* address, std::size_t length) {
     if (failure) return;
-    if (auto ok = add(address, length); !ok) failure = ok.error();
+    if (auto ok = add(address, length, access); !ok) failure = ok.error();
   });
   if (failure) return Unexpected{std::move(*failure)};
   return {};

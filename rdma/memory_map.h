@@ -53,12 +53,16 @@ class MemoryMap {
 
   MemoryMap(ProtectionDomain& pd, int access) : pd_(pd), access_(access) {}
 
-  Expected<void, VerbsError> add(void* address, std::size_t length);
+  // Registers with the map's access, or with `access` where given (memory
+  // a peer reads and writes, beside memory only this side's work touches).
+  Expected<void, VerbsError> add(void* address, std::size_t length,
+                                 std::optional<int> access = std::nullopt);
 
   // Registers every chunk a pool lists, e.g.
   //   map.add_chunks([&](auto& visit) { pool.for_each_memory_chunk(visit); });
   // Stops at the first failure, which names the chunk.
-  Expected<void, VerbsError> add_chunks(const std::function<void(const ChunkVisitor&)>& for_each);
+  Expected<void, VerbsError> add_chunks(const std::function<void(const ChunkVisitor&)>& for_each,
+                                        std::optional<int> access = std::nullopt);
 
   std::optional<MemoryKeys> find(const void* address, std::size_t length) const {
     return index_.find(address, length);
