@@ -17,6 +17,9 @@ namespace isergw::fabric_ib {
 namespace {
 
 constexpr uint64_t kReceiveBit = 0x80000000u;
+// Address and route resolution, each; a storage that does not answer the
+// connect is bounded by the back leg's login timeout.
+constexpr int kResolveTimeoutMs = 5000;
 
 std::string address_text(const sockaddr* address) {
   char text[INET6_ADDRSTRLEN] = "?";
@@ -54,7 +57,8 @@ Expected<std::unique_ptr<IserConnection>, std::string> IserConnection::accept(
   auto device = worker.device(id->verbs());
   if (!device) return refuse(device.error());
   std::unique_ptr<IserConnection> connection(
-      new IserConnection(worker, **device, std::move(id), options));
+      new IserConnection(worker, *device, std::move(id), options));
+  connection->learn_addresses();
   if (auto built = connection->build(request); !built) {
     (void)connection->id_->reject({});
     return Unexpected{built.error()};
@@ -62,19 +66,46 @@ Expected<std::unique_ptr<IserConnection>, std::string> IserConnection::accept(
   return connection;
 }
 
-IserConnection::IserConnection(RdmaWorker& worker, WorkerDevice& device,
+Expected<std::unique_ptr<IserConnection>, std::string> IserConnection::connect(
+    RdmaWorker& worker, const rdma::SocketAddress& destination,
+    const IserConnectionOptions& options, IserConnectionHandler& handler) {
+  auto id = rdma::CmId::create(worker.event_channel());
+  if (!id) return Unexpected{id.error().describe()};
+  std::unique_ptr<IserConnection> connection(
+      new IserConnection(worker, nullptr, std::move(*id), options));
+  connection->initiator_role_ = true;
+  connection->handler_ = &handler;
+  connection->peer_ = destination.to_string();
+  connection->serial_ = worker.add(*connection, connection->id_->get());
+  if (auto ok = connection->id_->resolve_address(std::nullopt, destination, kResolveTimeoutMs);
+      !ok) {
+    return Unexpected{"cannot resolve " + destination.to_string() +
+                      " to an RDMA device: " + ok.error().describe()};
+  }
+  return connection;
+}
+
+IserConnection::IserConnection(RdmaWorker& worker, WorkerDevice* device,
                                std::unique_ptr<rdma::CmId> id, const IserConnectionOptions& options)
-    : worker_(worker), device_(&device), id_(std::move(id)), options_(options) {
+    : worker_(worker), device_(device), id_(std::move(id)), options_(options) {
   slot_size_ = iser::kIserHeaderLength + options_.slot_pdu_bytes;
+}
+
+void IserConnection::learn_addresses() {
   peer_ = address_text(rdma_get_peer_addr(id_->get()));
   const std::string local = address_text(rdma_get_local_addr(id_->get()));
   local_host_ = host_of(local);
   local_port_ = static_cast<uint16_t>(std::stoul(local.substr(local.rfind(':') + 1)));
 }
 
+const std::string& IserConnection::device_name() const {
+  static const std::string kUnresolved = "(unresolved)";
+  return device_ != nullptr ? device_->device->name() : kUnresolved;
+}
+
 IserConnection::~IserConnection() {
   if (serial_ != 0) worker_.remove(serial_, id_->get());
-  device_->reserved_entries -= reserved_cq_entries_;
+  if (device_ != nullptr) device_->reserved_entries -= reserved_cq_entries_;
   // The QP goes before the memory its work requests pointed at.
   qp_.reset();
 }
@@ -83,7 +114,25 @@ Expected<void, std::string> IserConnection::build(const rdma::CmEvent& request) 
   auto initiator = iser::decode_cm_private_data(request.private_data);
   if (!initiator) return Unexpected{"CM private data: " + initiator.error().describe()};
   initiator_ = *initiator;
+  if (auto ok = build_queue_pair(); !ok) return ok;
 
+  // Read depths: what the host asked for, within what the device can do.
+  const rdma::DeviceLimits limits = device_->device->limits();
+  const std::array<uint8_t, iser::kCmPrivateDataLength> reply = iser::encode_cm_private_data(
+      {.zbva_not_supported = true,
+       .send_with_invalidate_not_supported = !iser::may_send_with_invalidate(initiator_)});
+  rdma::ConnectionOptions accept_options{
+      .private_data = reply,
+      .initiator_depth = static_cast<uint8_t>(
+          std::min<uint32_t>({limits.max_qp_init_rd_atom, request.responder_resources, 16})),
+      .responder_resources = static_cast<uint8_t>(
+          std::min<uint32_t>({limits.max_qp_rd_atom, request.initiator_depth, 16})),
+  };
+  if (auto ok = id_->accept(accept_options); !ok) return Unexpected{ok.error().describe()};
+  return {};
+}
+
+Expected<void, std::string> IserConnection::build_queue_pair() {
   const uint32_t receives = options_.login_receives + options_.receive_ring_depth;
   const int entries = static_cast<int>(receives + options_.send_queue_depth);
   if (device_->reserved_entries + entries > device_->cq->capacity()) {
@@ -102,7 +151,7 @@ Expected<void, std::string> IserConnection::build(const rdma::CmEvent& request) 
                                      .max_receive_sge = 1});
   if (!qp) return Unexpected{qp.error().describe()};
   qp_ = std::move(*qp);
-  serial_ = worker_.add(*this, id_->get());
+  if (serial_ == 0) serial_ = worker_.add(*this, id_->get());
 
   if (auto ok = allocate(login_receives_, options_.login_receives); !ok) return ok;
   if (auto ok = allocate(sends_, options_.send_slots); !ok) return ok;
@@ -111,21 +160,36 @@ Expected<void, std::string> IserConnection::build(const rdma::CmEvent& request) 
   for (uint32_t i = 0; i < login_receives_.count; ++i) {
     if (auto ok = post_receive(i); !ok) return ok;
   }
-
-  // Read depths: what the host asked for, within what the device can do.
-  const rdma::DeviceLimits limits = device_->device->limits();
-  const std::array<uint8_t, iser::kCmPrivateDataLength> reply = iser::encode_cm_private_data(
-      {.zbva_not_supported = true,
-       .send_with_invalidate_not_supported = !iser::may_send_with_invalidate(initiator_)});
-  rdma::ConnectionOptions accept_options{
-      .private_data = reply,
-      .initiator_depth = static_cast<uint8_t>(
-          std::min<uint32_t>({limits.max_qp_init_rd_atom, request.responder_resources, 16})),
-      .responder_resources = static_cast<uint8_t>(
-          std::min<uint32_t>({limits.max_qp_rd_atom, request.initiator_depth, 16})),
-  };
-  if (auto ok = id_->accept(accept_options); !ok) return Unexpected{ok.error().describe()};
   return {};
+}
+
+void IserConnection::on_address_resolved() {
+  auto device = worker_.device(id_->verbs());
+  if (!device) return close("no RDMA device for " + peer_ + ": " + device.error());
+  device_ = *device;
+  if (auto ok = id_->resolve_route(kResolveTimeoutMs); !ok) {
+    close("cannot resolve a route to " + peer_ + ": " + ok.error().describe());
+  }
+}
+
+void IserConnection::on_route_resolved() {
+  learn_addresses();
+  if (auto ok = build_queue_pair(); !ok) return close(ok.error());
+  // The gateway registers no memory per command, so the storage must not
+  // invalidate its STags with Send with Invalidate; and every address it
+  // advertises is absolute (no ZBVA). It issues no RDMA Reads itself: the
+  // storage reads write data from it (its responder resources, IRD).
+  const std::array<uint8_t, iser::kCmPrivateDataLength> request = iser::encode_cm_private_data(
+      {.zbva_not_supported = true, .send_with_invalidate_not_supported = true});
+  const rdma::DeviceLimits limits = device_->device->limits();
+  rdma::ConnectionOptions connect_options{
+      .private_data = request,
+      .initiator_depth = static_cast<uint8_t>(std::min<uint32_t>(limits.max_qp_init_rd_atom, 16)),
+      .responder_resources = static_cast<uint8_t>(std::min<uint32_t>(limits.max_qp_rd_atom, 16)),
+  };
+  if (auto ok = id_->connect(connect_options); !ok) {
+    close("cannot connect to " + peer_ + ": " + ok.error().describe());
+  }
 }
 
 Expected<void, std::string> IserConnection::allocate(SlotArea& area, uint32_t count) {
@@ -168,8 +232,27 @@ Expected<void, std::string> IserConnection::enter_full_feature() {
 
 void IserConnection::on_cm_event(const rdma::CmEvent& event) {
   switch (event.type) {
+    case RDMA_CM_EVENT_ADDR_RESOLVED:
+      on_address_resolved();
+      break;
+    case RDMA_CM_EVENT_ROUTE_RESOLVED:
+      on_route_resolved();
+      break;
     case RDMA_CM_EVENT_ESTABLISHED:
       log::debug("{}: iSER connection established on {}", peer_, device_name());
+      if (initiator_role_ && handler_ != nullptr) handler_->on_established();
+      break;
+    case RDMA_CM_EVENT_REJECTED:
+      // The status is the fabric's reason code: 28 "consumer reject" on
+      // InfiniBand and RoCE, -ECONNREFUSED on iWARP.
+      close("the target refused the connection (reject status " + std::to_string(event.status) +
+            ")");
+      break;
+    case RDMA_CM_EVENT_ADDR_ERROR:
+    case RDMA_CM_EVENT_ROUTE_ERROR:
+    case RDMA_CM_EVENT_UNREACHABLE:
+    case RDMA_CM_EVENT_CONNECT_ERROR:
+      close(std::string(event.name()) + " (" + std::strerror(-event.status) + ")");
       break;
     case RDMA_CM_EVENT_DISCONNECTED:
       close("the host disconnected");
@@ -257,7 +340,8 @@ void IserConnection::answer_hello(std::span<const uint8_t> message) {
   post_message(std::move(bytes), std::nullopt);
 }
 
-void IserConnection::send_pdu(const iscsi::Pdu& pdu, std::optional<uint32_t> invalidate_rkey) {
+void IserConnection::send_pdu(const iscsi::Pdu& pdu, const iser::ControlHeader& header,
+                              std::optional<uint32_t> invalidate_rkey) {
   if (closing_) return;
   const iscsi::EncodeOptions no_digests{};
   const size_t length = iser::kIserHeaderLength + iscsi::encoded_length(pdu, no_digests);
@@ -268,7 +352,7 @@ void IserConnection::send_pdu(const iscsi::Pdu& pdu, std::optional<uint32_t> inv
     return;
   }
   std::vector<uint8_t> message(length);
-  (void)iser::encode_control_header(iser::ControlHeader{}, message);
+  (void)iser::encode_control_header(header, message);
   auto encoded =
       iscsi::encode_pdu(pdu, no_digests, std::span(message).subspan(iser::kIserHeaderLength));
   if (!encoded) {
@@ -299,7 +383,12 @@ void IserConnection::post_message(std::vector<uint8_t> message,
 }
 
 bool IserConnection::registered(std::span<const uint8_t> bytes) const {
-  return device_->map->find(bytes.data(), bytes.size()).has_value();
+  return keys(bytes).has_value();
+}
+
+std::optional<rdma::MemoryKeys> IserConnection::keys(std::span<const uint8_t> bytes) const {
+  if (device_ == nullptr) return std::nullopt;
+  return device_->map->find(bytes.data(), bytes.size());
 }
 
 void IserConnection::rdma_write(std::span<const uint8_t> local, uint64_t remote_address,

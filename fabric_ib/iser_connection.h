@@ -1,7 +1,8 @@
-// One iSER connection on an RDMA device (RFC 7145), in the target role: a
-// reliable-connected QP accepted through the RDMA CM, a ring of receives
-// for the host's Sends, Send slots for the PDUs going back, and the RDMA
-// Reads and Writes that move the data.
+// One iSER connection on an RDMA device (RFC 7145): a reliable-connected QP
+// set up through the RDMA CM, a ring of receives for the peer's Sends, Send
+// slots for the PDUs going out, and in the target role the RDMA Reads and
+// Writes that move the data. In the initiator role (the gateway's back leg)
+// the storage moves the data, and the connection only carries PDUs.
 //
 // Every message is framed alike: the 28-byte iSER header, then the iSCSI
 // PDU (BHS, AHS, data segment). Receives and Sends go through slots of this
@@ -45,6 +46,8 @@ class IserConnectionHandler {
                           std::span<const uint8_t> iscsi_pdu) = 0;
   // Called once, after the connection is gone, from the worker's loop.
   virtual void on_connection_closed(const std::string& reason) = 0;
+  // Initiator role: the connection is up, and login PDUs may go.
+  virtual void on_established() {}
 };
 
 struct IserConnectionOptions {
@@ -71,6 +74,13 @@ class IserConnection {
   // error says why.
   static Expected<std::unique_ptr<IserConnection>, std::string> accept(
       RdmaWorker& worker, rdma::CmEvent&& request, const IserConnectionOptions& options);
+  // Connects to an iSER target in the initiator role: resolves the address
+  // and route, builds the QP on the device the route leads to, and
+  // connects. The handler hears on_established(), or on_connection_closed()
+  // with the reason it failed.
+  static Expected<std::unique_ptr<IserConnection>, std::string> connect(
+      RdmaWorker& worker, const rdma::SocketAddress& destination,
+      const IserConnectionOptions& options, IserConnectionHandler& handler);
   ~IserConnection();
   IserConnection(const IserConnection&) = delete;
   IserConnection& operator=(const IserConnection&) = delete;
@@ -79,7 +89,8 @@ class IserConnection {
   const std::string& peer() const { return peer_; }
   const std::string& local_host() const { return local_host_; }
   uint16_t local_port() const { return local_port_; }
-  const std::string& device_name() const { return device_->device->name(); }
+  const std::string& device_name() const;
+  bool is_iwarp() const { return device_ != nullptr && device_->device->is_iwarp(); }
   // What the host's CM private data allows: Send with Invalidate or not.
   const iser::CmPrivateData& initiator() const { return initiator_; }
   bool is_open() const { return !closing_; }
@@ -88,11 +99,15 @@ class IserConnection {
   // Posts the full receive ring; called before the final Login Response.
   Expected<void, std::string> enter_full_feature();
 
-  // Sends a PDU in a Send (with Invalidate of `invalidate_rkey` when set).
-  // Its bytes are copied into a Send slot at once.
-  void send_pdu(const iscsi::Pdu& pdu, std::optional<uint32_t> invalidate_rkey = std::nullopt);
+  // Sends a PDU in a Send behind `header` (with Invalidate of
+  // `invalidate_rkey` when set). Its bytes are copied into a Send slot at
+  // once.
+  void send_pdu(const iscsi::Pdu& pdu, const iser::ControlHeader& header = {},
+                std::optional<uint32_t> invalidate_rkey = std::nullopt);
   // Whether `bytes` lie in memory this connection can RDMA from or into.
   bool registered(std::span<const uint8_t> bytes) const;
+  // The keys of registered memory on this connection's device.
+  std::optional<rdma::MemoryKeys> keys(std::span<const uint8_t> bytes) const;
   // RDMA Write to the host; `owner` keeps `local` alive until it is done. A
   // Send posted after it lands after it (RFC 7145 §5.1).
   void rdma_write(std::span<const uint8_t> local, uint64_t remote_address, uint32_t rkey,
@@ -130,9 +145,15 @@ class IserConnection {
     uint32_t count = 0;
   };
 
-  IserConnection(RdmaWorker& worker, WorkerDevice& device, std::unique_ptr<rdma::CmId> id,
+  IserConnection(RdmaWorker& worker, WorkerDevice* device, std::unique_ptr<rdma::CmId> id,
                  const IserConnectionOptions& options);
+  void learn_addresses();
   Expected<void, std::string> build(const rdma::CmEvent& request);
+  // The QP, the login receives and the Send slots, in either role.
+  Expected<void, std::string> build_queue_pair();
+  // Initiator role, as the RDMA CM resolves.
+  void on_address_resolved();
+  void on_route_resolved();
   Expected<void, std::string> allocate(SlotArea& area, uint32_t count);
   Expected<void, std::string> post_receive(uint32_t index);
   std::span<uint8_t> receive_slot(uint32_t index);
@@ -155,7 +176,8 @@ class IserConnection {
   void maybe_finish_closing();
 
   RdmaWorker& worker_;
-  WorkerDevice* device_;
+  WorkerDevice* device_;  // null until an initiator's route is resolved
+  bool initiator_role_ = false;
   std::unique_ptr<rdma::CmId> id_;
   std::unique_ptr<rdma::QueuePair> qp_;
   IserConnectionOptions options_;

@@ -130,7 +130,7 @@ void IserTargetSession::send_status(FrontTask& ended, iscsi::ScsiResponse& respo
       invalidate = stags.write_stag;
     }
   }
-  connection_->send_pdu(response, invalidate);
+  connection_->send_pdu(response, {}, invalidate);
 }
 
 bool IserTargetSession::accept_solicited_data_out(FrontTask&, const iscsi::DataOut& data_out) {
