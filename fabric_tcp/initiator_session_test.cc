@@ -51,7 +51,12 @@ class FakeStorage : public iscsi::LoginPolicy {
       const Received request = connection_->receive();
       const iscsi::OwnedLoginResponse response =
           login.on_request(std::get<iscsi::LoginRequest>(request.pdu));
-      connection_->send(response.pdu());
+      iscsi::LoginResponse sent = response.pdu();
+      if (login.state() == iscsi::LoginTarget::State::kFullFeature) {
+        sent.exp_cmd_sn += login_exp_cmd_sn_skew;
+        sent.max_cmd_sn += login_exp_cmd_sn_skew;
+      }
+      connection_->send(sent);
       if (login.state() == iscsi::LoginTarget::State::kFailed) return false;
     }
     stat_sn_ = login.result()->next_stat_sn;
@@ -105,6 +110,9 @@ class FakeStorage : public iscsi::LoginPolicy {
     connection_->send(response);
   }
 
+  // Added to ExpCmdSN and MaxCmdSN of the final Login Response, as tgt's
+  // iSER target does (it answers one past what it expects).
+  uint32_t login_exp_cmd_sn_skew = 0;
   uint32_t window_ = 32;
   uint32_t stat_sn_ = 0;
   uint32_t exp_cmd_sn_ = 0;
@@ -507,6 +515,22 @@ TEST_F(InitiatorSessionTest, AWriteTheStorageFailsIsNeverReportedGood) {
 // FUA and SYNCHRONIZE CACHE reach the storage byte for byte, and the host
 // hears GOOD only after the storage said it: the gateway caches nothing, so
 // a write it acknowledges is one the storage made durable as asked.
+TEST_F(InitiatorSessionTest, TheFirstCommandTakesTheLoginsCmdSnWhateverTheStorageAnswers) {
+  storage_.login_exp_cmd_sn_skew = 1;
+  storage([&](FakeStorage& storage) {
+    Received holder;
+    const iscsi::ScsiCommand command = storage.next_command(holder);
+    // The Login Request had CmdSN 1 and was immediate (RFC 7143 §11.12.8).
+    EXPECT_EQ(command.cmd_sn, 1u);
+    storage.respond(command.itt, 0);
+  });
+  TestInitiator host(port());
+  ASSERT_TRUE(host.login(kRelay));
+  host.send(host.command(1, TestInitiator::rw10(0x28, 0, 0), 0, false, false));
+  EXPECT_EQ(host.collect_read(0).second, 0);
+  storage_thread_.join();
+}
+
 TEST_F(InitiatorSessionTest, FuaAndSynchronizeCacheReachTheStorageUnchanged) {
   std::array<uint8_t, 10> write_fua = TestInitiator::rw10(0x2a, 64, 8);
   write_fua[1] |= 0x08;  // FUA (SBC-4 §5.42)

@@ -38,6 +38,8 @@ iscsi::Isid gateway_isid() {
   return isid;
 }
 
+constexpr uint32_t kLeadingLoginCmdSn = 1;
+
 const char* state_name(int state) {
   static const char* const names[] = {"idle",      "connecting", "logging in",
                                       "logged in", "closing",    "closed"};
@@ -68,7 +70,7 @@ void BackSession::open(FrontLeg& front, const HostIdentity& host, OpenDone done)
   config.isid = options_.gateway_name ? gateway_isid() : host.isid;
   config.target_name = options_.target_name;
   config.itt = allocate_itt();
-  config.cmd_sn = 1;
+  config.cmd_sn = kLeadingLoginCmdSn;
   config.chap = options_.chap;
   config.target_chap = options_.target_chap;
   // MD5 first, as Linux's iscsid offers by default: tgt 1.0.85 takes
@@ -112,7 +114,10 @@ void BackSession::handle_login(const iscsi::LoginResponse& response) {
   const iscsi::LoginInitiatorResult& result = *login_->result();
   parameters_ = result.parameters;
   tsih_ = result.tsih;
-  cmd_sn_ = result.exp_cmd_sn;
+  // The Login Request was immediate, so the first command takes its CmdSN
+  // (RFC 7143 §11.12.8), whatever ExpCmdSN the storage answered: tgt's
+  // iSER target answers one more than it expects.
+  cmd_sn_ = kLeadingLoginCmdSn;
   exp_cmd_sn_ = result.exp_cmd_sn;
   max_cmd_sn_ = result.max_cmd_sn;
   exp_stat_sn_ = result.exp_stat_sn;
@@ -222,6 +227,12 @@ void BackSession::submit(Task& task, FrontLeg& front) {
     prepared->ready = true;
     self->send_waiting();
   });
+}
+
+void BackSession::end_unsent(uint32_t itt, const Completion& completion) {
+  auto node = tasks_.extract(itt);  // send_waiting() skips its ITT
+  if (node.empty() || node.mapped().task == nullptr) return;
+  node.mapped().front->complete(*node.mapped().task, completion);
 }
 
 BackSession::BackTask* BackSession::find_task(uint32_t itt) {
@@ -647,7 +658,8 @@ void BackSession::on_timer() {
     case State::kLoggingIn:
       if (now >= deadline_) {
         fail("no login to " + options_.portal.host_port() + " within " +
-             std::to_string(options_.login_timeout.count()) + " s");
+             std::to_string(options_.login_timeout.count()) + " s" +
+             (state_ == State::kConnecting ? connecting_hint() : std::string()));
         return;
       }
       break;

@@ -126,6 +126,8 @@ class BackSession : public BackLeg, public std::enable_shared_from_this<BackSess
     (void)back_task;
     (void)completion;
   }
+  // What may explain a connection that does not come up, for the log.
+  virtual std::string connecting_hint() const { return {}; }
 
   // --- What a fabric calls.
   void connected();
@@ -133,6 +135,8 @@ class BackSession : public BackLeg, public std::enable_shared_from_this<BackSess
   void connection_closed(const std::string& reason);
   void fail(const std::string& reason);
   void protocol_error(const std::string& why);
+  // Ends a command the storage never saw, with `completion`.
+  void end_unsent(uint32_t itt, const Completion& completion);
 
   const BackSessionOptions& options() const { return options_; }
   const iscsi::NegotiatedParameters& parameters() const { return parameters_; }

@@ -1,0 +1,270 @@
+#include "fabric_ib/iser_initiator_session.h"
+
+#include <boost/asio/ip/tcp.hpp>
+#include <cstring>
+
+#include "common/log.h"
+#include "iscsi/pdu_decoder.h"
+#include "iscsi/sense.h"
+#include "iser/login_policy.h"
+
+namespace isergw::fabric_ib {
+
+namespace asio = boost::asio;
+
+namespace {
+
+// While the worker's command buffers are all in use, a command waiting for
+// one looks again this often.
+constexpr auto kBufferRetry = std::chrono::milliseconds(1);
+
+gateway::Completion invalid_field_in_cdb() {
+  gateway::Completion completion;
+  completion.status = static_cast<uint8_t>(iscsi::ScsiStatus::kCheckCondition);
+  iscsi::Sense refused;
+  refused.key = iscsi::SenseKey::kIllegalRequest;
+  refused.additional = iscsi::kInvalidFieldInCdb;
+  const iscsi::SenseBytes sense = iscsi::build_fixed_sense(refused);
+  completion.sense.assign(sense.bytes().begin(), sense.bytes().end());
+  return completion;
+}
+
+}  // namespace
+
+IserInitiatorSession::IserInitiatorSession(RdmaWorker& worker, gateway::BackSessionOptions options)
+    : BackSession(worker.io().get_executor(), std::move(options)),
+      worker_(worker),
+      retry_timer_(worker.io()) {}
+
+IserInitiatorSession::~IserInitiatorSession() = default;
+
+void IserInitiatorSession::adjust_login_policy(iscsi::NegotiationPolicy& policy) {
+  // All write data moves by the storage's RDMA Reads from the command
+  // buffer, none in Sends: a Send slot holds a PDU, not a burst.
+  policy.immediate_data = false;
+  policy.initial_r2t = true;
+  policy = iser::iser_negotiation_policy(policy, iscsi::Role::kInitiator,
+                                         iser::kDefaultRecvDataSegmentLength);
+}
+
+void IserInitiatorSession::connect() {
+  const gateway::PortalAddress& portal = options().portal;
+  auto resolver = std::make_shared<asio::ip::tcp::resolver>(executor_);
+  resolver->async_resolve(
+      portal.host, std::to_string(portal.port),
+      [this, resolver, weak = weak_from_this()](const boost::system::error_code& error,
+                                                asio::ip::tcp::resolver::results_type results) {
+        auto self = weak.lock();
+        if (!self || state() != State::kConnecting) return;
+        if (error || results.empty()) {
+          fail("cannot resolve " + options().portal.host + ": " + error.message());
+          return;
+        }
+        connect_to(results.begin()->endpoint().address());
+      });
+}
+
+void IserInitiatorSession::connect_to(const asio::ip::address& address) {
+  auto destination = rdma::SocketAddress::parse(address.to_string(), options().portal.port);
+  if (!destination) {
+    fail("cannot use " + address.to_string() + ": " + destination.error().describe());
+    return;
+  }
+  auto connection = IserConnection::connect(worker_, *destination, {}, *this);
+  if (!connection) {
+    fail(connection.error());
+    return;
+  }
+  connection_ = std::move(*connection);
+}
+
+void IserInitiatorSession::on_established() {
+  log::debug("{}: iSER connection to {} up on {}", options().back_end, connection_->peer(),
+             connection_->device_name());
+  connected();
+}
+
+void IserInitiatorSession::send(const iscsi::Pdu& pdu, gateway::DataOwner) {
+  connection_->send_pdu(pdu);
+}
+
+Expected<void, std::string> IserInitiatorSession::begin_full_feature(
+    const iscsi::NegotiatedParameters&) {
+  if (auto buffers = worker_.command_buffers(); !buffers) return Unexpected{buffers.error()};
+  return connection_->enter_full_feature();
+}
+
+void IserInitiatorSession::prepare(uint32_t itt, BackTask& back_task, std::function<void()> ready) {
+  const gateway::Task& task = *back_task.task;
+  const uint64_t bytes =
+      uint64_t{task.write ? task.expected_data_transfer_length : 0} + task.read_length();
+  if (bytes == 0) {
+    ready();
+    return;
+  }
+  if (bytes > (*worker_.command_buffers())->buffer_size()) {
+    log::warn("{}: a command of {} bytes is larger than a command buffer ({} bytes); refused",
+              options().back_end, bytes, (*worker_.command_buffers())->buffer_size());
+    end_unsent(itt, invalid_field_in_cdb());
+    return;
+  }
+  buffer_queue_.emplace_back(itt, std::move(ready));
+  grant_buffers();
+}
+
+void IserInitiatorSession::grant_buffers() {
+  gateway::BufferPool& buffers = **worker_.command_buffers();
+  while (!buffer_queue_.empty() && state() == State::kFullFeature) {
+    const uint32_t itt = buffer_queue_.front().first;
+    BackTask* back_task = find_task(itt);
+    if (back_task == nullptr || back_task->task == nullptr) {
+      buffer_queue_.pop_front();  // ended before it got one
+      continue;
+    }
+    gateway::Buffer buffer = buffers.acquire();
+    if (!buffer) {
+      // Commands in flight hold them all; each frees one at its status, or
+      // at its session's end.
+      if (retry_pending_) return;
+      retry_pending_ = true;
+      retry_timer_.expires_after(kBufferRetry);
+      retry_timer_.async_wait([weak = weak_from_this()](const boost::system::error_code& error) {
+        auto self = std::static_pointer_cast<IserInitiatorSession>(weak.lock());
+        if (!self) return;
+        self->retry_pending_ = false;
+        if (!error) self->grant_buffers();
+      });
+      return;
+    }
+    std::function<void()> ready = std::move(buffer_queue_.front().second);
+    buffer_queue_.pop_front();
+    const gateway::Task& task = *back_task->task;
+    auto command = std::make_shared<CommandBuffer>();
+    command->buffer = std::move(buffer);
+    command->write_length = task.write ? task.expected_data_transfer_length : 0;
+    command->read_length = task.read_length();
+    back_task->held = command;
+    if (command->write_length == 0) {
+      ready();
+    } else {
+      gather_write_data(itt, std::move(command), std::move(ready));
+    }
+  }
+}
+
+void IserInitiatorSession::gather_write_data(uint32_t itt, std::shared_ptr<CommandBuffer> command,
+                                             std::function<void()> ready) {
+  BackTask& back_task = *find_task(itt);
+  back_task.front->pull(*back_task.task, 0, command->write_length,
+                        [weak = weak_from_this(), command,
+                         ready = std::move(ready)](std::vector<gateway::DataSlice> slices) {
+                          auto self = weak.lock();
+                          if (!self) return;
+                          // The one copy on this path: the front landed the host's data in
+                          // pool buffers, and the storage reads it from one address.
+                          for (const gateway::DataSlice& slice : slices) {
+                            std::memcpy(command->buffer.data() + slice.offset, slice.bytes.data(),
+                                        slice.bytes.size());
+                          }
+                          ready();
+                        });
+}
+
+void IserInitiatorSession::send_command(BackTask& back_task, iscsi::ScsiCommand& command) {
+  iser::ControlHeader header;
+  if (const auto* held = static_cast<const CommandBuffer*>(back_task.held.get())) {
+    const std::span<const uint8_t> whole(held->buffer.data(),
+                                         held->write_length + held->read_length);
+    const std::optional<rdma::MemoryKeys> keys = connection_->keys(whole);
+    if (!keys) {
+      fail("a command buffer is not registered on " + connection_->device_name());
+      return;
+    }
+    const uint64_t address = reinterpret_cast<uint64_t>(whole.data());
+    if (held->write_length > 0) {
+      header.write_stag_valid = true;
+      header.write_stag = keys->rkey;
+      header.write_va = address;
+      statistics_.bytes_written += held->write_length;
+    }
+    if (held->read_length > 0) {
+      header.read_stag_valid = true;
+      header.read_stag = keys->rkey;
+      header.read_va = address + held->write_length;
+    }
+  }
+  log::debug(
+      "{}: command ITT {} CmdSN {} ({} bytes): write STag 0x{:x} at 0x{:x}, read STag "
+      "0x{:x} at 0x{:x}",
+      options().back_end, command.itt, command.cmd_sn, command.expected_data_transfer_length,
+      header.write_stag, header.write_va, header.read_stag, header.read_va);
+  connection_->send_pdu(command, header);
+}
+
+void IserInitiatorSession::deliver_read_data(BackTask& back_task,
+                                             const gateway::Completion& completion) {
+  const auto* held = static_cast<const CommandBuffer*>(back_task.held.get());
+  if (held == nullptr || held->read_length == 0) return;
+  // The storage has written what it read before it sent the status
+  // (RFC 7145 §7.3.5); the residual says how much that was.
+  const bool bidi = back_task.task->write && back_task.task->read;
+  const bool under = bidi ? completion.bidi_read_underflow : completion.residual_underflow;
+  const uint32_t residual = bidi ? completion.bidi_read_residual_count : completion.residual_count;
+  const uint32_t length =
+      under ? held->read_length - std::min(residual, held->read_length) : held->read_length;
+  if (length == 0) return;
+  statistics_.bytes_read += length;
+  back_task.front->push(*back_task.task, 0,
+                        std::span<const uint8_t>(held->buffer.data() + held->write_length, length),
+                        back_task.held);
+}
+
+void IserInitiatorSession::on_message(const iser::ControlHeader&, std::span<const uint8_t> bytes) {
+  const iscsi::DecodeOptions decode{.max_recv_data_segment_length =
+                                        iser::kDefaultRecvDataSegmentLength};
+  if (bytes.size() < iscsi::kBhsLength) {
+    protocol_error("an iSER message shorter than a BHS");
+    return;
+  }
+  auto framing = iscsi::decode_framing(iscsi::BhsBytes(bytes.first<iscsi::kBhsLength>()), decode);
+  if (!framing) {
+    protocol_error("bad PDU header: " + framing.error().message);
+    return;
+  }
+  const size_t header_length = framing->header_length();
+  if (bytes.size() < header_length + framing->data_segment_length) {
+    protocol_error("a Send of " + std::to_string(bytes.size()) +
+                   " bytes holds less than its PDU's header and data segment");
+    return;
+  }
+  auto pdu = iscsi::decode_header(bytes.first(header_length), *framing, decode);
+  if (!pdu) {
+    protocol_error("bad PDU header: " + pdu.error().message);
+    return;
+  }
+  if (std::holds_alternative<iscsi::DataIn>(*pdu) || std::holds_alternative<iscsi::R2t>(*pdu)) {
+    protocol_error(std::string("sent ") + std::string(iscsi::opcode_name(iscsi::pdu_opcode(*pdu))) +
+                   " on an iSER connection, where the storage moves data by RDMA");
+    return;
+  }
+  // The PDU lives in the receive slot, only during this call: the session
+  // copies what it keeps (sense, login keys, a ping's data).
+  iscsi::set_pdu_data(*pdu, bytes.subspan(header_length, framing->data_segment_length));
+  log::debug("{}: {} from the storage", options().back_end,
+             iscsi::opcode_name(iscsi::pdu_opcode(*pdu)));
+  received(*pdu);
+}
+
+void IserInitiatorSession::on_connection_closed(const std::string& reason) {
+  connection_closed(state() == State::kConnecting ? reason + connecting_hint() : reason);
+}
+
+std::string IserInitiatorSession::connecting_hint() const {
+  if (!connection_ || !connection_->is_iwarp()) return {};
+  // The trap iWARP sets: it shares the TCP port space, so an iSCSI/TCP
+  // portal on the storage's address and port takes the connect instead.
+  return " (iWARP shares TCP's ports: is an iSCSI/TCP portal listening on " +
+         options().portal.host_port() + " instead of an iSER one?)";
+}
+
+}  // namespace isergw::fabric_ib

@@ -1,0 +1,76 @@
+// The back role on iSER (RFC 7145): the back session (gateway/back_session.h)
+// over one iSER connection, with the gateway as the iSCSI initiator. No
+// Data-Out, Data-In or R2T travels: each command names one buffer per
+// direction by STag and address, the storage RDMA-Reads the write data from
+// it and RDMA-Writes the read data into it, then sends the status.
+//
+// That buffer is one of the worker's command buffers (rdma_worker.h), which
+// hold a whole command: the host's write data is gathered into it before
+// the command leaves, and the read data goes to the front from it once the
+// status arrives. Immediate and unsolicited data are not used on this leg.
+#pragma once
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <string>
+
+#include "fabric_ib/iser_connection.h"
+#include "fabric_ib/rdma_worker.h"
+#include "gateway/back_session.h"
+
+namespace isergw::fabric_ib {
+
+class IserInitiatorSession : public gateway::BackSession, public IserConnectionHandler {
+ public:
+  IserInitiatorSession(RdmaWorker& worker, gateway::BackSessionOptions options);
+  ~IserInitiatorSession() override;
+
+  // IserConnectionHandler
+  void on_established() override;
+  void on_message(const iser::ControlHeader& header, std::span<const uint8_t> iscsi_pdu) override;
+  void on_connection_closed(const std::string& reason) override;
+
+ private:
+  // The command buffer of one command: write data at [0, write_length),
+  // read data right behind it.
+  struct CommandBuffer {
+    gateway::Buffer buffer;
+    uint32_t write_length = 0;
+    uint32_t read_length = 0;
+  };
+
+  // BackSession
+  void connect() override;
+  bool has_connection() const override { return connection_ != nullptr; }
+  void send(const iscsi::Pdu& pdu, gateway::DataOwner owner) override;
+  void close_connection(const std::string& reason) override { connection_->close(reason); }
+  void adjust_login_policy(iscsi::NegotiationPolicy& policy) override;
+  Expected<void, std::string> begin_full_feature(
+      const iscsi::NegotiatedParameters& parameters) override;
+  void prepare(uint32_t itt, BackTask& back_task, std::function<void()> ready) override;
+  void send_command(BackTask& back_task, iscsi::ScsiCommand& command) override;
+  void deliver_read_data(BackTask& back_task, const gateway::Completion& completion) override;
+  std::string connecting_hint() const override;
+
+  void connect_to(const boost::asio::ip::address& address);
+  // Gives command buffers to the queued commands in the order they came,
+  // looking again shortly while the worker has none free. Out of order, a
+  // later command could take the last buffer while the first waits, and
+  // commands leave in order: the session would hold every buffer and send
+  // nothing.
+  void grant_buffers();
+  void gather_write_data(uint32_t itt, std::shared_ptr<CommandBuffer> command,
+                         std::function<void()> ready);
+
+  RdmaWorker& worker_;
+  std::unique_ptr<IserConnection> connection_;
+  std::deque<std::pair<uint32_t, std::function<void()>>> buffer_queue_;  // ITT, ready
+  boost::asio::steady_timer retry_timer_;
+  bool retry_pending_ = false;
+};
+
+}  // namespace isergw::fabric_ib
