@@ -157,7 +157,13 @@ void FrontSession::open_back_leg(iscsi::OwnedLoginResponse final_response) {
                  "target " + session.target_name + " is gone");
     return;
   }
-  back_ = targets_->make_back_leg(*target_, pool_, timer_.get_executor());
+  auto back = targets_->make_back_leg(*target_, pool_, timer_.get_executor(), options_.rdma);
+  if (!back) {
+    log::warn("{}: cannot relay to target {}: {}", peer(), session.target_name, back.error());
+    refuse_login(std::move(final_response), iscsi::LoginStatus::kServiceUnavailable, back.error());
+    return;
+  }
+  back_ = std::move(*back);
   // The host hears that its login succeeded only once the storage has
   // taken the gateway's: until then it sends nothing, and nothing is read.
   pause_receiving();

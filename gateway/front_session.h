@@ -55,6 +55,8 @@ struct FrontSessionOptions {
   // The connection's place in its portal's limits; given back as the login
   // completes and as the session ends.
   std::shared_ptr<PortalAdmission> admission;
+  // The worker's RDMA side, for back legs to iSER storage; null without one.
+  fabric_ib::RdmaWorker* rdma = nullptr;
 };
 
 struct FrontSessionStatistics {

@@ -61,6 +61,11 @@ Expected<std::unique_ptr<Gateway>, std::string> Gateway::start(control::Config c
   std::unique_ptr<Gateway> gateway(new Gateway(std::move(config), std::move(options)));
   gateway->targets_ = std::move(*targets);
   if (auto opened = gateway->open_workers(); !opened) return Unexpected{opened.error()};
+  if (gateway->targets_->relays_over_iser()) {
+    if (auto enabled = gateway->enable_rdma(); !enabled) {
+      return Unexpected{"an iSER back end needs RDMA: " + enabled.error()};
+    }
+  }
 
   gateway->acceptor_thread_ = std::thread([context = &gateway->acceptor_context_] {
     const asio::any_io_executor work =
@@ -102,6 +107,13 @@ Expected<void, std::string> Gateway::open_workers() {
   return {};
 }
 
+Expected<void, std::string> Gateway::enable_rdma() {
+  for (auto& worker : workers_) {
+    if (auto enabled = worker->enable_rdma(); !enabled) return enabled;
+  }
+  return {};
+}
+
 Expected<std::unique_ptr<Portal>, std::string> Gateway::open_listener(
     const PortalAddress& address) {
   auto load = std::make_shared<PortalLoad>();
@@ -113,11 +125,9 @@ Expected<std::unique_ptr<Portal>, std::string> Gateway::open_listener(
         });
     if (auto opened = listener->open(); !opened) return Unexpected{opened.error()};
     // Connect requests wait on this thread until the workers can take them.
-    for (auto& worker : workers_) {
-      if (auto enabled = worker->enable_rdma(); !enabled) {
-        listener->close();
-        return Unexpected{"cannot listen on " + address.url() + ": " + enabled.error()};
-      }
+    if (auto enabled = enable_rdma(); !enabled) {
+      listener->close();
+      return Unexpected{"cannot listen on " + address.url() + ": " + enabled.error()};
     }
     portal = std::move(listener);
   } else {
@@ -274,6 +284,17 @@ Expected<void, ChangeError> Gateway::apply(const control::Config& next) {
   const std::shared_ptr<const TargetMap> old_targets = targets();
   auto built = TargetMap::build(next, old_targets.get());
   if (!built) return Unexpected{map_error(next, built.error())};
+  if ((*built)->relays_over_iser()) {
+    if (auto enabled = enable_rdma(); !enabled) {
+      const auto& targets = next.targets;
+      const size_t index = static_cast<size_t>(
+          std::find_if(targets.begin(), targets.end(),
+                       [](const auto& t) { return t.back_end.kind == BackEndKind::kIser; }) -
+          targets.begin());
+      return Unexpected{invalid("targets[" + std::to_string(index) + "].back_end",
+                                "an iSER back end needs RDMA: " + enabled.error())};
+    }
+  }
 
   // Portals: open the new ones first, so that a port already taken leaves
   // everything as it was.

@@ -113,6 +113,8 @@ class Gateway {
  private:
   Gateway(control::Config config, GatewayOptions options);
   Expected<void, std::string> open_workers();
+  // Readies every worker's RDMA side: for iSER portals and iSER back ends.
+  Expected<void, std::string> enable_rdma();
   // On the acceptor thread.
   Expected<std::unique_ptr<Portal>, std::string> open_listener(const PortalAddress& address);
   // A new connection's session options, with its place in the portal's

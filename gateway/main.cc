@@ -1,10 +1,14 @@
 // isergw: the gateway daemon. Reads the config, starts the gateway and its
 // control API, and runs until SIGINT or SIGTERM.
+#include <sys/resource.h>
+
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <functional>
 #include <iostream>
 
@@ -25,8 +29,24 @@ using namespace isergw;
 // How long hosts have to log out when the gateway is asked to stop.
 constexpr std::chrono::seconds kDrain{10};
 
+// Soft-iWARP counts every registration against RLIMIT_MEMLOCK, even for
+// root (soft-RoCE and hardware drivers let CAP_IPC_LOCK pass), and the
+// buffer pools are registered whole. Lift the limit where allowed, as the
+// systemd unit's LimitMEMLOCK=infinity does; else say what will fail.
+void lift_memlock_limit() {
+  const rlimit unlimited{RLIM_INFINITY, RLIM_INFINITY};
+  if (setrlimit(RLIMIT_MEMLOCK, &unlimited) == 0) return;
+  rlimit now{};
+  getrlimit(RLIMIT_MEMLOCK, &now);
+  log::warn(
+      "cannot lift RLIMIT_MEMLOCK ({}; now {} bytes): RDMA registrations on soft-iWARP "
+      "may fail; run with LimitMEMLOCK=infinity or ulimit -l unlimited",
+      std::strerror(errno), now.rlim_cur);
+}
+
 int run(const gateway::CommandLine& command_line) {
   const control::Config& config = command_line.config;
+  lift_memlock_limit();
   std::optional<std::string> token;
   if (!config.control_token_file.empty()) {
     auto read = control::read_token_file(config.control_token_file);

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "backend_ram/backend_url.h"
+#include "fabric_ib/iser_initiator_session.h"
 #include "fabric_tcp/initiator_session.h"
 
 namespace isergw::gateway {
@@ -45,11 +46,8 @@ Expected<std::shared_ptr<const TargetMap>, std::string> TargetMap::build(
         break;
       }
       case BackEndKind::kIscsi:
-        break;  // sessions log in to the storage as hosts log in
       case BackEndKind::kIser:
-        return Unexpected{"target " + target.name + ": relaying to " + target.back_end.redacted() +
-                          " needs the gateway's iSER back role, which is not built yet; "
-                          "map it to iscsi://, ram:// or null://"};
+        break;  // sessions log in to the storage as hosts log in
     }
     map->targets_.push_back(std::move(mapped));
   }
@@ -71,21 +69,36 @@ std::vector<const MappedTarget*> TargetMap::visible_to(std::string_view initiato
   return visible;
 }
 
-std::shared_ptr<BackLeg> TargetMap::make_back_leg(const MappedTarget& target, BufferPool& pool,
-                                                  boost::asio::any_io_executor executor) const {
+bool TargetMap::relays_over_iser() const {
+  return std::any_of(targets_.begin(), targets_.end(), [](const MappedTarget& target) {
+    return target.config.back_end.kind == BackEndKind::kIser;
+  });
+}
+
+Expected<std::shared_ptr<BackLeg>, std::string> TargetMap::make_back_leg(
+    const MappedTarget& target, BufferPool& pool, boost::asio::any_io_executor executor,
+    fabric_ib::RdmaWorker* rdma) const {
   const control::TargetConfig& config = target.config;
   if (target.disk) {
-    return std::make_shared<BuiltInBackLeg>(target.disk, pool, config.back_end.redacted());
+    return std::shared_ptr<BackLeg>(
+        std::make_shared<BuiltInBackLeg>(target.disk, pool, config.back_end.redacted()));
   }
-  fabric_tcp::InitiatorSessionOptions options;
+  BackSessionOptions options;
   options.portal = config.back_end.portal;
   options.target_name = config.back_end.target_name;
   options.back_end = config.back_end.redacted();
   if (config.identity == control::BackIdentity::kGateway) options.gateway_name = gateway_name_;
   if (config.back_chap) options.chap = to_login(*config.back_chap);
   if (config.back_mutual_chap) options.target_chap = to_login(*config.back_mutual_chap);
-  return std::make_shared<fabric_tcp::InitiatorSession>(std::move(executor), pool,
-                                                        std::move(options));
+  if (config.back_end.kind == BackEndKind::kIser) {
+    if (rdma == nullptr) {
+      return Unexpected{std::string("this worker has no RDMA devices for the iSER back end")};
+    }
+    return std::shared_ptr<BackLeg>(
+        std::make_shared<fabric_ib::IserInitiatorSession>(*rdma, std::move(options)));
+  }
+  return std::shared_ptr<BackLeg>(std::make_shared<fabric_tcp::InitiatorSession>(
+      std::move(executor), pool, std::move(options)));
 }
 
 std::optional<iscsi::TargetAccess> TargetMap::normal_session(

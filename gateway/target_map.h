@@ -15,6 +15,10 @@
 #include "gateway/legs.h"
 #include "iscsi/login_target.h"
 
+namespace isergw::fabric_ib {
+class RdmaWorker;
+}
+
 namespace isergw::gateway {
 
 struct MappedTarget {
@@ -33,9 +37,14 @@ class TargetMap : public iscsi::LoginPolicy {
   const MappedTarget* find(std::string_view name) const;
   // The targets an initiator may log in to, for SendTargets.
   std::vector<const MappedTarget*> visible_to(std::string_view initiator_name) const;
-  // A new back leg for one front session, on the worker that runs it.
-  std::shared_ptr<BackLeg> make_back_leg(const MappedTarget& target, BufferPool& pool,
-                                         boost::asio::any_io_executor executor) const;
+  // A new back leg for one front session, on the worker that runs it
+  // (`rdma`: its RDMA side, where it has one).
+  Expected<std::shared_ptr<BackLeg>, std::string> make_back_leg(
+      const MappedTarget& target, BufferPool& pool, boost::asio::any_io_executor executor,
+      fabric_ib::RdmaWorker* rdma) const;
+  // Whether a target relays to iSER storage: the workers then need their
+  // RDMA side even with no iSER portal.
+  bool relays_over_iser() const;
 
   std::optional<iscsi::TargetAccess> normal_session(std::string_view target_name,
                                                     std::string_view initiator_name) const override;

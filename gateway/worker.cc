@@ -128,6 +128,7 @@ void Worker::adopt(asio::ip::tcp::socket::protocol_type protocol,
       return;
     }
     const uint64_t id = next_session_id();
+    options.rdma = rdma_.get();
     auto session = std::make_shared<fabric_tcp::TargetSession>(
         std::move(socket), *pool_, targets, std::move(options), closed_callback(id));
     add_session(std::move(session), std::move(targets), id);
@@ -164,6 +165,7 @@ void Worker::adopt_iser(rdma::CmEvent&& request, std::shared_ptr<const TargetMap
       return;
     }
     const uint64_t id = next_session_id();
+    options.rdma = rdma_.get();
     auto session = std::make_shared<fabric_ib::IserTargetSession>(
         std::move(*connection), context_, *pool_, targets, std::move(options), closed_callback(id));
     add_session(std::move(session), std::move(targets), id);
