@@ -12,12 +12,14 @@ isergw_up() {
     detail "no gateway binary at $binary: build //gateway:isergw first"
     return 1
   fi
-  local args=(--listen "tcp://$addr:3260" --workers 2)
+  # On iWARP the storage's iSER listener holds its port for TCP too.
+  local tcp_port=${ISERGW_TCP_PORT:-3260}
+  local args=(--listen "tcp://$addr:$tcp_port" --workers 2 --log-level "${ISERGW_LOG_LEVEL:-info}")
   [ -n "${ISERGW_ISER_PORT:-}" ] && args+=(--listen "iser://$addr:$ISERGW_ISER_PORT")
   for map in "$@"; do args+=(--map "$map"); done
   daemon isergw "$binary" "${args[@]}"
-  wait_for 60 "isergw to listen on $addr:3260" bash -c "exec 3<>/dev/tcp/$addr/3260"
-  local portals="$addr:3260"
+  wait_for 60 "isergw to listen on $addr:$tcp_port" bash -c "exec 3<>/dev/tcp/$addr/$tcp_port"
+  local portals="$addr:$tcp_port"
   if [ -n "${ISERGW_ISER_PORT:-}" ]; then
     wait_for 30 "isergw's iSER portal" grep -q "(RDMA CM)" "$OUT/isergw.log"
     portals+=", iser $addr:$ISERGW_ISER_PORT"
