@@ -4,9 +4,9 @@
 #include <cstring>
 
 #include "common/log.h"
-#include "iscsi/pdu_decoder.h"
 #include "iscsi/sense.h"
 #include "iser/login_policy.h"
+#include "iser/pdu_in_send.h"
 
 namespace isergw::fabric_ib {
 
@@ -220,39 +220,23 @@ void IserInitiatorSession::deliver_read_data(BackTask& back_task,
 }
 
 void IserInitiatorSession::on_message(const iser::ControlHeader&, std::span<const uint8_t> bytes) {
-  const iscsi::DecodeOptions decode{.max_recv_data_segment_length =
-                                        iser::kDefaultRecvDataSegmentLength};
-  if (bytes.size() < iscsi::kBhsLength) {
-    protocol_error("an iSER message shorter than a BHS");
+  auto decoded = iser::decode_pdu_in_send(bytes, iser::kDefaultRecvDataSegmentLength);
+  if (!decoded) {
+    protocol_error(decoded.error());
     return;
   }
-  auto framing = iscsi::decode_framing(iscsi::BhsBytes(bytes.first<iscsi::kBhsLength>()), decode);
-  if (!framing) {
-    protocol_error("bad PDU header: " + framing.error().message);
-    return;
-  }
-  const size_t header_length = framing->header_length();
-  if (bytes.size() < header_length + framing->data_segment_length) {
-    protocol_error("a Send of " + std::to_string(bytes.size()) +
-                   " bytes holds less than its PDU's header and data segment");
-    return;
-  }
-  auto pdu = iscsi::decode_header(bytes.first(header_length), *framing, decode);
-  if (!pdu) {
-    protocol_error("bad PDU header: " + pdu.error().message);
-    return;
-  }
-  if (std::holds_alternative<iscsi::DataIn>(*pdu) || std::holds_alternative<iscsi::R2t>(*pdu)) {
-    protocol_error(std::string("sent ") + std::string(iscsi::opcode_name(iscsi::pdu_opcode(*pdu))) +
+  iscsi::Pdu& pdu = decoded->pdu;
+  if (std::holds_alternative<iscsi::DataIn>(pdu) || std::holds_alternative<iscsi::R2t>(pdu)) {
+    protocol_error(std::string("sent ") + std::string(iscsi::opcode_name(iscsi::pdu_opcode(pdu))) +
                    " on an iSER connection, where the storage moves data by RDMA");
     return;
   }
   // The PDU lives in the receive slot, only during this call: the session
   // copies what it keeps (sense, login keys, a ping's data).
-  iscsi::set_pdu_data(*pdu, bytes.subspan(header_length, framing->data_segment_length));
+  iscsi::set_pdu_data(pdu, decoded->data);
   log::debug("{}: {} from the storage", options().back_end,
-             iscsi::opcode_name(iscsi::pdu_opcode(*pdu)));
-  received(*pdu);
+             iscsi::opcode_name(iscsi::pdu_opcode(pdu)));
+  received(pdu);
 }
 
 void IserInitiatorSession::on_connection_closed(const std::string& reason) {

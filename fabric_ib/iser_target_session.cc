@@ -4,8 +4,8 @@
 #include <cstring>
 
 #include "common/log.h"
-#include "iscsi/pdu_decoder.h"
 #include "iser/login_policy.h"
+#include "iser/pdu_in_send.h"
 
 namespace isergw::fabric_ib {
 
@@ -53,33 +53,16 @@ void IserTargetSession::begin_full_feature(const iscsi::NegotiatedParameters&) {
 
 void IserTargetSession::on_message(const iser::ControlHeader& header,
                                    std::span<const uint8_t> bytes) {
-  const iscsi::DecodeOptions options{.max_recv_data_segment_length =
-                                         iser::kDefaultRecvDataSegmentLength};
-  if (bytes.size() < iscsi::kBhsLength) {
-    protocol_error("an iSER message shorter than a BHS");
-    return;
-  }
-  auto framing = iscsi::decode_framing(iscsi::BhsBytes(bytes.first<iscsi::kBhsLength>()), options);
-  if (!framing) {
-    protocol_error("bad PDU header: " + framing.error().message);
-    return;
-  }
-  // The data segment need not be padded in a Send: its length is exact.
-  const size_t header_length = framing->header_length();
-  if (bytes.size() < header_length + framing->data_segment_length) {
-    protocol_error("a Send of " + std::to_string(bytes.size()) +
-                   " bytes holds less than its PDU's header and data segment");
-    return;
-  }
-  auto pdu = iscsi::decode_header(bytes.first(header_length), *framing, options);
-  if (!pdu) {
-    protocol_error("bad PDU header: " + pdu.error().message);
+  auto decoded = iser::decode_pdu_in_send(bytes, iser::kDefaultRecvDataSegmentLength);
+  if (!decoded) {
+    protocol_error(decoded.error());
     return;
   }
   gateway::InboundPdu inbound;
-  std::memcpy(inbound.header.data(), bytes.data(), std::min(header_length, inbound.header.size()));
-  inbound.pdu = std::move(*pdu);
-  if (const uint32_t length = framing->data_segment_length; length > 0) {
+  std::memcpy(inbound.header.data(), decoded->header.data(),
+              std::min(decoded->header.size(), inbound.header.size()));
+  inbound.pdu = std::move(decoded->pdu);
+  if (const size_t length = decoded->data.size(); length > 0) {
     // The receive slot goes back to the ring at once; the data moves to a
     // pool buffer that lives as long as the command needs it. Only login
     // data, immediate and unsolicited data (8 KiB at most) take this copy.
@@ -89,7 +72,7 @@ void IserTargetSession::on_message(const iser::ControlHeader& header,
       close("buffer pool exhausted");
       return;
     }
-    std::memcpy(buffer.data(), bytes.data() + header_length, length);
+    std::memcpy(buffer.data(), decoded->data.data(), length);
     iscsi::set_pdu_data(inbound.pdu, {buffer.data(), length});
     inbound.data = std::move(buffer);
   }

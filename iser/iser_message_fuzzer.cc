@@ -9,6 +9,7 @@
 #include "iser/cm_private_data.h"
 #include "iser/hello.h"
 #include "iser/iser_header.h"
+#include "iser/pdu_in_send.h"
 
 namespace {
 
@@ -26,7 +27,12 @@ void control(std::span<const uint8_t> input) {
     check(!header.error().describe().empty());
     return;
   }
-  if (message) check(message->iscsi_pdu.size() + kIserHeaderLength == input.size());
+  if (message) {
+    check(message->iscsi_pdu.size() + kIserHeaderLength == input.size());
+    if (const auto pdu = isergw::iser::decode_pdu_in_send(message->iscsi_pdu, 8192)) {
+      check(pdu->header.size() + pdu->data.size() <= message->iscsi_pdu.size());
+    }
+  }
   std::array<uint8_t, kIserHeaderLength> out{};
   check(isergw::iser::encode_control_header(*header, out).has_value());
   const auto again = isergw::iser::decode_control_header(out);
