@@ -1,6 +1,5 @@
 #include "fabric_ib/iser_initiator_session.h"
 
-#include <boost/asio/ip/tcp.hpp>
 #include <cstring>
 
 #include "common/log.h"
@@ -47,24 +46,9 @@ void IserInitiatorSession::adjust_login_policy(iscsi::NegotiationPolicy& policy)
                                          iser::kDefaultRecvDataSegmentLength);
 }
 
-void IserInitiatorSession::connect() {
-  const gateway::PortalAddress& portal = options().portal;
-  auto resolver = std::make_shared<asio::ip::tcp::resolver>(executor_);
-  resolver->async_resolve(
-      portal.host, std::to_string(portal.port),
-      [this, resolver, weak = weak_from_this()](const boost::system::error_code& error,
-                                                asio::ip::tcp::resolver::results_type results) {
-        auto self = weak.lock();
-        if (!self || state() != State::kConnecting) return;
-        if (error || results.empty()) {
-          fail("cannot resolve " + options().portal.host + ": " + error.message());
-          return;
-        }
-        connect_to(results.begin()->endpoint().address());
-      });
-}
-
-void IserInitiatorSession::connect_to(const asio::ip::address& address) {
+void IserInitiatorSession::connect(const std::vector<asio::ip::tcp::endpoint>& endpoints) {
+  // The RDMA CM resolves one address to the device that reaches it.
+  const asio::ip::address address = endpoints.front().address();
   auto destination = rdma::SocketAddress::parse(address.to_string(), options().portal.port);
   if (!destination) {
     fail("cannot use " + address.to_string() + ": " + destination.error().describe());

@@ -11,7 +11,6 @@
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>
-#include <boost/asio/ip/address.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <cstdint>
 #include <deque>
@@ -44,7 +43,7 @@ class IserInitiatorSession : public gateway::BackSession, public IserConnectionH
   };
 
   // BackSession
-  void connect() override;
+  void connect(const std::vector<boost::asio::ip::tcp::endpoint>& endpoints) override;
   bool has_connection() const override { return connection_ != nullptr; }
   void send(const iscsi::Pdu& pdu, gateway::DataOwner owner) override;
   void close_connection(const std::string& reason) override { connection_->close(reason); }
@@ -56,7 +55,6 @@ class IserInitiatorSession : public gateway::BackSession, public IserConnectionH
   void deliver_read_data(BackTask& back_task, const gateway::Completion& completion) override;
   std::string connecting_hint() const override;
 
-  void connect_to(const boost::asio::ip::address& address);
   // Gives command buffers to the queued commands in the order they came,
   // looking again shortly while the worker has none free. Out of order, a
   // later command could take the last buffer while the first waits, and

@@ -20,27 +20,7 @@ void InitiatorSession::adjust_login_policy(iscsi::NegotiationPolicy& policy) {
       static_cast<uint32_t>(std::min<size_t>(pool_.buffer_size(), 256 * 1024));
 }
 
-void InitiatorSession::connect() {
-  auto resolver = std::make_shared<asio::ip::tcp::resolver>(executor_);
-  const gateway::PortalAddress& portal = options().portal;
-  resolver->async_resolve(
-      portal.host, std::to_string(portal.port),
-      [this, resolver, weak = weak_from_this()](const boost::system::error_code& error,
-                                                asio::ip::tcp::resolver::results_type results) {
-        auto self = weak.lock();
-        if (!self || state() != State::kConnecting) return;
-        if (error) {
-          fail("cannot resolve " + options().portal.host + ": " + error.message());
-          return;
-        }
-        std::vector<asio::ip::tcp::endpoint> endpoints;
-        for (const auto& entry : results)
-          endpoints.push_back(entry.endpoint());
-        connect_to(endpoints);
-      });
-}
-
-void InitiatorSession::connect_to(const std::vector<asio::ip::tcp::endpoint>& endpoints) {
+void InitiatorSession::connect(const std::vector<asio::ip::tcp::endpoint>& endpoints) {
   auto socket = std::make_shared<asio::ip::tcp::socket>(executor_);
   asio::async_connect(
       *socket, endpoints,

@@ -30,7 +30,7 @@ class InitiatorSession : public gateway::BackSession, public PduStreamHandler {
 
  private:
   // BackSession
-  void connect() override;
+  void connect(const std::vector<boost::asio::ip::tcp::endpoint>& endpoints) override;
   bool has_connection() const override { return stream_ != nullptr; }
   void send(const iscsi::Pdu& pdu, gateway::DataOwner owner) override;
   void close_connection(const std::string& reason) override { stream_->close(reason); }
@@ -38,8 +38,6 @@ class InitiatorSession : public gateway::BackSession, public PduStreamHandler {
   Expected<void, std::string> begin_full_feature(
       const iscsi::NegotiatedParameters& parameters) override;
   void send_command(BackTask& back_task, iscsi::ScsiCommand& command) override;
-
-  void connect_to(const std::vector<boost::asio::ip::tcp::endpoint>& endpoints);
 
   gateway::BufferPool& pool_;
   std::shared_ptr<PduStream> stream_;

@@ -84,7 +84,26 @@ void BackSession::open(FrontLeg& front, const HostIdentity& host, OpenDone done)
   policy.immediate_data = true;
   adjust_login_policy(policy);
   login_.emplace(std::move(config));
-  connect();
+  resolve_portal();
+}
+
+void BackSession::resolve_portal() {
+  auto resolver = std::make_shared<asio::ip::tcp::resolver>(executor_);
+  resolver->async_resolve(
+      options_.portal.host, std::to_string(options_.portal.port),
+      [this, resolver, weak = weak_from_this()](const boost::system::error_code& error,
+                                                asio::ip::tcp::resolver::results_type results) {
+        auto self = weak.lock();
+        if (!self || state_ != State::kConnecting) return;
+        if (error || results.empty()) {
+          fail("cannot resolve " + options_.portal.host + ": " + error.message());
+          return;
+        }
+        std::vector<asio::ip::tcp::endpoint> endpoints;
+        for (const auto& entry : results)
+          endpoints.push_back(entry.endpoint());
+        connect(endpoints);
+      });
 }
 
 void BackSession::connected() {

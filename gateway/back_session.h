@@ -13,6 +13,7 @@
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <cstdint>
@@ -22,6 +23,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "gateway/front_transport.h"
 #include "gateway/legs.h"
@@ -96,8 +98,9 @@ class BackSession : public BackLeg, public std::enable_shared_from_this<BackSess
   BackSession(boost::asio::any_io_executor executor, BackSessionOptions options);
 
   // --- What a fabric provides.
-  // Connects to options().portal; then calls connected(), or fail().
-  virtual void connect() = 0;
+  // Connects to the portal's addresses (resolved, never empty); then calls
+  // connected(), or fail().
+  virtual void connect(const std::vector<boost::asio::ip::tcp::endpoint>& endpoints) = 0;
   // Whether a connection exists that close_connection() must end.
   virtual bool has_connection() const = 0;
   virtual void send(const iscsi::Pdu& pdu, DataOwner owner = {}) = 0;
@@ -154,6 +157,7 @@ class BackSession : public BackLeg, public std::enable_shared_from_this<BackSess
     uint32_t referenced_itt;  // ABORT TASK
   };
 
+  void resolve_portal();
   void handle_login(const iscsi::LoginResponse& response);
   void finish_open(const BackOpenResult& result);
   // Tells whoever waits on this back leg, once: the front's login while it
