@@ -74,7 +74,9 @@ void IserInitiatorSession::send(const iscsi::Pdu& pdu, gateway::DataOwner) {
 
 Expected<void, std::string> IserInitiatorSession::begin_full_feature(
     const iscsi::NegotiatedParameters&) {
-  if (auto buffers = worker_.command_buffers(); !buffers) return Unexpected{buffers.error()};
+  auto buffers = worker_.command_buffers();
+  if (!buffers) return Unexpected{buffers.error()};
+  command_buffers_ = *buffers;
   return connection_->enter_full_feature();
 }
 
@@ -86,9 +88,9 @@ void IserInitiatorSession::prepare(uint32_t itt, BackTask& back_task, std::funct
     ready();
     return;
   }
-  if (bytes > (*worker_.command_buffers())->buffer_size()) {
+  if (bytes > command_buffers_->buffer_size()) {
     log::warn("{}: a command of {} bytes is larger than a command buffer ({} bytes); refused",
-              options().back_end, bytes, (*worker_.command_buffers())->buffer_size());
+              options().back_end, bytes, command_buffers_->buffer_size());
     end_unsent(itt, invalid_field_in_cdb());
     return;
   }
@@ -97,7 +99,6 @@ void IserInitiatorSession::prepare(uint32_t itt, BackTask& back_task, std::funct
 }
 
 void IserInitiatorSession::grant_buffers() {
-  gateway::BufferPool& buffers = **worker_.command_buffers();
   while (!buffer_queue_.empty() && state() == State::kFullFeature) {
     const uint32_t itt = buffer_queue_.front().first;
     BackTask* back_task = find_task(itt);
@@ -105,7 +106,7 @@ void IserInitiatorSession::grant_buffers() {
       buffer_queue_.pop_front();  // ended before it got one
       continue;
     }
-    gateway::Buffer buffer = buffers.acquire();
+    gateway::Buffer buffer = command_buffers_->acquire();
     if (!buffer) {
       // Commands in flight hold them all; each frees one at its status, or
       // at its session's end.

@@ -66,6 +66,7 @@ class IserInitiatorSession : public gateway::BackSession, public IserConnectionH
 
   RdmaWorker& worker_;
   std::unique_ptr<IserConnection> connection_;
+  gateway::BufferPool* command_buffers_ = nullptr;  // the worker's, from full feature on
   std::deque<std::pair<uint32_t, std::function<void()>>> buffer_queue_;  // ITT, ready
   boost::asio::steady_timer retry_timer_;
   bool retry_pending_ = false;

@@ -21,7 +21,7 @@ void InitiatorSession::adjust_login_policy(iscsi::NegotiationPolicy& policy) {
 }
 
 void InitiatorSession::connect(const std::vector<asio::ip::tcp::endpoint>& endpoints) {
-  auto socket = std::make_shared<asio::ip::tcp::socket>(executor_);
+  auto socket = std::make_shared<asio::ip::tcp::socket>(executor());
   asio::async_connect(
       *socket, endpoints,
       [this, socket, weak = weak_from_this()](const boost::system::error_code& error,

@@ -144,10 +144,11 @@ class BackSession : public BackLeg, public std::enable_shared_from_this<BackSess
   const BackSessionOptions& options() const { return options_; }
   const iscsi::NegotiatedParameters& parameters() const { return parameters_; }
   State state() const { return state_; }
-  uint32_t exp_stat_sn() const { return exp_stat_sn_; }
+  const boost::asio::any_io_executor& executor() const { return executor_; }
   BackTask* find_task(uint32_t itt);
+
+  // The fabric counts the data it moves.
   BackSessionStatistics statistics_;
-  boost::asio::any_io_executor executor_;
 
  private:
   struct Management {
@@ -185,6 +186,7 @@ class BackSession : public BackLeg, public std::enable_shared_from_this<BackSess
   void on_timer();
   void logout();
 
+  boost::asio::any_io_executor executor_;
   BackSessionOptions options_;
   State state_ = State::kIdle;
   std::shared_ptr<BackSession> self_;  // alive while the connection is
