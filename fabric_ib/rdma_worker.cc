@@ -74,8 +74,8 @@ Expected<WorkerDevice*, std::string> RdmaWorker::device(ibv_context* context) {
   auto channel = rdma::CompletionChannel::create(*made->device);
   if (!channel) return Unexpected{channel.error().describe()};
   made->channel = std::move(*channel);
-  const int entries =
-      static_cast<int>(std::min<uint32_t>(made->device->limits().max_cqe, kCompletionQueueEntries));
+  const int entries = rdma::completion_queue_entries(
+      made->device->limits().max_cqe, made->device->is_siw(), kCompletionQueueEntries);
   auto cq = rdma::CompletionQueue::create(*made->device, made->channel.get(), entries);
   if (!cq) return Unexpected{cq.error().describe()};
   made->cq = std::move(*cq);

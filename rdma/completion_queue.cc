@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 
+#include <algorithm>
 #include <cerrno>
 
 namespace isergw::rdma {
@@ -10,6 +11,11 @@ namespace {
 constexpr unsigned kAcknowledgeBatch = 64;
 
 }  // namespace
+
+int completion_queue_entries(std::uint32_t max_cqe, bool siw, int wanted) {
+  const std::int64_t entries = siw ? std::max(wanted, kSiwMinimumEntries) : wanted;
+  return static_cast<int>(std::min<std::int64_t>(entries, max_cqe));
+}
 
 Expected<std::unique_ptr<CompletionChannel>, VerbsError> CompletionChannel::create(Device& device) {
   ibv_comp_channel* channel = ibv_create_comp_channel(device.context());

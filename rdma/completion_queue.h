@@ -7,6 +7,7 @@
 #include <infiniband/verbs.h>
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <span>
 
@@ -15,6 +16,17 @@
 #include "rdma/verbs_error.h"
 
 namespace isergw::rdma {
+
+// The entries to ask for when a completion queue wants `wanted` on a device
+// that allows max_cqe. On siw the answer is at least kSiwMinimumEntries:
+// libsiw refuses any queue whose mmap key equals SIW_INVAL_UOBJ_KEY
+// (0x90000), yet the kernel hands out keys by page offset in the context,
+// so the queue that happens to start at page 144 fails to create (a QP
+// after one 16384-entry CQ did, every time). The first CQ on a context
+// starts at key 0; at 32768 entries (1 MiB) it spans 0x90000 itself, and
+// no later queue can start there.
+inline constexpr int kSiwMinimumEntries = 32768;
+int completion_queue_entries(std::uint32_t max_cqe, bool siw, int wanted);
 
 class CompletionChannel {
  public:

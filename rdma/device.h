@@ -28,6 +28,9 @@ struct DeviceLimits {
   std::uint32_t max_qp_init_rd_atom = 0;
 };
 
+// The vendor id the siw driver reports ("bmt" in ASCII).
+inline constexpr std::uint32_t kSiwVendorId = 0x626d74;
+
 class Device {
  public:
   // The names ibverbs sees (rxe0, siw0, mlx5_0, ...); empty where there is
@@ -49,6 +52,8 @@ class Device {
   const std::string& name() const { return name_; }
   // iWARP needs REMOTE_WRITE on RDMA Read sinks and shares TCP's port space.
   bool is_iwarp() const { return context_->device->transport_type == IBV_TRANSPORT_IWARP; }
+  // Soft-iWARP, whose user library has quirks of its own (completion_queue.h).
+  bool is_siw() const { return attributes_.vendor_id == kSiwVendorId; }
   const ibv_device_attr& attributes() const { return attributes_; }
   DeviceLimits limits() const;
 

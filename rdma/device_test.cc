@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <boost/asio/io_context.hpp>
+#include <vector>
 
 #include "rdma/completion_poller.h"
 #include "rdma/completion_queue.h"
@@ -55,6 +56,43 @@ TEST_F(DeviceTest, MakesADomainAQueueAndASharedReceiveQueue) {
     auto srq = SharedReceiveQueue::create(**pd, 16, 1);
     ASSERT_TRUE(srq) << srq.error().describe();
   }
+}
+
+TEST(CompletionQueueEntries, SiwGetsAQueueThatSpansLibsiwsInvalidKey) {
+  EXPECT_EQ(completion_queue_entries(4'194'303, false, 16384), 16384);
+  EXPECT_EQ(completion_queue_entries(8192, false, 16384), 8192);
+  EXPECT_EQ(completion_queue_entries(3'276'800, true, 16384), kSiwMinimumEntries);
+  EXPECT_EQ(completion_queue_entries(3'276'800, true, 65536), 65536);
+  EXPECT_EQ(completion_queue_entries(4096, true, 16384), 4096);
+}
+
+// The first queues on a fresh context as a worker makes them: its CQ, then a
+// QP of the iSER connection's sizes. On siw with a 16384-entry CQ the QP's
+// receive queue got mmap key 0x90000 and libsiw refused the QP.
+TEST_F(DeviceTest, AQueuePairFollowsAWorkerSizedCompletionQueue) {
+  auto pd = ProtectionDomain::allocate(*device_);
+  ASSERT_TRUE(pd) << pd.error().describe();
+  const int entries = completion_queue_entries(device_->limits().max_cqe, device_->is_siw(), 16384);
+  auto cq = CompletionQueue::create(*device_, nullptr, entries);
+  ASSERT_TRUE(cq) << cq.error().describe();
+  std::vector<ibv_qp*> made;
+  for (int i = 0; i < 3; ++i) {
+    ibv_qp_init_attr attributes{};
+    attributes.send_cq = (*cq)->get();
+    attributes.recv_cq = (*cq)->get();
+    attributes.qp_type = IBV_QPT_RC;
+    attributes.cap = {.max_send_wr = 512,
+                      .max_recv_wr = 148,
+                      .max_send_sge = 1,
+                      .max_recv_sge = 1,
+                      .max_inline_data = 0};
+    ibv_qp* qp = ibv_create_qp((*pd)->get(), &attributes);
+    EXPECT_NE(qp, nullptr) << "QP " << i << " after a " << entries << "-entry CQ on "
+                           << device_->name();
+    if (qp != nullptr) made.push_back(qp);
+  }
+  for (ibv_qp* qp : made)
+    ibv_destroy_qp(qp);
 }
 
 TEST_F(DeviceTest, AnIdlePollerSleepsAndStops) {
