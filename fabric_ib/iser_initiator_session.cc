@@ -6,6 +6,7 @@
 #include "iscsi/sense.h"
 #include "iser/login_policy.h"
 #include "iser/pdu_in_send.h"
+#include "rdma/verbs_error.h"
 
 namespace isergw::fabric_ib {
 
@@ -89,8 +90,14 @@ void IserInitiatorSession::prepare(uint32_t itt, BackTask& back_task, std::funct
     return;
   }
   if (bytes > command_buffers_->buffer_size()) {
-    log::warn("{}: a command of {} bytes is larger than a command buffer ({} bytes); refused",
-              options().back_end, bytes, command_buffers_->buffer_size());
+    // Sent on, tgt's iSER target would drop the connection and every
+    // command on it; refused here, only this one fails.
+    const auto level = oversized_commands_++ == 0 ? spdlog::level::warn : spdlog::level::debug;
+    spdlog::log(level,
+                "{}: a command of {} bytes is more than one iSER command carries here ({}); it "
+                "gets CHECK CONDITION. Keep the host's requests under it (Linux: max_sectors_kb "
+                "of the disk)",
+                options().back_end, bytes, rdma::human_bytes(command_buffers_->buffer_size()));
     end_unsent(itt, invalid_field_in_cdb());
     return;
   }

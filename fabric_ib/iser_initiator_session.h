@@ -70,6 +70,7 @@ class IserInitiatorSession : public gateway::BackSession, public IserConnectionH
   std::deque<std::pair<uint32_t, std::function<void()>>> buffer_queue_;  // ITT, ready
   boost::asio::steady_timer retry_timer_;
   bool retry_pending_ = false;
+  uint64_t oversized_commands_ = 0;  // refused; the first one is logged as a warning
 };
 
 }  // namespace isergw::fabric_ib

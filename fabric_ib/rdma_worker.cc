@@ -12,11 +12,13 @@ namespace {
 // connections at full depth, within what soft and hardware devices allow.
 constexpr int kCompletionQueueEntries = 16384;
 
-// Linux sends commands of up to max_sectors_kb: 512 KiB from ib_iser and
-// 1280 KiB from iscsi_tcp by default. Sixteen such commands in flight per
+// One command buffer holds one command's data toward iSER storage, so its
+// size is the most such a command carries: 512 KiB, what Linux's iSER
+// initiator sends by default and so what every iSER target takes; tgt's
+// refuses more and drops the connection. Sixty-four commands in flight per
 // worker keep a storage's queue full.
-constexpr size_t kCommandBufferSize = 2u << 20;
-constexpr size_t kCommandBufferCount = 16;
+constexpr size_t kCommandBufferSize = 512u << 10;
+constexpr size_t kCommandBufferCount = 64;
 
 }  // namespace
 
