@@ -34,6 +34,16 @@ iscsi_login() {
   detail "$dev over $(iscsiadm -m session | awk '{sub(":", "", $1); print $1, $3, $4}')"
 }
 
+# limit_request_size KIB: the largest request the host sends to its iSCSI
+# disk (max_sectors_kb), as an admin sets it for storage that takes less
+# than Linux's iscsi_tcp default (1280 KiB).
+limit_request_size() {
+  local dev
+  dev=$(find_disk) || { detail "no iSCSI disk"; return 1; }
+  echo "$1" > "/sys/block/${dev#/dev/}/queue/max_sectors_kb"
+  detail "$dev: requests of up to $(cat "/sys/block/${dev#/dev/}/queue/max_sectors_kb") KiB"
+}
+
 find_disk() {
   local b
   for b in /sys/class/iscsi_session/session*/device/target*/*/block/*; do
