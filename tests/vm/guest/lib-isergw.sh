@@ -27,6 +27,16 @@ isergw_up() {
   detail "$("$binary" --version) (${binary#"$REPO"/}), portal $portals"
 }
 
+# gateway_devices DEVICE...: the gateway worked on each RDMA device named
+# (a worker logs a device's set-up at its first connection there).
+gateway_devices() {
+  local dev
+  for dev in "$@"; do
+    grep -q "RDMA device $dev: " "$OUT/isergw.log" || { detail "isergw never used $dev"; return 1; }
+  done
+  detail "isergw used $*"
+}
+
 isergw_down() {
   stop_daemon isergw TERM
   # A clean stop logs "stopped"; anything else is a crash or a hang.
