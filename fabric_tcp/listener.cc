@@ -35,7 +35,15 @@ Expected<void, std::string> Listener::open() {
   if (!error) acceptor_.listen(asio::socket_base::max_listen_connections, error);
   if (error) {
     acceptor_.close();
-    return Unexpected{"cannot listen on " + address_.url() + ": " + error.message()};
+    // The surprising holder: iWARP devices share TCP's ports, so an iSER
+    // listener (tgtd's, LIO's, the gateway's own) takes the port as a TCP
+    // listener would, and one on 0.0.0.0 takes it on every address.
+    const std::string hint =
+        error == asio::error::address_in_use
+            ? " (another iSCSI target, or an iSER listener on an iWARP device, "
+              "which holds TCP's port too?)"
+            : "";
+    return Unexpected{"cannot listen on " + address_.url() + ": " + error.message() + hint};
   }
   accept_next();
   return {};
