@@ -2,12 +2,14 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
 #include <boost/asio/io_context.hpp>
 #include <vector>
 
 #include "rdma/completion_poller.h"
 #include "rdma/completion_queue.h"
 #include "rdma/protection_domain.h"
+#include "rdma/queue_pair.h"
 #include "rdma/shared_receive_queue.h"
 
 namespace isergw::rdma {
@@ -64,6 +66,16 @@ TEST(CompletionQueueEntries, SiwGetsAQueueThatSpansLibsiwsInvalidKey) {
   EXPECT_EQ(completion_queue_entries(3'276'800, true, 16384), kSiwMinimumEntries);
   EXPECT_EQ(completion_queue_entries(3'276'800, true, 65536), 65536);
   EXPECT_EQ(completion_queue_entries(4096, true, 16384), 4096);
+}
+
+TEST(WorkRequests, SendWithInvalidateNamesTheSTagWhereEveryProviderReadsIt) {
+  const std::array<ibv_sge, 1> sge{ibv_sge{.addr = 0x1000, .length = 64, .lkey = 7}};
+  const ibv_send_wr wr = QueuePair::send_with_invalidate_request(42, sge, 0x1234abcd);
+  EXPECT_EQ(wr.opcode, IBV_WR_SEND_WITH_INV);
+  EXPECT_EQ(wr.invalidate_rkey, 0x1234abcdu);  // rxe, mlx5 and the rest
+  EXPECT_EQ(wr.wr.rdma.rkey, 0x1234abcdu);     // libsiw
+  EXPECT_EQ(wr.wr_id, 42u);
+  EXPECT_EQ(wr.num_sge, 1);
 }
 
 // The first queues on a fresh context as a worker makes them: its CQ, then a

@@ -71,6 +71,11 @@ ibv_send_wr QueuePair::send_with_invalidate_request(std::uint64_t wr_id,
   ibv_send_wr wr = send_request(wr_id, sges, true);
   wr.opcode = IBV_WR_SEND_WITH_INV;
   wr.invalidate_rkey = rkey_to_invalidate;
+  // libsiw (rdma-core 44) sends the STag in wr.rdma.rkey instead, so without
+  // it the host is asked to invalidate STag 0 and fails the receive with a
+  // remote invalid request error. Other providers do not read wr.rdma for a
+  // Send.
+  wr.wr.rdma.rkey = rkey_to_invalidate;
   return wr;
 }
 
