@@ -417,6 +417,49 @@ TEST_F(InitiatorSessionTest, AbortTaskReachesTheStorageAndEndsTheCommand) {
   EXPECT_EQ(std::get<iscsi::ScsiResponse>(next.pdu).itt, 0x79u);
 }
 
+// tgt answers an aborted command after its "function complete" when the
+// command was already on its way out. That answer must be dropped, not
+// passed to the host or taken for a protocol error that ends the session.
+TEST_F(InitiatorSessionTest, AnAnswerAfterAbortTaskEndedTheCommandIsDropped) {
+  const auto data = pattern(8192, 6);
+  storage([&](FakeStorage& storage) {
+    Received holder;
+    const iscsi::ScsiCommand command = storage.next_command(holder);
+    const Received tmf_holder = storage.next();
+    const auto& tmf = std::get<iscsi::TaskManagementRequest>(tmf_holder.pdu);
+    iscsi::TaskManagementResponse response;
+    response.itt = tmf.itt;
+    response.stat_sn = storage.stat_sn_++;
+    response.exp_cmd_sn = storage.exp_cmd_sn_;
+    response.max_cmd_sn = storage.exp_cmd_sn_ + 31;
+    storage.connection().send(response);
+    storage.connection().send(storage.data_in(command.itt, 0, 0, data, false));
+    storage.respond(command.itt, 0);
+    const iscsi::ScsiCommand next = storage.next_command(holder);
+    storage.respond(next.itt, 0);
+  });
+  TestInitiator host(port());
+  ASSERT_TRUE(host.login(kRelay));
+  iscsi::ScsiCommand read = host.command(0x77, kRead16Blocks, 8192, true, false);
+  host.send(read);
+  iscsi::TaskManagementRequest abort;
+  abort.immediate = true;
+  abort.function = iscsi::TaskManagementFunction::kAbortTask;
+  abort.itt = 0x78;
+  abort.referenced_task_tag = 0x77;
+  abort.ref_cmd_sn = read.cmd_sn;
+  abort.cmd_sn = read.cmd_sn + 1;
+  host.send(abort);
+  const Received answer = host.receive();
+  EXPECT_EQ(std::get<iscsi::TaskManagementResponse>(answer.pdu).response,
+            iscsi::TaskManagementResponseCode::kFunctionComplete);
+  const std::array<uint8_t, 6> test_unit_ready{};
+  host.send(host.command(0x79, test_unit_ready, 0, false, false));
+  const Received next = host.receive();
+  ASSERT_TRUE(std::holds_alternative<iscsi::ScsiResponse>(next.pdu));
+  EXPECT_EQ(std::get<iscsi::ScsiResponse>(next.pdu).itt, 0x79u);
+}
+
 TEST_F(InitiatorSessionTest, TheStoragesWindowHoldsCommandsBackWithoutLosingAny) {
   constexpr int kCommands = 5;
   std::atomic<bool> beyond_window{false};

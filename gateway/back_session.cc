@@ -39,6 +39,9 @@ iscsi::Isid gateway_isid() {
 }
 
 constexpr uint32_t kLeadingLoginCmdSn = 1;
+// Tasks ended by task management that the session keeps in mind, in case
+// the storage still answers for them (ended_by_management_).
+constexpr size_t kEndedTasksRemembered = 16;
 
 const char* state_name(int state) {
   static const char* const names[] = {"idle",      "connecting", "logging in",
@@ -359,7 +362,8 @@ void BackSession::manage(const TaskManagement& request, ManageDone done) {
 uint32_t BackSession::command_window() const {
   if (state_ != State::kFullFeature) return 1;
   const uint32_t open = iscsi::sn_gt(cmd_sn_, max_cmd_sn_) ? 0 : max_cmd_sn_ - cmd_sn_ + 1;
-  const uint32_t sent = static_cast<uint32_t>(tasks_.size() - waiting_.size());
+  // Tasks ended by task management are not the storage's any more.
+  const uint32_t sent = static_cast<uint32_t>(tasks_.size() - waiting_.size() - ended_in_tasks_);
   // Never closed from here: a command the storage cannot take yet waits in
   // waiting_, and the host keeps a way to send task management.
   return std::max<uint32_t>(1, open + sent);
@@ -372,7 +376,7 @@ BackLegInfo BackSession::info() const {
   if (state_ == State::kFullFeature || state_ == State::kLoggingOut) info.parameters = parameters_;
   info.tsih = tsih_;
   info.commands = statistics_.commands;
-  info.in_flight = static_cast<uint32_t>(tasks_.size());
+  info.in_flight = static_cast<uint32_t>(tasks_.size() - ended_in_tasks_);
   return info;
 }
 
@@ -509,7 +513,7 @@ void BackSession::handle_data_in(const iscsi::DataIn& data_in, DataOwner& data_o
   if (back_task.task == nullptr) {
     if (data_in.status_present) {
       acknowledge_status(data_in.stat_sn);
-      tasks_.erase(found);
+      drop_answered(found);
     }
     return;
   }
@@ -545,7 +549,7 @@ void BackSession::handle_response(const iscsi::ScsiResponse& response) {
     return;
   }
   if (found->second.task == nullptr) {
-    tasks_.erase(found);
+    drop_answered(found);
     return;
   }
   Completion completion;
@@ -584,17 +588,15 @@ void BackSession::handle_task_management(const iscsi::TaskManagementResponse& re
     return;
   }
   Management& management = node.mapped();
-  // The front ends the tasks the function covered as it hears the answer;
-  // the storage has ended them too, so their ITTs are free and nothing more
-  // arrives for them.
+  // The front ends the tasks the function covered as it hears the answer.
+  // The storage has ended them too, and should send nothing more for them;
+  // one that does anyway is tolerated (ended_by_management_).
   management.done(response.response);
   using Function = iscsi::TaskManagementFunction;
-  std::erase_if(tasks_, [&](const auto& entry) {
-    const BackTask& back_task = entry.second;
-    if (back_task.task != nullptr || !back_task.sent) return false;
+  const auto covered = [&](uint32_t itt, const BackTask& back_task) {
     switch (management.function) {
       case Function::kAbortTask:
-        return entry.first == management.referenced_itt;
+        return itt == management.referenced_itt;
       case Function::kAbortTaskSet:
       case Function::kClearTaskSet:
       case Function::kLogicalUnitReset:
@@ -605,7 +607,46 @@ void BackSession::handle_task_management(const iscsi::TaskManagementResponse& re
       default:
         return false;
     }
-  });
+  };
+  for (auto& [itt, back_task] : tasks_) {
+    if (back_task.task != nullptr || !back_task.sent || back_task.ended_by_management) continue;
+    if (!covered(itt, back_task)) continue;
+    back_task.ended_by_management = true;
+    ended_by_management_.push_back(itt);
+    ++ended_in_tasks_;
+  }
+  forget_old_ended_tasks();
+}
+
+void BackSession::drop_answered(std::unordered_map<uint32_t, BackTask>::iterator found) {
+  if (found->second.ended_by_management) {
+    --ended_in_tasks_;
+    if (!late_answer_logged_) {
+      late_answer_logged_ = true;
+      log::info(
+          "{}: the storage answered ITT {} after its task management response had ended "
+          "it; dropped (further ones are dropped silently)",
+          options_.back_end, found->first);
+    }
+  }
+  tasks_.erase(found);
+}
+
+void BackSession::forget_old_ended_tasks() {
+  while (ended_by_management_.size() > kEndedTasksRemembered) {
+    const uint32_t itt = ended_by_management_.front();
+    ended_by_management_.pop_front();
+    const auto found = tasks_.find(itt);
+    if (found == tasks_.end() || !found->second.ended_by_management) continue;  // answered since
+    if (found->second.held) {
+      fail("more than " + std::to_string(kEndedTasksRemembered) +
+           " commands ended by task management hold buffers the storage may still write "
+           "into; reconnecting to take them back");
+      return;
+    }
+    --ended_in_tasks_;
+    tasks_.erase(found);
+  }
 }
 
 void BackSession::handle_nop_in(const iscsi::NopIn& nop) {
@@ -654,6 +695,8 @@ void BackSession::connection_closed(const std::string& reason) {
   management_.clear();
   tasks_.clear();
   waiting_.clear();
+  ended_by_management_.clear();
+  ended_in_tasks_ = 0;
   if (was == State::kLoggingOut) {
     log::info("{}: logged out of {}", options_.back_end, options_.target_name);
   } else if (was != State::kClosed) {  // fail() logged why already

@@ -93,6 +93,10 @@ class BackSession : public BackLeg, public std::enable_shared_from_this<BackSess
     // Memory the fabric holds for the command until the storage has ended
     // it (iSER: the buffer the storage reads from and writes into).
     std::shared_ptr<const void> held;
+    // A task management function ended it, yet the storage may still answer
+    // for it (tgt does, right after "function complete"): see
+    // ended_by_management_.
+    bool ended_by_management = false;
   };
 
   BackSession(boost::asio::any_io_executor executor, BackSessionOptions options);
@@ -176,6 +180,10 @@ class BackSession : public BackLeg, public std::enable_shared_from_this<BackSess
   void handle_nop_in(const iscsi::NopIn& nop);
   void handle_async(const iscsi::AsyncMessage& message);
   void finish_task(uint32_t itt, Completion completion);
+  // Forgets a task the front no longer waits for, on the storage's last word
+  // about it.
+  void drop_answered(std::unordered_map<uint32_t, BackTask>::iterator found);
+  void forget_old_ended_tasks();
 
   // Every PDU from the storage carries its window; status PDUs carry StatSN.
   void update_window(uint32_t exp_cmd_sn, uint32_t max_cmd_sn);
@@ -207,6 +215,16 @@ class BackSession : public BackLeg, public std::enable_shared_from_this<BackSess
   // ITTs of commands not sent yet, in the order they came: waiting to be
   // ready, or for the storage's window.
   std::deque<uint32_t> waiting_;
+  // Tasks that task management ended while the storage had them, oldest
+  // first. They stay in tasks_ so that a late answer for one is dropped
+  // rather than taken for a protocol error, and so that its held memory,
+  // which the storage may still write into, is not reused before that
+  // answer or the connection's end. Beyond kEndedTasksRemembered the
+  // oldest is forgotten; if its memory is still held, the connection is
+  // ended instead, which is the only way to be sure the storage is done.
+  std::deque<uint32_t> ended_by_management_;
+  uint32_t ended_in_tasks_ = 0;  // entries of tasks_ marked ended_by_management
+  bool late_answer_logged_ = false;
   std::unordered_map<uint32_t, Management> management_;  // by ITT
   uint32_t logout_itt_ = iscsi::kReservedTag;
 
