@@ -100,6 +100,16 @@ class FakeStorage : public iscsi::LoginPolicy {
     return pdu;
   }
 
+  // Answers a task management request with "function complete".
+  void complete_task_management(const iscsi::TaskManagementRequest& request) {
+    iscsi::TaskManagementResponse response;
+    response.itt = request.itt;
+    response.stat_sn = stat_sn_++;
+    response.exp_cmd_sn = exp_cmd_sn_;
+    response.max_cmd_sn = exp_cmd_sn_ + window_ - 1;
+    connection_->send(response);
+  }
+
   void respond(uint32_t itt, uint8_t status) {
     iscsi::ScsiResponse response;
     response.itt = itt;
@@ -375,6 +385,18 @@ TEST_F(InitiatorSessionTest, StoragePingsAreAnsweredWithTheirTagAndData) {
   EXPECT_EQ(host.collect_read(0).second, 0);
 }
 
+// The host's ABORT TASK, with tag `itt`, for `command`.
+iscsi::TaskManagementRequest abort_task(uint32_t itt, const iscsi::ScsiCommand& command) {
+  iscsi::TaskManagementRequest abort;
+  abort.immediate = true;
+  abort.function = iscsi::TaskManagementFunction::kAbortTask;
+  abort.itt = itt;
+  abort.referenced_task_tag = command.itt;
+  abort.ref_cmd_sn = command.cmd_sn;
+  abort.cmd_sn = command.cmd_sn + 1;
+  return abort;
+}
+
 TEST_F(InitiatorSessionTest, AbortTaskReachesTheStorageAndEndsTheCommand) {
   storage([&](FakeStorage& storage) {
     Received holder;
@@ -385,12 +407,7 @@ TEST_F(InitiatorSessionTest, AbortTaskReachesTheStorageAndEndsTheCommand) {
     // The storage's own tag and CmdSN for the command, not the host's.
     EXPECT_EQ(tmf.referenced_task_tag, command.itt);
     EXPECT_EQ(tmf.ref_cmd_sn, command.cmd_sn);
-    iscsi::TaskManagementResponse response;
-    response.itt = tmf.itt;
-    response.stat_sn = storage.stat_sn_++;
-    response.exp_cmd_sn = storage.exp_cmd_sn_;
-    response.max_cmd_sn = storage.exp_cmd_sn_ + 31;
-    storage.connection().send(response);
+    storage.complete_task_management(tmf);
     const iscsi::ScsiCommand next = storage.next_command(holder);
     storage.respond(next.itt, 0);
   });
@@ -398,14 +415,7 @@ TEST_F(InitiatorSessionTest, AbortTaskReachesTheStorageAndEndsTheCommand) {
   ASSERT_TRUE(host.login(kRelay));
   iscsi::ScsiCommand read = host.command(0x77, kRead16Blocks, 8192, true, false);
   host.send(read);
-  iscsi::TaskManagementRequest abort;
-  abort.immediate = true;
-  abort.function = iscsi::TaskManagementFunction::kAbortTask;
-  abort.itt = 0x78;
-  abort.referenced_task_tag = 0x77;
-  abort.ref_cmd_sn = read.cmd_sn;
-  abort.cmd_sn = read.cmd_sn + 1;
-  host.send(abort);
+  host.send(abort_task(0x78, read));
   const Received answer = host.receive();
   const auto& response = std::get<iscsi::TaskManagementResponse>(answer.pdu);
   EXPECT_EQ(response.itt, 0x78u);
@@ -427,12 +437,7 @@ TEST_F(InitiatorSessionTest, AnAnswerAfterAbortTaskEndedTheCommandIsDropped) {
     const iscsi::ScsiCommand command = storage.next_command(holder);
     const Received tmf_holder = storage.next();
     const auto& tmf = std::get<iscsi::TaskManagementRequest>(tmf_holder.pdu);
-    iscsi::TaskManagementResponse response;
-    response.itt = tmf.itt;
-    response.stat_sn = storage.stat_sn_++;
-    response.exp_cmd_sn = storage.exp_cmd_sn_;
-    response.max_cmd_sn = storage.exp_cmd_sn_ + 31;
-    storage.connection().send(response);
+    storage.complete_task_management(tmf);
     storage.connection().send(storage.data_in(command.itt, 0, 0, data, false));
     storage.respond(command.itt, 0);
     const iscsi::ScsiCommand next = storage.next_command(holder);
@@ -442,14 +447,7 @@ TEST_F(InitiatorSessionTest, AnAnswerAfterAbortTaskEndedTheCommandIsDropped) {
   ASSERT_TRUE(host.login(kRelay));
   iscsi::ScsiCommand read = host.command(0x77, kRead16Blocks, 8192, true, false);
   host.send(read);
-  iscsi::TaskManagementRequest abort;
-  abort.immediate = true;
-  abort.function = iscsi::TaskManagementFunction::kAbortTask;
-  abort.itt = 0x78;
-  abort.referenced_task_tag = 0x77;
-  abort.ref_cmd_sn = read.cmd_sn;
-  abort.cmd_sn = read.cmd_sn + 1;
-  host.send(abort);
+  host.send(abort_task(0x78, read));
   const Received answer = host.receive();
   EXPECT_EQ(std::get<iscsi::TaskManagementResponse>(answer.pdu).response,
             iscsi::TaskManagementResponseCode::kFunctionComplete);
