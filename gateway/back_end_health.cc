@@ -4,7 +4,10 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <future>
 #include <memory>
+
+#include "rdma/route_resolver.h"
 
 namespace isergw::gateway {
 
@@ -47,6 +50,36 @@ void start_probe(const std::shared_ptr<Probe>& probe, const PortalAddress& porta
       });
 }
 
+// An iSER portal answers only RDMA connections, and a connection per probe
+// would show up on the storage each time; what the gateway can check alone
+// is that an RDMA device reaches the portal, which a wrong address, a
+// missing device or a down link break.
+void probe_rdma_route(BackEndHealth& result, const PortalAddress& portal,
+                      std::chrono::milliseconds timeout) {
+  asio::io_context context;
+  tcp::resolver resolver(context);
+  boost::system::error_code error;
+  const auto found = resolver.resolve(portal.host, std::to_string(portal.port), error);
+  if (error || found.empty()) {
+    result.detail = "cannot resolve " + portal.host + ": " + error.message();
+    return;
+  }
+  const tcp::endpoint endpoint = found.begin()->endpoint();
+  auto destination = rdma::SocketAddress::parse(endpoint.address().to_string(), portal.port);
+  if (!destination) {
+    result.detail = destination.error().describe();
+    return;
+  }
+  auto device = rdma::resolve_rdma_route(*destination, timeout);
+  if (!device) {
+    result.detail = device.error();
+    return;
+  }
+  result.healthy = true;
+  result.detail = portal.host_port() + " reached through RDMA device " + *device +
+                  " (the storage itself answers as hosts log in)";
+}
+
 }  // namespace
 
 std::vector<BackEndHealth> probe_back_ends(const std::vector<control::TargetConfig>& targets,
@@ -54,6 +87,7 @@ std::vector<BackEndHealth> probe_back_ends(const std::vector<control::TargetConf
   std::vector<BackEndHealth> results(targets.size());
   asio::io_context context;
   std::vector<std::shared_ptr<Probe>> probes;
+  std::vector<std::future<void>> routes;
   for (size_t i = 0; i < targets.size(); ++i) {
     const control::TargetConfig& target = targets[i];
     BackEndHealth& result = results[i];
@@ -66,9 +100,8 @@ std::vector<BackEndHealth> probe_back_ends(const std::vector<control::TargetConf
         result.detail = "built in";
         break;
       case BackEndKind::kIser:
-        // An iSER portal answers only RDMA connections; each host's login
-        // tries one, and the session's back leg shows how it went.
-        result.detail = "not probed: iSER logins are tried as hosts log in";
+        routes.push_back(std::async(std::launch::async, probe_rdma_route, std::ref(result),
+                                    target.back_end.portal, timeout));
         break;
       case BackEndKind::kIscsi:
         probes.push_back(std::make_shared<Probe>(context, result));
@@ -85,6 +118,8 @@ std::vector<BackEndHealth> probe_back_ends(const std::vector<control::TargetConf
       }
     }
   }
+  for (auto& route : routes)
+    route.get();
   return results;
 }
 

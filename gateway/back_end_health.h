@@ -19,7 +19,8 @@ struct BackEndHealth {
 
 // Built-in back ends are always healthy. For iscsi:// a TCP connection to
 // the portal within `timeout` is enough: a full login would create a session
-// on the storage for every probe. All probes run at once.
+// on the storage for every probe. For iser:// an RDMA route to the portal
+// is (rdma/route_resolver.h). All probes run at once.
 std::vector<BackEndHealth> probe_back_ends(const std::vector<control::TargetConfig>& targets,
                                            std::chrono::milliseconds timeout);
 
