@@ -37,6 +37,19 @@ gateway_devices() {
   detail "isergw used $*"
 }
 
+# gateway_ready PATTERN: /readyz says ready, and the back-end health names
+# PATTERN (for iser://, the RDMA device that reaches the storage).
+gateway_ready() {
+  local backends
+  curl -sf http://127.0.0.1:9860/readyz > /dev/null || {
+    detail "not ready: $(curl -s http://127.0.0.1:9860/readyz)"
+    return 1
+  }
+  backends=$(curl -sf http://127.0.0.1:9860/api/v1/backends)
+  grep -q "$1" <<< "$backends" || { detail "back ends: $backends"; return 1; }
+  detail "ready; $(python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["detail"])' <<< "$backends")"
+}
+
 isergw_down() {
   stop_daemon isergw TERM
   # A clean stop logs "stopped"; anything else is a crash or a hang.

@@ -20,6 +20,7 @@ step ib-iser 30 iser_load N
 step target 90 tgt_up --iscsi portal=127.0.0.1:3261
 step lun 60 tgt_target iser 1 "$back_iqn" 256
 step gateway 60 isergw_up "$TGT_ADDR" "$iqn=iser://$STORAGE_ADDR:3260/$back_iqn"
+step ready 30 gateway_ready "RDMA device siw2"
 step login 120 iscsi_login "$TGT_ADDR:3262" "$iqn" iser
 step dd-verify 180 dd_verify 32
 step fio-verify 420 fio_verify
