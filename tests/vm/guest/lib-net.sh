@@ -54,12 +54,9 @@ veth_pair_up() {
 # rdma_use rxe|siw: leaves exactly the two devices of that kind, because the
 # CM would otherwise pick either of two devices on the same netdev.
 rdma_use() {
-  local kind=$1 other=siw dev
-  [ "$kind" = siw ] && other=rxe
+  local kind=$1
   net_up
-  for dev in "${other}0" "${other}1"; do
-    [ -e "/sys/class/infiniband/$dev" ] && rdma link delete "$dev"
-  done
+  rdma_devices_only "${kind}0" "${kind}1"
   rdma_device_up "$kind" "${kind}0" veth0 || return 1
   rdma_device_up "$kind" "${kind}1" veth1 || return 1
   detail "$(ibv_devices | awk 'NR > 2 {print $1}' | tr '\n' ' ')"
@@ -69,11 +66,36 @@ rdma_use() {
 # soft-iWARP between gateway and storage (veth2/veth3).
 rdma_use_rxe_and_siw() {
   storage_net_up
+  rdma_devices_only rxe0 rxe1 siw2 siw3
   rdma_device_up rxe rxe0 veth0 || return 1
   rdma_device_up rxe rxe1 veth1 || return 1
   rdma_device_up siw siw2 veth2 || return 1
   rdma_device_up siw siw3 veth3 || return 1
   detail "$(ibv_devices | awk 'NR > 2 {print $1}' | tr '\n' ' ')"
+}
+
+# rdma_devices_only NAME...: deletes every other RDMA device an earlier
+# scenario of the same boot left (an iWARP one would hold TCP's ports).
+rdma_devices_only() {
+  local dev name
+  for dev in /sys/class/infiniband/*; do
+    [ -e "$dev" ] || continue
+    name=${dev##*/}
+    case " $* " in *" $name "*) ;; *) rdma link delete "$name" ;; esac
+  done
+}
+
+# storage_net_down: the second pair goes with its devices (reset_guest).
+storage_net_down() {
+  ip link show veth2 > /dev/null 2>&1 || return 0
+  local dev
+  # "link siw2/1 state ACTIVE physical_state LINK_UP netdev veth2"
+  for dev in $(rdma link show | awk '$NF ~ /^veth[23]$/ {split($2, name, "/"); print name[1]}'); do
+    rdma link delete "$dev"
+  done
+  ip link delete veth2
+  ip rule del pref 12 2> /dev/null || true
+  ip rule del pref 13 2> /dev/null || true
 }
 
 # rdma_device_up KIND NAME NETDEV

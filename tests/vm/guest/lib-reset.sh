@@ -15,4 +15,9 @@ reset_guest() {
     stop_daemon "${f%.pid}"
   done
   no_sessions
+  # An iWARP device holds TCP's ports for whoever listens on it next (tgtd's
+  # iSER listener took 3260 from the next scenario's TCP portals), so each
+  # scenario makes the devices it needs.
+  rdma_devices_only
+  storage_net_down
 }
