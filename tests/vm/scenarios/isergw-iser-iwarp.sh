@@ -24,6 +24,7 @@ step ready 30 gateway_ready "RDMA device siw2"
 step login 120 iscsi_login "$TGT_ADDR:3262" "$iqn" iser
 step dd-verify 180 dd_verify 32
 step fio-verify 420 fio_verify
+step fio 120 fio_run
 step fabrics 10 gateway_devices rxe1 siw2
 step logout 60 iscsi_logout
 step gateway-stop 60 isergw_down
