@@ -363,7 +363,8 @@ uint32_t BackSession::command_window() const {
   if (state_ != State::kFullFeature) return 1;
   const uint32_t open = iscsi::sn_gt(cmd_sn_, max_cmd_sn_) ? 0 : max_cmd_sn_ - cmd_sn_ + 1;
   // Tasks ended by task management are not the storage's any more.
-  const uint32_t sent = static_cast<uint32_t>(tasks_.size() - waiting_.size() - ended_in_tasks_);
+  const uint32_t sent =
+      static_cast<uint32_t>(tasks_.size() - waiting_.size() - ended_by_management_.size());
   // Never closed from here: a command the storage cannot take yet waits in
   // waiting_, and the host keeps a way to send task management.
   return std::max<uint32_t>(1, open + sent);
@@ -376,7 +377,7 @@ BackLegInfo BackSession::info() const {
   if (state_ == State::kFullFeature || state_ == State::kLoggingOut) info.parameters = parameters_;
   info.tsih = tsih_;
   info.commands = statistics_.commands;
-  info.in_flight = static_cast<uint32_t>(tasks_.size() - ended_in_tasks_);
+  info.in_flight = static_cast<uint32_t>(tasks_.size() - ended_by_management_.size());
   return info;
 }
 
@@ -613,14 +614,13 @@ void BackSession::handle_task_management(const iscsi::TaskManagementResponse& re
     if (!covered(itt, back_task)) continue;
     back_task.ended_by_management = true;
     ended_by_management_.push_back(itt);
-    ++ended_in_tasks_;
   }
   forget_old_ended_tasks();
 }
 
 void BackSession::drop_answered(std::unordered_map<uint32_t, BackTask>::iterator found) {
   if (found->second.ended_by_management) {
-    --ended_in_tasks_;
+    std::erase(ended_by_management_, found->first);
     if (!late_answer_logged_) {
       late_answer_logged_ = true;
       log::info(
@@ -634,18 +634,15 @@ void BackSession::drop_answered(std::unordered_map<uint32_t, BackTask>::iterator
 
 void BackSession::forget_old_ended_tasks() {
   while (ended_by_management_.size() > kEndedTasksRemembered) {
-    const uint32_t itt = ended_by_management_.front();
-    ended_by_management_.pop_front();
-    const auto found = tasks_.find(itt);
-    if (found == tasks_.end() || !found->second.ended_by_management) continue;  // answered since
-    if (found->second.held) {
+    const auto oldest = tasks_.find(ended_by_management_.front());
+    if (oldest->second.held) {
       fail("more than " + std::to_string(kEndedTasksRemembered) +
            " commands ended by task management hold buffers the storage may still write "
            "into; reconnecting to take them back");
       return;
     }
-    --ended_in_tasks_;
-    tasks_.erase(found);
+    tasks_.erase(oldest);
+    ended_by_management_.pop_front();
   }
 }
 
@@ -696,7 +693,6 @@ void BackSession::connection_closed(const std::string& reason) {
   tasks_.clear();
   waiting_.clear();
   ended_by_management_.clear();
-  ended_in_tasks_ = 0;
   if (was == State::kLoggingOut) {
     log::info("{}: logged out of {}", options_.back_end, options_.target_name);
   } else if (was != State::kClosed) {  // fail() logged why already

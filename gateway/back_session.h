@@ -215,15 +215,15 @@ class BackSession : public BackLeg, public std::enable_shared_from_this<BackSess
   // ITTs of commands not sent yet, in the order they came: waiting to be
   // ready, or for the storage's window.
   std::deque<uint32_t> waiting_;
-  // Tasks that task management ended while the storage had them, oldest
-  // first. They stay in tasks_ so that a late answer for one is dropped
-  // rather than taken for a protocol error, and so that its held memory,
-  // which the storage may still write into, is not reused before that
-  // answer or the connection's end. Beyond kEndedTasksRemembered the
-  // oldest is forgotten; if its memory is still held, the connection is
-  // ended instead, which is the only way to be sure the storage is done.
+  // The ITTs of the tasks in tasks_ that task management ended while the
+  // storage had them, oldest first; an answer for one takes it out. They
+  // stay in tasks_ so that a late answer is dropped rather than taken for a
+  // protocol error, and so that their held memory, which the storage may
+  // still write into, is not reused before that answer or the connection's
+  // end. Beyond kEndedTasksRemembered the oldest is forgotten; if its
+  // memory is still held, the connection is ended instead, which is the
+  // only way to be sure the storage is done.
   std::deque<uint32_t> ended_by_management_;
-  uint32_t ended_in_tasks_ = 0;  // entries of tasks_ marked ended_by_management
   bool late_answer_logged_ = false;
   std::unordered_map<uint32_t, Management> management_;  // by ITT
   uint32_t logout_itt_ = iscsi::kReservedTag;
