@@ -80,13 +80,12 @@ class RdmaWorker {
              std::unique_ptr<rdma::EventChannel> channel);
   void on_cm_event(rdma::CmEvent&& event);
   void on_completion(const ibv_wc& wc);
+  Expected<void, std::string> register_command_buffers(WorkerDevice& device);
 
   boost::asio::io_context& io_;
   gateway::BufferPool& pool_;
   std::unique_ptr<rdma::EventChannel> channel_;
   std::unique_ptr<rdma::CmEventWatcher> watcher_;
-  Expected<void, std::string> register_command_buffers(WorkerDevice& device);
-
   std::unique_ptr<gateway::BufferPool> command_buffers_;
   std::map<ibv_context*, std::unique_ptr<WorkerDevice>> devices_;
   std::unordered_map<uint32_t, IserConnection*> by_serial_;
