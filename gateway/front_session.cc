@@ -181,14 +181,16 @@ void FrontSession::on_back_open(const iscsi::OwnedLoginResponse& final_response,
     refuse_login(final_response, opened.status, opened.reason);
     return;
   }
-  // The host's first window is the storage's, not wider: MaxCmdSN never
-  // goes down once the host has seen it (RFC 7143 §4.2.2.1).
-  iscsi::LoginResponse response = final_response.pdu();
-  const uint32_t window = std::min(options_.command_window, back_->command_window());
-  response.max_cmd_sn = response.exp_cmd_sn + window - 1;
+  // The final Login Response keeps the gateway's own window even where the
+  // storage's is narrower: a host logging in again after a failure keeps
+  // the highest MaxCmdSN it saw from the old session (Linux's
+  // iscsi_update_cmdsn only raises it), so a smaller promise would be
+  // ignored and the commands beyond it dropped. What the storage cannot
+  // take yet waits in the back leg; from here on max_cmd_sn() widens the
+  // window no further than the storage's.
   release_login_place();
-  send(response, final_response.data);
-  enter_full_feature(response.max_cmd_sn);
+  send(final_response.pdu(), final_response.data);
+  enter_full_feature(final_response.header.max_cmd_sn);
   resume_receiving();
 }
 

@@ -78,6 +78,8 @@ class PduConnection {
   }
 
   void send_raw(const std::vector<uint8_t>& bytes) { asio::write(socket_, asio::buffer(bytes)); }
+  // Bytes that have arrived and not been read yet.
+  size_t unread_bytes() { return socket_.available(); }
   void shutdown_sending() { socket_.shutdown(tcp::socket::shutdown_send); }
 
   // True when the gateway has closed the connection.
@@ -113,6 +115,7 @@ class TestInitiator : public PduConnection {
     config.negotiation.immediate_data = true;
     config.negotiation.initial_r2t = false;
     config.negotiation.max_recv_data_segment_length = 65536;
+    config.cmd_sn = cmd_sn_;
     iscsi::LoginInitiator login(config);
     std::optional<iscsi::OwnedLoginRequest> request = login.start();
     while (request) {
@@ -245,6 +248,9 @@ class TestInitiator : public PduConnection {
   // The CmdSN the next command takes; an immediate PDU carries it without
   // taking it (RFC 7143 §3.2.2.1).
   uint32_t cmd_sn() const { return cmd_sn_; }
+  // A host logging in again after a failure carries its CmdSN on, as Linux
+  // does, rather than starting over.
+  void continue_cmd_sn_from(uint32_t cmd_sn) { cmd_sn_ = cmd_sn; }
   uint64_t lun() const { return lun_; }
   // MaxCmdSN - ExpCmdSN + 1 of the final Login Response.
   uint32_t login_window() const { return login_window_; }
