@@ -122,6 +122,36 @@ fio_verify_across_crash() {
     "the initiator logged in again $(grep -c 'logged in from' "$OUT/isergw.log") time(s)"
 }
 
+# fio_verify_across_reconnect PORT: fio --verify through the gateway while
+# the host's TCP connection to the gateway's PORT is torn down under it
+# (ss -K, as a middlebox's reset would). The kernel initiator logs in again
+# and carries its CmdSN and the highest MaxCmdSN it has seen on into the new
+# session, so the gateway must not offer that session a smaller window:
+# commands beyond it would be dropped, and the gap would end the connection.
+fio_verify_across_reconnect() {
+  local port=$1 dev fio_pid logins killed
+  dev=$(find_disk) || { detail "no iSCSI disk"; return 1; }
+  logins=$(grep -c 'logged in from' "$OUT/isergw.log")
+  verified_writes "$dev" 64m reconnect &
+  fio_pid=$!
+  sleep 5
+  kill -0 "$fio_pid" 2> /dev/null || { detail "fio ended before the reset"; return 1; }
+  killed=$(ss -K -tn state established "( dport = :$port )" | grep -c ":$port" || true)
+  [ "$killed" -ge 1 ] || { detail "no connection to port $port to reset"; return 1; }
+  if ! wait "$fio_pid"; then
+    detail "fio failed across the reset"
+    return 1
+  fi
+  if grep -E 'outside the window|CmdSN [0-9]+ where' "$OUT/isergw.log"; then
+    detail "the gateway dropped commands of the new session"
+    return 1
+  fi
+  [ "$(grep -c 'logged in from' "$OUT/isergw.log")" -gt "$logins" ] ||
+    { detail "the host never logged in again"; return 1; }
+  detail "64 MiB of verified random writes across a reset of the host's connection;" \
+    "the host logged in again and no command fell outside the new session's window"
+}
+
 # isergw_metric NAME: the sum of a metric's samples on the gateway's
 # /metrics (the control API's default address).
 isergw_metric() {
