@@ -74,9 +74,13 @@ json session_to_json(const gateway::SessionInfo& session) {
   json back;  // null: discovery sessions and logins in progress have no back leg
   if (session.back) {
     const gateway::BackLegInfo& info = *session.back;
-    back = {{"back_end", info.back_end},   {"state", info.state},
-            {"tsih", info.tsih},           {"commands", info.commands},
-            {"in_flight", info.in_flight}, {"latency", latency_to_json(statistics.back_latency)}};
+    back = {{"back_end", info.back_end},
+            {"state", info.state},
+            {"tsih", info.tsih},
+            {"commands", info.commands},
+            {"in_flight", info.in_flight},
+            {"refused_commands", info.refused_commands},
+            {"latency", latency_to_json(statistics.back_latency)}};
     back["parameters"] = info.parameters ? parameters_to_json(*info.parameters) : json();
   }
   return {{"id", session.id},

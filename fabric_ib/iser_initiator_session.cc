@@ -38,6 +38,12 @@ IserInitiatorSession::IserInitiatorSession(RdmaWorker& worker, gateway::BackSess
 
 IserInitiatorSession::~IserInitiatorSession() = default;
 
+gateway::BackLegInfo IserInitiatorSession::info() const {
+  gateway::BackLegInfo info = BackSession::info();
+  info.refused_commands = refused_commands_;
+  return info;
+}
+
 void IserInitiatorSession::adjust_login_policy(iscsi::NegotiationPolicy& policy) {
   // All write data moves by the storage's RDMA Reads from the command
   // buffer, none in Sends: a Send slot holds a PDU, not a burst.
@@ -92,7 +98,7 @@ void IserInitiatorSession::prepare(uint32_t itt, BackTask& back_task, std::funct
   if (bytes > command_buffers_->buffer_size()) {
     // Sent on, tgt's iSER target would drop the connection and every
     // command on it; refused here, only this one fails.
-    const auto level = oversized_commands_++ == 0 ? spdlog::level::warn : spdlog::level::debug;
+    const auto level = refused_commands_++ == 0 ? spdlog::level::warn : spdlog::level::debug;
     spdlog::log(level,
                 "{}: a command of {} bytes is more than one iSER command carries here ({}); it "
                 "gets CHECK CONDITION. Keep the host's requests under it (Linux: max_sectors_kb "

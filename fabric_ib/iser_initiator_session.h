@@ -28,6 +28,8 @@ class IserInitiatorSession : public gateway::BackSession, public IserConnectionH
   IserInitiatorSession(RdmaWorker& worker, gateway::BackSessionOptions options);
   ~IserInitiatorSession() override;
 
+  gateway::BackLegInfo info() const override;
+
   // IserConnectionHandler
   void on_established() override;
   void on_message(const iser::ControlHeader& header, std::span<const uint8_t> iscsi_pdu) override;
@@ -70,7 +72,7 @@ class IserInitiatorSession : public gateway::BackSession, public IserConnectionH
   std::deque<std::pair<uint32_t, std::function<void()>>> buffer_queue_;  // ITT, ready
   boost::asio::steady_timer retry_timer_;
   bool retry_pending_ = false;
-  uint64_t oversized_commands_ = 0;  // refused; the first one is logged as a warning
+  uint64_t refused_commands_ = 0;  // too large to carry; the first one is logged as a warning
 };
 
 }  // namespace isergw::fabric_ib

@@ -92,6 +92,9 @@ struct BackLegInfo {
   uint16_t tsih = 0;
   uint64_t commands = 0;
   uint32_t in_flight = 0;
+  // Commands the gateway answered itself because this back end cannot carry
+  // them (an iSER back end's largest command).
+  uint64_t refused_commands = 0;
 };
 
 class BackLeg {

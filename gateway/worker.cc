@@ -51,6 +51,9 @@ std::pair<TargetKey, TargetCounters> session_counters(const FrontSession& sessio
   counters.errors[static_cast<size_t>(ErrorKind::kRejected)] = statistics.rejects;
   counters.errors[static_cast<size_t>(ErrorKind::kDigest)] =
       session.connection_statistics().digest_errors;
+  if (const BackLeg* back = session.back_leg()) {
+    counters.errors[static_cast<size_t>(ErrorKind::kRefused)] = back->info().refused_commands;
+  }
   counters.front_latency = statistics.front_latency;
   counters.back_latency = statistics.back_latency;
   if (session.logged_in()) {

@@ -37,10 +37,10 @@ struct SessionInfo {
 };
 
 // The label values of isergw_errors_total{kind}.
-enum class ErrorKind { kProtocol, kDigest, kRejected, kTimeout, kBackEnd };
-inline constexpr size_t kErrorKindCount = 5;
+enum class ErrorKind { kProtocol, kDigest, kRejected, kTimeout, kBackEnd, kRefused };
+inline constexpr size_t kErrorKindCount = 6;
 inline constexpr std::array<const char*, kErrorKindCount> kErrorKindNames = {
-    "protocol", "digest", "rejected", "timeout", "back_end"};
+    "protocol", "digest", "rejected", "timeout", "back_end", "refused"};
 
 // Counters of one target on one fabric: closed sessions' totals plus the
 // live sessions' current values.

@@ -67,21 +67,26 @@ verified_writes() {
 
 # oversized_write_refused: a 1 MiB write, more than an iSER back leg takes
 # in one command, fails alone: the host gets an I/O error, the gateway says
-# why, and the session goes on (no new login, a small write still works).
+# why and counts it, and the session goes on (no new login, a small write
+# still works).
 oversized_write_refused() {
-  local dev logins
+  local dev logins refused
   dev=$(find_disk) || { detail "no iSCSI disk"; return 1; }
   logins=$(grep -c 'logged in from' "$OUT/isergw.log")
+  refused=$(isergw_errors refused)
   if dd if=/dev/zero of="$dev" bs=1M count=1 oflag=direct status=none 2> "$OUT/oversized.txt"; then
     detail "a 1 MiB write went through"
     return 1
   fi
   grep -q 'more than one iSER command carries' "$OUT/isergw.log" ||
     { detail "the gateway did not say why it refused"; return 1; }
+  [ "$(isergw_errors refused)" -gt "$refused" ] ||
+    { detail "isergw_errors_total{kind=\"refused\"} did not count it"; return 1; }
   dd if=/dev/zero of="$dev" bs=4k count=1 oflag=direct status=none
   [ "$(grep -c 'logged in from' "$OUT/isergw.log")" = "$logins" ] ||
     { detail "the host had to log in again"; return 1; }
-  detail "1 MiB write refused ($(tr -d '\n' < "$OUT/oversized.txt")); the session went on"
+  detail "1 MiB write refused ($(tr -d '\n' < "$OUT/oversized.txt")), logged and counted;" \
+    "the session went on"
 }
 
 fio_verify() {
@@ -157,6 +162,12 @@ fio_verify_across_reconnect() {
 isergw_metric() {
   curl -sf http://127.0.0.1:9860/metrics | awk -v name="$1" '
     $1 == name || index($1, name "{") == 1 { sum += $2 } END { printf "%d\n", sum }'
+}
+
+# isergw_errors KIND: isergw_errors_total of that kind, over every target.
+isergw_errors() {
+  curl -sf http://127.0.0.1:9860/metrics | awk -v kind="kind=\"$1\"" '
+    index($1, "isergw_errors_total{") == 1 && index($1, kind) { sum += $2 } END { printf "%d\n", sum }'
 }
 
 isergw_connections_at_most() { [ "$(isergw_metric isergw_connections)" -le "$1" ]; }
