@@ -73,14 +73,14 @@ oversized_write_refused() {
   local dev logins refused
   dev=$(find_disk) || { detail "no iSCSI disk"; return 1; }
   logins=$(grep -c 'logged in from' "$OUT/isergw.log")
-  refused=$(isergw_errors refused)
+  refused=$(isergw_metric isergw_errors_total 'kind="refused"')
   if dd if=/dev/zero of="$dev" bs=1M count=1 oflag=direct status=none 2> "$OUT/oversized.txt"; then
     detail "a 1 MiB write went through"
     return 1
   fi
   grep -q 'more than one iSER command carries' "$OUT/isergw.log" ||
     { detail "the gateway did not say why it refused"; return 1; }
-  [ "$(isergw_errors refused)" -gt "$refused" ] ||
+  [ "$(isergw_metric isergw_errors_total 'kind="refused"')" -gt "$refused" ] ||
     { detail "isergw_errors_total{kind=\"refused\"} did not count it"; return 1; }
   dd if=/dev/zero of="$dev" bs=4k count=1 oflag=direct status=none
   [ "$(grep -c 'logged in from' "$OUT/isergw.log")" = "$logins" ] ||
@@ -157,17 +157,13 @@ fio_verify_across_reconnect() {
     "the host logged in again and no command fell outside the new session's window"
 }
 
-# isergw_metric NAME: the sum of a metric's samples on the gateway's
-# /metrics (the control API's default address).
+# isergw_metric NAME [LABEL]: the sum of a metric's samples on the gateway's
+# /metrics (the control API's default address), of those carrying LABEL
+# (kind="refused") when given.
 isergw_metric() {
-  curl -sf http://127.0.0.1:9860/metrics | awk -v name="$1" '
-    $1 == name || index($1, name "{") == 1 { sum += $2 } END { printf "%d\n", sum }'
-}
-
-# isergw_errors KIND: isergw_errors_total of that kind, over every target.
-isergw_errors() {
-  curl -sf http://127.0.0.1:9860/metrics | awk -v kind="kind=\"$1\"" '
-    index($1, "isergw_errors_total{") == 1 && index($1, kind) { sum += $2 } END { printf "%d\n", sum }'
+  curl -sf http://127.0.0.1:9860/metrics | awk -v name="$1" -v label="${2:-}" '
+    ($1 == name || index($1, name "{") == 1) && (label == "" || index($1, label)) { sum += $2 }
+    END { printf "%d\n", sum }'
 }
 
 isergw_connections_at_most() { [ "$(isergw_metric isergw_connections)" -le "$1" ]; }

@@ -85,14 +85,10 @@ rdma_devices_only() {
   done
 }
 
-# storage_net_down: the second pair goes with its devices (reset_guest).
+# storage_net_down: the second pair goes (reset_guest, after it has deleted
+# every RDMA device).
 storage_net_down() {
   ip link show veth2 > /dev/null 2>&1 || return 0
-  local dev
-  # "link siw2/1 state ACTIVE physical_state LINK_UP netdev veth2"
-  for dev in $(rdma link show | awk '$NF ~ /^veth[23]$/ {split($2, name, "/"); print name[1]}'); do
-    rdma link delete "$dev"
-  done
   ip link delete veth2
   ip rule del pref 12 2> /dev/null || true
   ip rule del pref 13 2> /dev/null || true
