@@ -14,6 +14,7 @@
 #include "rdma/cm_id.h"
 #include "rdma/completion_queue.h"
 #include "rdma/protection_domain.h"
+#include "rdma/send_queue.h"
 #include "rdma/shared_receive_queue.h"
 #include "rdma/verbs_error.h"
 
@@ -30,11 +31,11 @@ struct QueuePairOptions {
   std::uint32_t max_inline_data = 0;
 };
 
-class QueuePair {
+class QueuePair : public SendQueue {
  public:
   static Expected<std::unique_ptr<QueuePair>, VerbsError> create(CmId& id, ProtectionDomain& pd,
                                                                  const QueuePairOptions& options);
-  ~QueuePair();
+  ~QueuePair() override;
   QueuePair(const QueuePair&) = delete;
   QueuePair& operator=(const QueuePair&) = delete;
 
@@ -69,8 +70,7 @@ class QueuePair {
                                         bool signaled);
   static ibv_send_wr rdma_read_request(std::uint64_t wr_id, std::span<const ibv_sge> sges,
                                        std::uint64_t remote_address, std::uint32_t rkey);
-  // Posts `first` and every request chained behind it.
-  Expected<void, VerbsError> post_list(ibv_send_wr& first);
+  Expected<void, VerbsError> post_list(ibv_send_wr& first) override;
 
  private:
   QueuePair(CmId& id, ibv_qp* qp) : id_(id), qp_(qp) {}
