@@ -227,9 +227,10 @@ const TargetConfig* Config::find_target(std::string_view name) const {
 
 Expected<Config, ConfigError> config_from_json(const json& document) {
   if (!document.is_object()) return Unexpected{error_at("", "the config must be a JSON object")};
-  if (auto known = only_known_members(document, "",
-                                      {"workers", "listen", "control", "control_token_file",
-                                       "gateway_name", "buffers", "limits", "isns", "targets"});
+  if (auto known =
+          only_known_members(document, "",
+                             {"workers", "listen", "control", "control_token_file", "gateway_name",
+                              "buffers", "rdma", "limits", "isns", "targets"});
       !known) {
     return Unexpected{known.error()};
   }
@@ -298,6 +299,22 @@ Expected<Config, ConfigError> config_from_json(const json& document) {
       auto count = positive_member(buffers, "buffers.", "per_worker", 1 << 20);
       if (!count) return Unexpected{count.error()};
       config.buffers.buffers_per_worker = *count;
+    }
+  }
+  if (document.contains("rdma")) {
+    const auto& rdma = document.at("rdma");
+    if (!rdma.is_object()) return Unexpected{error_at("rdma", "must be an object")};
+    if (auto known = only_known_members(rdma, "rdma", {"posting"}); !known) {
+      return Unexpected{known.error()};
+    }
+    if (rdma.contains("posting")) {
+      auto text = string_member(rdma, "rdma.", "posting");
+      if (!text) return Unexpected{text.error()};
+      auto mode = rdma::parse_posting_mode(*text);
+      if (!mode) {
+        return Unexpected{error_at("rdma.posting", "must be \"auto\", \"thread\" or \"inline\"")};
+      }
+      config.rdma.posting = *mode;
     }
   }
   if (document.contains("limits")) {
@@ -382,6 +399,7 @@ json config_to_json(const Config& config) {
   document["gateway_name"] = config.gateway_name;
   document["buffers"] = {{"size", config.buffers.buffer_size},
                          {"per_worker", config.buffers.buffers_per_worker}};
+  document["rdma"] = {{"posting", rdma::posting_mode_name(config.rdma.posting)}};
   document["limits"] = {{"sessions_per_portal", config.limits.sessions},
                         {"logins_per_portal", config.limits.logins_in_progress},
                         {"login_timeout_seconds", config.limits.login_timeout_seconds}};

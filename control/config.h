@@ -13,6 +13,7 @@
 #include "common/expected.h"
 #include "gateway/back_end_url.h"
 #include "gateway/portal_address.h"
+#include "rdma/posting_mode.h"
 
 namespace isergw::control {
 
@@ -47,6 +48,11 @@ struct TargetConfig {
   std::optional<ChapCredentials> back_mutual_chap;
   // Initiator names allowed to log in; empty allows every initiator.
   std::vector<std::string> allowed_initiators;
+};
+
+struct RdmaConfig {
+  // How workers post RDMA send lists (rdma/posting_mode.h).
+  rdma::PostingMode posting = rdma::PostingMode::kAuto;
 };
 
 struct BufferConfig {
@@ -86,6 +92,7 @@ struct Config {
   std::string control_token_file;  // bearer token for changes; empty: changes refused
   std::string gateway_name = std::string(kDefaultGatewayName);
   BufferConfig buffers;
+  RdmaConfig rdma;
   PortalLimits limits;
   std::optional<IsnsConfig> isns;  // absent: no iSNS registration
   std::vector<TargetConfig> targets;

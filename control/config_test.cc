@@ -28,6 +28,7 @@ TEST(Config, DefaultsFillWhatTheFileLeavesOut) {
   ASSERT_EQ(config->listen.size(), 1U);
   EXPECT_EQ(config->listen[0].url(), "tcp://127.0.0.1:3260");
   EXPECT_EQ(config->control.host_port(), "127.0.0.1:9860");
+  EXPECT_EQ(config->rdma.posting, rdma::PostingMode::kAuto);
   EXPECT_EQ(config->gateway_name, kDefaultGatewayName);
   ASSERT_EQ(config->targets.size(), 1U);
   const TargetConfig& target = config->targets[0];
@@ -44,6 +45,7 @@ TEST(Config, ParsesEverySetting) {
     "control_token_file": "/etc/isergw/token",
     "gateway_name": "iqn.2026-11.com.example:gw1",
     "buffers": {"size": 262144, "per_worker": 1024},
+    "rdma": {"posting": "inline"},
     "limits": {"sessions_per_portal": 200, "logins_per_portal": 8, "login_timeout_seconds": 5},
     "targets": [{
       "name": "iqn.2026-11.com.example:db",
@@ -61,6 +63,8 @@ TEST(Config, ParsesEverySetting) {
   EXPECT_EQ(config->workers, 4U);
   EXPECT_EQ(config->listen[1].transport, gateway::Transport::kIser);
   EXPECT_EQ(config->buffers.buffer_size, 262144U);
+  EXPECT_EQ(config->rdma.posting, rdma::PostingMode::kInline);
+  EXPECT_EQ(config_to_json(*config)["rdma"]["posting"], "inline");
   EXPECT_EQ(config->limits.sessions, 200U);
   EXPECT_EQ(config->limits.logins_in_progress, 8U);
   EXPECT_EQ(config->limits.login_timeout_seconds, 5U);
@@ -111,6 +115,13 @@ TEST(Config, ErrorsNameTheFieldAndTheReason) {
   json bad_buffers = minimal();
   bad_buffers["buffers"] = {{"size", 5000}};
   expect(bad_buffers, "buffers.size", "multiple of 4096");
+
+  json bad_posting = minimal();
+  bad_posting["rdma"] = {{"posting", "kernel"}};
+  expect(bad_posting, "rdma.posting", "\"auto\", \"thread\" or \"inline\"");
+  json unknown_rdma = minimal();
+  unknown_rdma["rdma"] = {{"device", "rxe0"}};
+  expect(unknown_rdma, "rdma.device", "unknown setting");
 
   json bad_limits = minimal();
   bad_limits["limits"] = {{"logins_per_portal", 0}};

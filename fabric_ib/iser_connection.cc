@@ -104,6 +104,7 @@ const std::string& IserConnection::device_name() const {
 }
 
 IserConnection::~IserConnection() {
+  if (qp_ && device_->poster) device_->poster->forget(*qp_);
   if (serial_ != 0) worker_.remove(serial_, id_->get());
   if (device_ != nullptr) device_->reserved_entries -= reserved_cq_entries_;
   // The QP goes before the memory its work requests pointed at.
@@ -152,6 +153,15 @@ Expected<void, std::string> IserConnection::build_queue_pair() {
   if (!qp) return Unexpected{qp.error().describe()};
   qp_ = std::move(*qp);
   if (serial_ == 0) serial_ = worker_.add(*this, id_->get());
+  if (device_->poster) {
+    post_failed_ = std::make_shared<const rdma::PostingThread::FailureSink>(
+        [&io = worker_.io(), this,
+         alive = std::weak_ptr<bool>(alive_)](const rdma::VerbsError& error) {
+          boost::asio::post(io, [this, alive, error] {
+            if (!alive.expired()) send_queue_failed("work request list", error.describe());
+          });
+        });
+  }
 
   if (auto ok = allocate(login_receives_, options_.login_receives); !ok) return ok;
   if (auto ok = allocate(sends_, options_.send_slots); !ok) return ok;
@@ -445,14 +455,13 @@ void IserConnection::ring_doorbell() {
     batch_.clear();
     return;
   }
-  // Linked only now: the vector may have moved while it grew.
-  for (size_t i = 0; i < batch_.size(); ++i) {
-    batch_[i].request.sg_list = &batch_[i].sge;
-    batch_[i].request.next = i + 1 < batch_.size() ? &batch_[i + 1].request : nullptr;
-  }
-  auto posted = qp_->post_list(batch_.front().request);
   statistics_.rdma_work_requests += batch_.size();
   ++statistics_.rdma_doorbells;
+  if (device_->poster) {
+    device_->poster->post(*qp_, batch_, post_failed_);
+    return;
+  }
+  auto posted = rdma::post_work(*qp_, batch_);
   batch_.clear();
   if (!posted) send_queue_failed("work request list", posted.error().describe());
 }

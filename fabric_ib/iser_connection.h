@@ -33,6 +33,7 @@
 #include "iser/iser_header.h"
 #include "rdma/cm_id.h"
 #include "rdma/memory_region.h"
+#include "rdma/posting_thread.h"
 #include "rdma/queue_pair.h"
 
 namespace isergw::fabric_ib {
@@ -168,7 +169,7 @@ class IserConnection {
   uint32_t add_entry(SendQueueEntry entry);
   void count_post();
   // Send-queue work waits in batch_ until the loop's turn ends, then goes
-  // out as one list.
+  // out as one list, from the device's posting thread where it has one.
   void queue_request(const ibv_send_wr& request, const ibv_sge& sge);
   void ring_doorbell();
   void post_message(std::vector<uint8_t> message, std::optional<uint32_t> invalidate_rkey);
@@ -195,12 +196,10 @@ class IserConnection {
   std::vector<uint32_t> free_send_slots_;
   size_t slot_size_ = 0;
 
-  struct Batched {
-    ibv_send_wr request;
-    ibv_sge sge;
-  };
-  std::vector<Batched> batch_;
+  std::vector<rdma::SendWork> batch_;
   bool doorbell_due_ = false;
+  // Where the posting thread reports a list it could not post.
+  std::shared_ptr<const rdma::PostingThread::FailureSink> post_failed_;
   std::unordered_map<uint32_t, SendQueueEntry> in_flight_;
   uint32_t next_entry_ = 0;
   std::deque<Waiting> waiting_;

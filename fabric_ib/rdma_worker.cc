@@ -23,17 +23,18 @@ constexpr size_t kCommandBufferCount = 64;
 }  // namespace
 
 Expected<std::unique_ptr<RdmaWorker>, std::string> RdmaWorker::create(boost::asio::io_context& io,
-                                                                      gateway::BufferPool& pool) {
+                                                                      gateway::BufferPool& pool,
+                                                                      rdma::PostingMode posting) {
   auto channel = rdma::EventChannel::create();
   if (!channel) return Unexpected{channel.error().describe()};
-  std::unique_ptr<RdmaWorker> worker(new RdmaWorker(io, pool, std::move(*channel)));
+  std::unique_ptr<RdmaWorker> worker(new RdmaWorker(io, pool, posting, std::move(*channel)));
   worker->watcher_->start();
   return worker;
 }
 
 RdmaWorker::RdmaWorker(boost::asio::io_context& io, gateway::BufferPool& pool,
-                       std::unique_ptr<rdma::EventChannel> channel)
-    : io_(io), pool_(pool), channel_(std::move(channel)) {
+                       rdma::PostingMode posting, std::unique_ptr<rdma::EventChannel> channel)
+    : io_(io), pool_(pool), posting_(posting), channel_(std::move(channel)) {
   watcher_ = std::make_unique<rdma::CmEventWatcher>(
       io_, *channel_, [this](rdma::CmEvent&& event) { on_cm_event(std::move(event)); },
       [](const rdma::VerbsError& error) {
@@ -87,9 +88,14 @@ Expected<WorkerDevice*, std::string> RdmaWorker::device(ibv_context* context) {
         log::error("completion queue on {} failed: {}", name, error.describe());
       });
   if (auto ok = made->poller->start(); !ok) return Unexpected{ok.error().describe()};
-  log::info("RDMA device {}: {} of buffer pool registered, {} completion queue entries",
+  if (rdma::posts_from_thread(posting_, made->device->posts_in_kernel())) {
+    made->poster = std::make_unique<rdma::PostingThread>();
+  }
+  log::info("RDMA device {}: {} of buffer pool registered, {} completion queue entries, {}",
             made->device->name(), rdma::human_bytes(made->map->registered_bytes()),
-            made->cq->capacity());
+            made->cq->capacity(),
+            made->poster ? "send lists posted from a thread of their own"
+                         : "send lists posted from the worker's loop");
   WorkerDevice* result = made.get();
   devices_.emplace(context, std::move(made));
   return result;

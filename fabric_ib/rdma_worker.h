@@ -21,6 +21,8 @@
 #include "rdma/completion_queue.h"
 #include "rdma/device.h"
 #include "rdma/memory_map.h"
+#include "rdma/posting_mode.h"
+#include "rdma/posting_thread.h"
 #include "rdma/protection_domain.h"
 
 namespace isergw::fabric_ib {
@@ -28,7 +30,7 @@ namespace isergw::fabric_ib {
 class IserConnection;
 
 // One device as a worker uses it. Declared in build order, so it is torn
-// down in reverse: poller, CQ, channel, registrations, PD.
+// down in reverse: posting thread, poller, CQ, channel, registrations, PD.
 struct WorkerDevice {
   std::unique_ptr<rdma::Device> device;
   std::unique_ptr<rdma::ProtectionDomain> pd;
@@ -36,6 +38,9 @@ struct WorkerDevice {
   std::unique_ptr<rdma::CompletionChannel> channel;
   std::unique_ptr<rdma::CompletionQueue> cq;
   std::unique_ptr<rdma::CompletionPoller> poller;
+  // Soft devices only (rdma/posting_thread.h); null where posting is a
+  // doorbell write.
+  std::unique_ptr<rdma::PostingThread> poster;
   // Completion queue entries promised to connections; a connection that
   // would overflow the CQ is refused instead.
   int reserved_entries = 0;
@@ -44,8 +49,9 @@ struct WorkerDevice {
 class RdmaWorker {
  public:
   // Needs /dev/infiniband/rdma_cm; the error says so when it is missing.
-  static Expected<std::unique_ptr<RdmaWorker>, std::string> create(boost::asio::io_context& io,
-                                                                   gateway::BufferPool& pool);
+  static Expected<std::unique_ptr<RdmaWorker>, std::string> create(
+      boost::asio::io_context& io, gateway::BufferPool& pool,
+      rdma::PostingMode posting = rdma::PostingMode::kAuto);
   ~RdmaWorker();
   RdmaWorker(const RdmaWorker&) = delete;
   RdmaWorker& operator=(const RdmaWorker&) = delete;
@@ -76,7 +82,7 @@ class RdmaWorker {
   Expected<gateway::BufferPool*, std::string> command_buffers();
 
  private:
-  RdmaWorker(boost::asio::io_context& io, gateway::BufferPool& pool,
+  RdmaWorker(boost::asio::io_context& io, gateway::BufferPool& pool, rdma::PostingMode posting,
              std::unique_ptr<rdma::EventChannel> channel);
   void on_cm_event(rdma::CmEvent&& event);
   void on_completion(const ibv_wc& wc);
@@ -84,6 +90,7 @@ class RdmaWorker {
 
   boost::asio::io_context& io_;
   gateway::BufferPool& pool_;
+  rdma::PostingMode posting_;
   std::unique_ptr<rdma::EventChannel> channel_;
   std::unique_ptr<rdma::CmEventWatcher> watcher_;
   std::unique_ptr<gateway::BufferPool> command_buffers_;

@@ -47,6 +47,9 @@ po::options_description describe_options() {
        "iser://host[:port]/IQN, ram://SIZE or null://SIZE; repeatable")                 //
       ("control", po::value<std::string>(), "REST API and /metrics address ADDR:PORT")  //
       ("workers", po::value<unsigned>(), "worker threads (default: one per core)")      //
+      ("rdma-posting", po::value<std::string>(),
+       "how workers post RDMA send lists: auto (a thread of their own on soft devices, "
+       "rxe and siw), thread or inline")  //
       ("log-level", po::value<std::string>()->default_value("info"),
        "trace, debug, info, warn or error");
   return options;
@@ -58,6 +61,7 @@ void ConfigOverrides::apply(control::Config& config) const {
   if (!listen.empty()) config.listen = listen;
   if (control) config.control = *control;
   if (workers != 0) config.workers = workers;
+  if (rdma_posting) config.rdma.posting = *rdma_posting;
 }
 
 Expected<CommandLine, std::string> parse_command_line(const std::vector<std::string>& args) {
@@ -138,6 +142,13 @@ Expected<CommandLine, std::string> parse_command_line(const std::vector<std::str
     const unsigned workers = values["workers"].as<unsigned>();
     if (workers == 0 || workers > 256) return Unexpected{std::string("--workers must be 1 to 256")};
     parsed.overrides.workers = workers;
+  }
+  if (values.count("rdma-posting")) {
+    const std::string text = values["rdma-posting"].as<std::string>();
+    auto mode = rdma::parse_posting_mode(text);
+    if (!mode)
+      return Unexpected{"--rdma-posting must be auto, thread or inline, not '" + text + "'"};
+    parsed.overrides.rdma_posting = *mode;
   }
   parsed.overrides.apply(parsed.config);
   if (parsed.config_path.empty() && !values.count("listen")) {

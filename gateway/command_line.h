@@ -9,6 +9,7 @@
 #include "common/expected.h"
 #include "control/config.h"
 #include "gateway/portal_address.h"
+#include "rdma/posting_mode.h"
 
 namespace isergw::gateway {
 
@@ -17,6 +18,7 @@ struct ConfigOverrides {
   std::vector<PortalAddress> listen;  // --listen; empty: the file's
   std::optional<PortalAddress> control;
   unsigned workers = 0;  // 0: the file's
+  std::optional<rdma::PostingMode> rdma_posting;
   void apply(control::Config& config) const;
 };
 

@@ -53,6 +53,8 @@ TEST(CommandLine, ErrorsSayWhatWasWrong) {
             std::string::npos);
   EXPECT_NE(error_of({"--listen", "udp://1.2.3.4"}).find("scheme 'udp'"), std::string::npos);
   EXPECT_NE(error_of({"--workers", "0"}).find("1 to 256"), std::string::npos);
+  EXPECT_NE(error_of({"--rdma-posting", "kernel"}).find("auto, thread or inline"),
+            std::string::npos);
   EXPECT_NE(error_of({"--frobnicate"}).find("--help"), std::string::npos);
   EXPECT_NE(error_of({"--config", "/nonexistent/isergw.json"}).find("cannot read"),
             std::string::npos);
@@ -78,14 +80,15 @@ namespace isergw::gateway {
 namespace {
 
 TEST(CommandLine, FlagsOverAConfigFileAreKeptForReloads) {
-  auto parsed = parse_command_line(
-      {"--listen", "tcp://127.0.0.1:3275", "--workers", "3", "--control", "127.0.0.1:9901"});
+  auto parsed = parse_command_line({"--listen", "tcp://127.0.0.1:3275", "--workers", "3",
+                                    "--control", "127.0.0.1:9901", "--rdma-posting", "inline"});
   ASSERT_TRUE(parsed) << parsed.error();
   // A file read again later knows nothing of the flags; they apply again.
   control::Config reloaded = control::default_config();
   parsed->overrides.apply(reloaded);
   EXPECT_EQ(reloaded.workers, 3U);
   EXPECT_EQ(reloaded.control.port, 9901);
+  EXPECT_EQ(reloaded.rdma.posting, rdma::PostingMode::kInline);
   ASSERT_EQ(reloaded.listen.size(), 1U);
   EXPECT_EQ(reloaded.listen[0].port, 3275);
   // Without flags, the file's settings stay.
@@ -93,6 +96,7 @@ TEST(CommandLine, FlagsOverAConfigFileAreKeptForReloads) {
   CommandLine plain;
   plain.overrides.apply(untouched);
   EXPECT_EQ(untouched.workers, 0U);
+  EXPECT_EQ(untouched.rdma.posting, rdma::PostingMode::kAuto);
   EXPECT_EQ(untouched.listen[0].port, 3260);
 }
 

@@ -97,9 +97,11 @@ Expected<void, std::string> Gateway::open_workers() {
   for (unsigned i = 0; i < count; ++i) {
     std::string name = "worker" + std::to_string(i);
     if (this_generation > 0) name = "g" + std::to_string(this_generation) + name;
-    auto worker = Worker::create(i, {.name = name,
-                                     .buffer_size = config_.buffers.buffer_size,
-                                     .buffer_count = config_.buffers.buffers_per_worker});
+    auto worker = Worker::create(i,
+                                 {.name = name,
+                                  .buffer_size = config_.buffers.buffer_size,
+                                  .buffer_count = config_.buffers.buffers_per_worker},
+                                 config_.rdma.posting);
     if (!worker) return Unexpected{worker.error()};
     (*worker)->start();
     workers_.push_back(std::move(*worker));
@@ -275,6 +277,7 @@ Expected<void, ChangeError> Gateway::apply(const control::Config& next) {
       next.buffers.buffers_per_worker != current.buffers.buffers_per_worker) {
     return Unexpected{invalid("buffers", restart)};
   }
+  if (next.rdma.posting != current.rdma.posting) return Unexpected{invalid("rdma", restart)};
   if (next.control.url() != current.control.url()) return Unexpected{invalid("control", restart)};
   if (next.control_token_file != current.control_token_file) {
     return Unexpected{invalid("control_token_file", restart)};

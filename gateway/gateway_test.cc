@@ -87,6 +87,11 @@ TEST_F(GatewayTest, SettingsThatNeedARestartAreRefused) {
   ASSERT_FALSE(applied);
   EXPECT_EQ(applied.error().field, "buffers");
   next = gateway_->config();
+  next.rdma.posting = rdma::PostingMode::kThread;
+  applied = gateway_->apply(next);
+  ASSERT_FALSE(applied);
+  EXPECT_EQ(applied.error().field, "rdma");
+  next = gateway_->config();
   next.listen.push_back(*parse_listen_url("iser://127.0.0.1"));
   applied = gateway_->apply(next);
   ASSERT_FALSE(applied);

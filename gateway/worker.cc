@@ -64,14 +64,15 @@ std::pair<TargetKey, TargetCounters> session_counters(const FrontSession& sessio
 }
 
 Expected<std::unique_ptr<Worker>, std::string> Worker::create(unsigned index,
-                                                              const BufferPoolOptions& options) {
+                                                              const BufferPoolOptions& options,
+                                                              rdma::PostingMode posting) {
   auto pool = BufferPool::create(options);
   if (!pool) return Unexpected{pool.error()};
-  return std::unique_ptr<Worker>(new Worker(index, std::move(*pool)));
+  return std::unique_ptr<Worker>(new Worker(index, std::move(*pool), posting));
 }
 
-Worker::Worker(unsigned index, std::unique_ptr<BufferPool> pool)
-    : index_(index), pool_(std::move(pool)) {}
+Worker::Worker(unsigned index, std::unique_ptr<BufferPool> pool, rdma::PostingMode posting)
+    : index_(index), posting_(posting), pool_(std::move(pool)) {}
 
 Worker::~Worker() {
   stop();
@@ -141,7 +142,7 @@ void Worker::adopt(asio::ip::tcp::socket::protocol_type protocol,
 Expected<void, std::string> Worker::enable_rdma() {
   return call([this]() -> Expected<void, std::string> {
     if (rdma_) return {};
-    auto rdma = fabric_ib::RdmaWorker::create(context_, *pool_);
+    auto rdma = fabric_ib::RdmaWorker::create(context_, *pool_, posting_);
     if (!rdma) return Unexpected{rdma.error()};
     rdma_ = std::move(*rdma);
     return {};

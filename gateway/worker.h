@@ -25,13 +25,17 @@
 #include "gateway/buffer_pool.h"
 #include "gateway/target_map.h"
 #include "gateway/worker_reports.h"
+#include "rdma/posting_mode.h"
 
 namespace isergw::gateway {
 
 class Worker {
  public:
-  static Expected<std::unique_ptr<Worker>, std::string> create(unsigned index,
-                                                               const BufferPoolOptions& pool);
+  // `posting` decides how the worker posts RDMA send lists once RDMA is
+  // enabled (rdma/posting_mode.h).
+  static Expected<std::unique_ptr<Worker>, std::string> create(
+      unsigned index, const BufferPoolOptions& pool,
+      rdma::PostingMode posting = rdma::PostingMode::kAuto);
   ~Worker();
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
@@ -77,7 +81,7 @@ class Worker {
     std::shared_ptr<const TargetMap> targets;
   };
 
-  Worker(unsigned index, std::unique_ptr<BufferPool> pool);
+  Worker(unsigned index, std::unique_ptr<BufferPool> pool, rdma::PostingMode posting);
   // What a session calls when it ends: the worker forgets it.
   FrontSession::ClosedCallback closed_callback(uint64_t id);
   void add_session(std::shared_ptr<FrontSession> session, std::shared_ptr<const TargetMap> targets,
@@ -96,6 +100,7 @@ class Worker {
   }
 
   unsigned index_;
+  rdma::PostingMode posting_;
   boost::asio::io_context context_;
   // Keeps run() going while the worker has no session, until stop().
   std::optional<boost::asio::any_io_executor> work_;
