@@ -51,7 +51,7 @@ class PostingThread {
   // posted; after it the queue may be destroyed.
   void forget(const SendQueue& queue);
 
-  // Posts made (lists joined count once), for tests and statistics.
+  // Posts made so far (lists joined count once), for tests.
   std::uint64_t posts() const;
 
  private:

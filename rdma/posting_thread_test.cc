@@ -88,7 +88,7 @@ std::vector<SendWork> work_of(const Ids& ids) {
   return work;
 }
 
-TEST(PostingThreadTest, PostsEachQueuesListsInTheOrderTheyWereHandedOver) {
+TEST(PostingThreadTest, PostsTheListsOfEachQueueInTheOrderHandedOver) {
   RecordingQueue first, second;
   {
     PostingThread poster;
