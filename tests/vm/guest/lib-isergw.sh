@@ -16,6 +16,7 @@ isergw_up() {
   local tcp_port=${ISERGW_TCP_PORT:-3260}
   local args=(--listen "tcp://$addr:$tcp_port" --workers 2 --log-level "${ISERGW_LOG_LEVEL:-info}")
   [ -n "${ISERGW_ISER_PORT:-}" ] && args+=(--listen "iser://$addr:$ISERGW_ISER_PORT")
+  [ -n "${ISERGW_POSTING:-}" ] && args+=(--rdma-posting "$ISERGW_POSTING")
   for map in "$@"; do args+=(--map "$map"); done
   daemon isergw "$binary" "${args[@]}"
   wait_for 60 "isergw to listen on $addr:$tcp_port" bash -c "exec 3<>/dev/tcp/$addr/$tcp_port"
@@ -35,6 +36,22 @@ gateway_devices() {
     grep -q "RDMA device $dev: " "$OUT/isergw.log" || { detail "isergw never used $dev"; return 1; }
   done
   detail "isergw used $*"
+}
+
+# gateway_posting thread|inline: how the gateway said it posts send lists
+# on the RDMA devices it used (rdma.posting).
+gateway_posting() {
+  local want="send lists posted from a thread of their own" used
+  [ "$1" = inline ] && want="send lists posted from the worker's loop"
+  used=$(grep -o "RDMA device [^:]*: .*" "$OUT/isergw.log") || {
+    detail "isergw used no RDMA device"
+    return 1
+  }
+  if grep -qv "$want" <<< "$used"; then
+    detail "not every device posts as '$1': $used"
+    return 1
+  fi
+  detail "$used"
 }
 
 # gateway_ready PATTERN: /readyz says ready, and the back-end health names
