@@ -60,6 +60,8 @@ json session_to_json(const gateway::SessionInfo& session) {
         {"read_bytes", statistics.bytes_read},
         {"written_bytes", statistics.bytes_written},
         {"r2ts", statistics.r2ts},
+        {"fetched_ahead_bytes", statistics.bytes_fetched_ahead},
+        {"fetch_ahead_declined", statistics.fetch_ahead_declined},
         {"rejects", statistics.rejects},
         {"out_of_window_commands", statistics.out_of_window_commands},
         {"pdus_received", stream.pdus_received},

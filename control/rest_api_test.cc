@@ -240,6 +240,9 @@ TEST(RestApiTest, SessionsShowBothLegsAndCanBeLoggedOut) {
   EXPECT_EQ(session["front"]["parameters"]["ImmediateData"], true);
   EXPECT_EQ(session["front"]["statistics"]["commands"], 1);
   EXPECT_EQ(session["front"]["statistics"]["written_bytes"], 4096);
+  // A TCP front solicits write data only when the storage asks for it.
+  EXPECT_EQ(session["front"]["statistics"]["fetched_ahead_bytes"], 0);
+  EXPECT_EQ(session["front"]["statistics"]["fetch_ahead_declined"], 0);
   EXPECT_EQ(session["back"]["back_end"], "ram://16777216");
   EXPECT_EQ(session["back"]["state"], "logged in");
   EXPECT_EQ(session["back"]["commands"], 1);

@@ -62,6 +62,9 @@ class IserTargetSession : public gateway::FrontSession, public IserConnectionHan
     return std::make_unique<IserTask>(write_length, delivering_);
   }
   void fetch(FrontTask& front_task, uint32_t from, uint32_t to) override;
+  // An RDMA Read from the host's write STag, which stays valid until the
+  // status: the gateway's own act, so it may come before the storage asks.
+  bool fetches_ahead() const override { return true; }
   bool accept_solicited_data_out(FrontTask& front_task, const iscsi::DataOut& data_out) override;
   // No Data-In and no R2T travel on iSER.
   uint32_t data_pdus_sent(const FrontTask&) const override { return 0; }

@@ -64,8 +64,8 @@ struct BufferPoolOptions {
   size_t buffer_size = 128 * 1024;
   size_t buffer_count = 512;
   // Above high_watermark buffers in use, the pool reports pressure until use
-  // falls back to low_watermark. Nothing acts on it today: what bounds a
-  // connection is its share, below.
+  // falls back to low_watermark; meanwhile write data is fetched only when
+  // the storage asks for it. What bounds a connection is its share, below.
   size_t high_watermark = 0;  // 0: 7/8 of the count, rounded up
   size_t low_watermark = 0;   // 0: 5/8 of the count, below the high mark
   // An account holding this many buffers gets no more, so that it takes

@@ -332,7 +332,28 @@ void FrontSession::handle_command(const iscsi::ScsiCommand& command, InboundPdu&
     add_write_data(stored, 0, std::move(inbound.data), command.data);
     if (!is_open()) return;
   }
+  const uint64_t id = task.id;
   back_->submit(stored.task, *this);
+  // The back leg may have pulled, or even completed, the task meanwhile.
+  if (command.write && is_open()) {
+    if (FrontTask* submitted = find_task(command.itt, id)) fetch_ahead(*submitted);
+  }
+}
+
+void FrontSession::fetch_ahead(FrontTask& front_task) {
+  const uint32_t from = front_task.fetched_end;
+  const uint32_t to = front_task.write_data.total_length();
+  if (from >= to || !fetches_ahead()) return;
+  // Data fetched ahead holds its buffers for a round trip to the storage
+  // longer than data fetched when asked; a pool under pressure keeps them
+  // for the data the storage is waiting for.
+  if (pool_.under_pressure()) {
+    ++statistics_.fetch_ahead_declined;
+    return;
+  }
+  front_task.fetched_end = to;
+  statistics_.bytes_fetched_ahead += to - from;
+  fetch(front_task, from, to);
 }
 
 void FrontSession::add_write_data(FrontTask& front_task, uint32_t offset, Buffer buffer,

@@ -64,6 +64,11 @@ struct FrontSessionStatistics {
   uint64_t bytes_read = 0;     // read data sent to the host
   uint64_t bytes_written = 0;  // write data received from the host
   uint64_t r2ts = 0;
+  // Write data fetched before the storage asked for it (fetches_ahead()),
+  // and writes whose data waited for the ask because the pool was under
+  // pressure.
+  uint64_t bytes_fetched_ahead = 0;
+  uint64_t fetch_ahead_declined = 0;
   uint64_t rejects = 0;
   uint64_t out_of_window_commands = 0;
   LatencyHistogram front_latency;  // command received to status sent
@@ -149,6 +154,12 @@ class FrontSession : public FrontLeg, public std::enable_shared_from_this<FrontS
   virtual std::unique_ptr<FrontTask> make_task(uint32_t write_length) = 0;
   // Fetches write data [from, to) the host does not send unasked.
   virtual void fetch(FrontTask& front_task, uint32_t from, uint32_t to) = 0;
+  // Whether a write's data is fetched as soon as the command arrives, while
+  // the command travels to the storage and its R2T comes back, rather than
+  // when the storage asks. Only where fetching is the gateway's own act (an
+  // RDMA Read): an R2T would hand the host a solicitation the storage
+  // never made.
+  virtual bool fetches_ahead() const { return false; }
   // A Data-Out that answers a solicitation (TTT set); false after a
   // protocol error, which the fabric has reported.
   virtual bool accept_solicited_data_out(FrontTask& front_task, const iscsi::DataOut& data_out) = 0;
@@ -204,6 +215,7 @@ class FrontSession : public FrontLeg, public std::enable_shared_from_this<FrontS
   void enter_full_feature(uint32_t max_cmd_sn);
   void handle_command(const iscsi::ScsiCommand& command, InboundPdu& inbound);
   void handle_data_out(const iscsi::DataOut& data_out, InboundPdu& inbound);
+  void fetch_ahead(FrontTask& front_task);
   void handle_nop_out(const iscsi::NopOut& nop);
   void handle_text(const iscsi::TextRequest& request);
   void handle_task_management(const iscsi::TaskManagementRequest& request);
