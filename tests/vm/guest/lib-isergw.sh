@@ -174,6 +174,25 @@ fio_verify_across_reconnect() {
     "the host logged in again and no command fell outside the new session's window"
 }
 
+# writes_fetched_ahead: the iSER sessions' write data was RDMA Read from the
+# host before the storage's R2T asked for it, as their REST statistics count.
+writes_fetched_ahead() {
+  local sessions counts bytes declined
+  sessions=$(curl -sf http://127.0.0.1:9860/api/v1/sessions) || {
+    detail "no session list from the control API"
+    return 1
+  }
+  counts=$(python3 -c '
+import json, sys
+fronts = [s["front"]["statistics"] for s in json.load(sys.stdin) if s["fabric"] == "iser"]
+print(sum(f["fetched_ahead_bytes"] for f in fronts), sum(f["fetch_ahead_declined"] for f in fronts))
+' <<< "$sessions")
+  read -r bytes declined <<< "$counts"
+  [ "${bytes:-0}" -gt 0 ] || { detail "no write data fetched ahead: $sessions"; return 1; }
+  detail "$bytes bytes of write data fetched ahead of the storage's R2Ts," \
+    "$declined writes left to wait for them"
+}
+
 # isergw_metric NAME [LABEL]: the sum of a metric's samples on the gateway's
 # /metrics (the control API's default address), of those carrying LABEL
 # (kind="refused") when given.
