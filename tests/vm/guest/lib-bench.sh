@@ -47,21 +47,29 @@ isergw_inline_down() {
 # cpu_ticks PID: user + system clock ticks the process has used.
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
+# guest_busy_ticks: clock ticks all the guest's CPUs spent on anything but
+# idling and waiting for I/O (/proc/stat), kernel threads and soft
+# interrupts included: the whole cost of a path, wherever it runs.
+guest_busy_ticks() { awk '$1 == "cpu" {print $2 + $3 + $4 + $7 + $8 + $9}' /proc/stat; }
+
 # fio_bench LABEL IQN [DAEMON]: 4 KiB random reads at QD32, then 128 KiB
 # sequential reads and writes at QD16, FIO_SECONDS each, on the disk of
-# IQN; with DAEMON, also its CPU time per I/O over the three jobs.
+# IQN; the guest's busy time per I/O over the three jobs, and with DAEMON
+# also that daemon's CPU time per I/O.
 fio_bench() {
-  local label=$1 iqn=$2 daemon=${3:-} dev pid before=0 after=0
+  local label=$1 iqn=$2 daemon=${3:-} dev pid before=0 after=0 busy_before
   dev=$(disk_of "$iqn") || { detail "no disk for $iqn"; return 1; }
   if [ -n "$daemon" ]; then
     pid=$(cat "/run/testbed/$daemon.pid")
     before=$(cpu_ticks "$pid")
   fi
+  busy_before=$(guest_busy_ticks)
   fio --output-format=json --output="$OUT/bench-$label.json" --filename="$dev" \
     --direct=1 --ioengine=libaio --time_based --runtime="${FIO_SECONDS:-15}" \
     --name=randread-4k-qd32 --rw=randread --bs=4k --iodepth=32 \
     --name=read-128k-qd16 --stonewall --rw=read --bs=128k --iodepth=16 \
     --name=write-128k-qd16 --stonewall --rw=write --bs=128k --iodepth=16
+  echo "$(($(guest_busy_ticks) - busy_before))" > "$OUT/bench-$label.guestcpu"
   if [ -n "$daemon" ]; then
     after=$(cpu_ticks "$pid")
     echo "$((after - before))" > "$OUT/bench-$label.cpu"
@@ -82,8 +90,10 @@ bench_medians() {
 # and its CPU sampled (perf, 10 s). Leaves profile-*.txt in $OUT.
 profile_daemon() {
   local daemon=$1 iqn=$2 dev pid fio_pid before after
-  command -v strace > /dev/null && command -v perf > /dev/null ||
-    { detail "needs strace and perf on the host: apt-get install strace linux-perf"; return 1; }
+  if ! command -v strace > /dev/null || ! command -v perf > /dev/null; then
+    detail "needs strace and perf on the host: apt-get install strace linux-perf"
+    return 1
+  fi
   dev=$(disk_of "$iqn") || { detail "no disk for $iqn"; return 1; }
   pid=$(cat "/run/testbed/$daemon.pid")
   cat /sys/devices/system/clocksource/clocksource0/current_clocksource > "$OUT/profile-clocksource.txt"
