@@ -17,6 +17,10 @@ namespace isergw::fabric_ib {
 namespace {
 
 constexpr uint64_t kReceiveBit = 0x80000000u;
+// The entry id of every unsignaled RDMA Write: it completes only when it
+// fails or is flushed, and the signaled work request behind it does the
+// accounting.
+constexpr uint32_t kUnsignaledWrite = kReceiveBit - 1;
 // Address and route resolution, each; a storage that does not answer the
 // connect is bounded by the back leg's login timeout.
 constexpr int kResolveTimeoutMs = 5000;
@@ -294,9 +298,16 @@ void IserConnection::on_completion(const ibv_wc& wc) {
     return;
   }
   const auto found = in_flight_.find(low);
-  if (found == in_flight_.end()) return;
+  if (found == in_flight_.end()) {
+    // An unsignaled Write completes only when it failed or was flushed.
+    if (low == kUnsignaledWrite && wc.status != IBV_WC_SUCCESS && !closing_) {
+      close(std::string("RDMA Write failed: ") + ibv_wc_status_str(wc.status));
+    }
+    return;
+  }
   SendQueueEntry entry = std::move(found->second);
   in_flight_.erase(found);
+  send_queue_used_ -= entry.retires;
   if (entry.operation == Operation::kSend) free_send_slots_.push_back(entry.slot);
   if (wc.status != IBV_WC_SUCCESS) {
     // A flush after the connection failed is expected; anything else ends it.
@@ -381,7 +392,9 @@ void IserConnection::post_message(std::vector<uint8_t> message,
     std::memcpy(bytes, message.data(), message.size());
     ibv_sge sge{reinterpret_cast<uint64_t>(bytes), static_cast<uint32_t>(message.size()),
                 sends_.region->lkey()};
-    const uint32_t entry = add_entry({Operation::kSend, slot, nullptr, nullptr});
+    SendQueueEntry send;
+    send.slot = slot;
+    const uint32_t entry = add_entry(std::move(send));
     const uint64_t wr_id = (uint64_t{serial_} << 32) | entry;
     queue_request(invalidate_rkey ? rdma::QueuePair::send_with_invalidate_request(
                                         wr_id, std::span(&sge, 1), *invalidate_rkey)
@@ -407,11 +420,23 @@ void IserConnection::rdma_write(std::span<const uint8_t> local, uint64_t remote_
   submit(false, [this, local, remote_address, rkey, owner = std::move(owner)]() mutable {
     auto sge = device_->map->sge(local.data(), static_cast<uint32_t>(local.size()));
     if (!sge) return send_queue_failed("RDMA Write", "source outside registered memory");
-    const uint32_t entry = add_entry({Operation::kWrite, 0, std::move(owner), nullptr});
+    // A long run of Writes with nothing signaled behind it (a large read
+    // whose status is still to come) must not hold the send queue: every
+    // so often one is signaled, and retires those before it.
+    const bool signaled = unsignaled_writes_ + 1 >= options_.send_queue_depth / 2;
+    uint32_t entry = kUnsignaledWrite;
+    if (signaled) {
+      SendQueueEntry write;
+      write.operation = Operation::kWrite;
+      write.owners.push_back(std::move(owner));
+      entry = add_entry(std::move(write));
+    } else {
+      add_unsignaled_write(std::move(owner));
+    }
     const uint64_t wr_id = (uint64_t{serial_} << 32) | entry;
-    queue_request(
-        rdma::QueuePair::rdma_write_request(wr_id, std::span(&*sge, 1), remote_address, rkey, true),
-        *sge);
+    queue_request(rdma::QueuePair::rdma_write_request(wr_id, std::span(&*sge, 1), remote_address,
+                                                      rkey, signaled),
+                  *sge);
     statistics_.bytes_sent += local.size();
   });
 }
@@ -422,7 +447,10 @@ void IserConnection::rdma_read(std::span<uint8_t> local, uint64_t remote_address
   submit(false, [this, local, remote_address, rkey, done = std::move(done)]() mutable {
     auto sge = device_->map->sge(local.data(), static_cast<uint32_t>(local.size()));
     if (!sge) return send_queue_failed("RDMA Read", "sink outside registered memory");
-    const uint32_t entry = add_entry({Operation::kRead, 0, nullptr, std::move(done)});
+    SendQueueEntry read;
+    read.operation = Operation::kRead;
+    read.read_done = std::move(done);
+    const uint32_t entry = add_entry(std::move(read));
     const uint64_t wr_id = (uint64_t{serial_} << 32) | entry;
     queue_request(
         rdma::QueuePair::rdma_read_request(wr_id, std::span(&*sge, 1), remote_address, rkey), *sge);
@@ -468,13 +496,25 @@ void IserConnection::ring_doorbell() {
 
 uint32_t IserConnection::add_entry(SendQueueEntry entry) {
   const uint32_t id = next_entry_;
-  next_entry_ = (next_entry_ + 1) & ~static_cast<uint32_t>(kReceiveBit);
+  next_entry_ = (next_entry_ + 1) % kUnsignaledWrite;
+  entry.retires = unsignaled_writes_ + 1;
+  for (auto& owner : unsignaled_owners_)
+    entry.owners.push_back(std::move(owner));
+  unsignaled_owners_.clear();
+  unsignaled_writes_ = 0;
+  ++send_queue_used_;
   in_flight_.emplace(id, std::move(entry));
   return id;
 }
 
+void IserConnection::add_unsignaled_write(std::shared_ptr<const void> owner) {
+  ++unsignaled_writes_;
+  ++send_queue_used_;
+  if (owner) unsignaled_owners_.push_back(std::move(owner));
+}
+
 bool IserConnection::has_room(bool needs_slot) const {
-  if (in_flight_.size() >= options_.send_queue_depth) return false;
+  if (send_queue_used_ >= options_.send_queue_depth) return false;
   return !needs_slot || !free_send_slots_.empty();
 }
 

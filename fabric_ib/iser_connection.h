@@ -118,7 +118,8 @@ class IserConnection {
   void rdma_read(std::span<uint8_t> local, uint64_t remote_address, uint32_t rkey,
                  std::function<void()> done);
 
-  // Sends what is queued, then disconnects.
+  // Sends what is queued, then disconnects. RDMA Writes with nothing
+  // signaled behind them do not hold it: their command has no status yet.
   void close_after_sending(const std::string& reason);
   // Disconnects now; the handler hears of it from the loop.
   void close(const std::string& reason);
@@ -129,11 +130,15 @@ class IserConnection {
 
  private:
   enum class Operation : uint8_t { kSend, kWrite, kRead };
+  // A signaled work request, until its completion. It also retires the
+  // unsignaled RDMA Writes posted before it (a send queue completes in
+  // order), and holds their buffers until then.
   struct SendQueueEntry {
-    Operation operation;
+    Operation operation = Operation::kSend;
     uint32_t slot = 0;
-    std::shared_ptr<const void> owner;
+    std::vector<std::shared_ptr<const void>> owners;
     std::function<void()> read_done;
+    uint32_t retires = 1;  // send queue entries its completion frees
   };
   // A work request that found the send queue or the Send slots full.
   struct Waiting {
@@ -166,7 +171,10 @@ class IserConnection {
   void submit(bool needs_slot, std::function<void()> post);
   void post_waiting();
   bool has_room(bool needs_slot) const;
+  // Takes a send queue entry for a signaled work request: its wr_id.
   uint32_t add_entry(SendQueueEntry entry);
+  // Takes a send queue entry for an unsignaled RDMA Write.
+  void add_unsignaled_write(std::shared_ptr<const void> owner);
   void count_post();
   // Send-queue work waits in batch_ until the loop's turn ends, then goes
   // out as one list, from the device's posting thread where it has one.
@@ -202,6 +210,12 @@ class IserConnection {
   std::shared_ptr<const rdma::PostingThread::FailureSink> post_failed_;
   std::unordered_map<uint32_t, SendQueueEntry> in_flight_;
   uint32_t next_entry_ = 0;
+  // RDMA Writes go unsignaled, as LIO's ib_isert posts them: a read's SCSI
+  // Response, signaled, follows them and retires them, so the completion
+  // queue sees one completion per read, not two.
+  uint32_t unsignaled_writes_ = 0;  // since the last signaled work request
+  std::vector<std::shared_ptr<const void>> unsignaled_owners_;
+  uint32_t send_queue_used_ = 0;  // posted, and not yet retired
   std::deque<Waiting> waiting_;
 
   bool closing_ = false;
