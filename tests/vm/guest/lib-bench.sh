@@ -53,9 +53,11 @@ cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 guest_busy_ticks() { awk '$1 == "cpu" {print $2 + $3 + $4 + $7 + $8 + $9}' /proc/stat; }
 
 # fio_bench LABEL IQN [DAEMON]: 4 KiB random reads at QD32, then 128 KiB
-# sequential reads and writes at QD16, FIO_SECONDS each, on the disk of
-# IQN; the guest's busy time per I/O over the three jobs, and with DAEMON
-# also that daemon's CPU time per I/O.
+# sequential reads and writes at QD16, FIO_SECONDS each, over the first
+# FIO_SIZE (256 MiB) of the disk of IQN; the guest's busy time per I/O over
+# the three jobs, and with DAEMON also that daemon's CPU time per I/O. The
+# LUNs are sparse files in the guest's tmpfs: a faster path writing further
+# into them would fill it, and tgtd would fail its writes.
 fio_bench() {
   local label=$1 iqn=$2 daemon=${3:-} dev pid before=0 after=0 busy_before
   dev=$(disk_of "$iqn") || { detail "no disk for $iqn"; return 1; }
@@ -66,7 +68,7 @@ fio_bench() {
   busy_before=$(guest_busy_ticks)
   fio --output-format=json --output="$OUT/bench-$label.json" --filename="$dev" \
     --direct=1 --ioengine=libaio --time_based --runtime="${FIO_SECONDS:-15}" \
-    --name=randread-4k-qd32 --rw=randread --bs=4k --iodepth=32 \
+    --size="${FIO_SIZE:-256m}" --name=randread-4k-qd32 --rw=randread --bs=4k --iodepth=32 \
     --name=read-128k-qd16 --stonewall --rw=read --bs=128k --iodepth=16 \
     --name=write-128k-qd16 --stonewall --rw=write --bs=128k --iodepth=16
   echo "$(($(guest_busy_ticks) - busy_before))" > "$OUT/bench-$label.guestcpu"

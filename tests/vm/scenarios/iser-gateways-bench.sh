@@ -7,7 +7,9 @@
 # 4 KiB random reads at QD32 and 128 KiB sequential reads and writes at QD16
 # (tools/bench/iser_gateways.sh builds the opt gateway and runs this).
 # A second isergw, the same build with its workers posting from their own
-# loops (--rdma-posting inline), gives the posting thread's share.
+# loops (--rdma-posting inline), gives the posting thread's share. And fio
+# on the disk open-iscsi attached over TCP (the one LIO re-exports) gives
+# the ceiling of the storage both TCP-backed gateways relay to.
 # always_register=N throughout: LIO over rxe crawls with Y.
 # tier: bench
 # limit: 2400
@@ -48,8 +50,9 @@ for round in $(seq "${BENCH_ROUNDS:-3}"); do
     isergw-inline
   step "bench-tgtd-iser-$round" 180 fio_bench "tgtd-iser-$round" "$iser_iqn"
   step "bench-lio-reexport-$round" 180 fio_bench "lio-reexport-$round" "$lio_iqn"
+  step "bench-tgtd-tcp-$round" 180 fio_bench "tgtd-tcp-$round" "$back_iqn"
 done
-step medians 30 bench_medians isergw lio-reexport tgtd-iser isergw-inline
+step medians 30 bench_medians isergw lio-reexport tgtd-iser isergw-inline tgtd-tcp
 
 step reexport-logout 60 logout_from "$lio_iqn"
 step lio-stop 120 lio_down
