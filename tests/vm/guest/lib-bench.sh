@@ -87,6 +87,37 @@ bench_medians() {
   detail "$(tr '\n' ' ' < "$OUT/bench-medians.txt")"
 }
 
+# thread_ticks PID...: "TID NAME USER SYSTEM" (clock ticks) per thread.
+thread_ticks() {
+  local pid t
+  for pid in "$@"; do
+    for t in /proc/"$pid"/task/*; do
+      echo "${t##*/} $(tr -d ' ' < "$t/comm") $(awk '{print $14, $15}' "$t/stat")"
+    done
+  done
+}
+
+# time_split DAEMON IQN: 4 KiB random reads at QD32 on IQN's disk for 20 s
+# with nothing watching; the CPU time per I/O of each of the daemon's and
+# tgtd's threads and, for isergw, a command's time in the gateway against
+# its time at the storage (its command latency histograms, front and back
+# legs).
+time_split() {
+  local daemon=$1 iqn=$2 dev pids=() metrics=http://127.0.0.1:9860/metrics
+  dev=$(disk_of "$iqn") || { detail "no disk for $iqn"; return 1; }
+  pids+=("$(cat "/run/testbed/$daemon.pid")")
+  [ -r /run/testbed/tgtd.pid ] && pids+=("$(cat /run/testbed/tgtd.pid)")
+  thread_ticks "${pids[@]}" > "$OUT/split-threads-before.txt"
+  [ "$daemon" = isergw ] && curl -sf "$metrics" > "$OUT/split-latency-before.txt"
+  fio --output-format=json --output="$OUT/split-fio.json" --filename="$dev" \
+    --direct=1 --ioengine=libaio --time_based --runtime=20 \
+    --name=randread-4k-qd32 --rw=randread --bs=4k --iodepth=32
+  thread_ticks "${pids[@]}" > "$OUT/split-threads-after.txt"
+  [ "$daemon" = isergw ] && curl -sf "$metrics" > "$OUT/split-latency-after.txt"
+  python3 "$TESTBED/guest/time-split" "$OUT" "$(getconf CLK_TCK)" | tee "$OUT/split.txt"
+  detail "$(cat "$OUT/split.txt")"
+}
+
 # profile_daemon DAEMON IQN: 4 KiB random reads at QD32 on IQN's disk for
 # 30 s; meanwhile the daemon's system calls are counted (strace -c, 6 s)
 # and its CPU sampled (perf, 10 s). Leaves profile-*.txt in $OUT.
