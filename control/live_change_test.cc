@@ -26,6 +26,7 @@ TEST(LiveChangeTest, IoOnAnUntouchedTargetRunsThroughChanges) {
   std::atomic<uint64_t> commands{0};
   std::string io_error;  // written by the I/O thread, read after it ends
   std::atomic<bool> failed{false};
+  std::atomic<bool> logged_in{false};
   std::thread io([&] {
     const auto fail = [&](std::string why) {
       io_error = std::move(why);
@@ -36,6 +37,7 @@ TEST(LiveChangeTest, IoOnAnUntouchedTargetRunsThroughChanges) {
       fail("login: " + host.error());
       return;
     }
+    logged_in = true;
     std::vector<uint8_t> data(128 * 1024);
     std::vector<uint8_t> read;
     for (uint32_t round = 0; !done; ++round) {
@@ -56,6 +58,11 @@ TEST(LiveChangeTest, IoOnAnUntouchedTargetRunsThroughChanges) {
     }
   });
 
+  // Any change closes the logins still in progress (they ran against the
+  // old map), so the changes start once the host of the untouched target
+  // is in.
+  while (!logged_in && !failed)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
   const std::string b = std::string("/api/v1/targets/") + kTargetB;
   for (int round = 0; round < 20 && !failed; ++round) {
     ASSERT_EQ(gateway
