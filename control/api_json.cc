@@ -70,6 +70,7 @@ json session_to_json(const gateway::SessionInfo& session) {
         {"bytes_sent", stream.bytes_sent},
         {"digest_errors", stream.digest_errors},
         {"buffer_waits", stream.buffer_waits},
+        {"headers_read_ahead", stream.headers_read_ahead},
         {"latency", latency_to_json(statistics.front_latency)}}},
   };
   front["parameters"] = session.parameters ? parameters_to_json(*session.parameters) : json();

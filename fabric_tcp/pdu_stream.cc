@@ -5,7 +5,9 @@
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
 #include <chrono>
+#include <limits>
 #include <sstream>
+#include <utility>
 
 #include "iscsi/digest.h"
 
@@ -24,6 +26,15 @@ constexpr auto kFirstBufferRetry = std::chrono::microseconds(200);
 constexpr auto kLongestBufferRetry = std::chrono::milliseconds(10);
 // PDUs gathered into one writev.
 constexpr size_t kMaxPdusPerWrite = 64;
+
+// Completes a read once `needed` bytes are in, receiving as much per call as
+// the buffers take: Boost.Asio's own conditions stop each receive at 64 KiB,
+// four system calls for a 256 KiB data segment.
+auto at_least(size_t needed) {
+  return [needed](const error_code& error, size_t received) -> size_t {
+    return error || received >= needed ? 0 : std::numeric_limits<size_t>::max();
+  };
+}
 
 std::string describe_endpoint(const asio::ip::tcp::socket& socket) {
   error_code error;
@@ -61,14 +72,28 @@ void PduStream::pause_reading() {
 void PduStream::resume_reading() {
   if (!paused_) return;
   paused_ = false;
-  if (!mid_pdu_ && !closed_) read_bhs();
+  // Posted: a header read ahead delivers its PDU at once, and the handler
+  // is never called back from inside one of its own calls.
+  asio::post(socket_.get_executor(), [self = shared_from_this()] {
+    if (!self->mid_pdu_ && !self->closed_) self->read_bhs();
+  });
 }
 
 void PduStream::read_bhs() {
   if (paused_ || closed_ || close_when_sent_) return;
   mid_pdu_ = true;
+  const size_t ahead = std::exchange(read_ahead_length_, 0);
+  std::copy_n(read_ahead_.begin(), ahead, inbound_->header.begin());
+  if (ahead == iscsi::kBhsLength) {
+    // No receive to wait for. This does not recurse without end: a PDU
+    // without data reads its successor's BHS from the socket, and one with
+    // data waits for that data.
+    ++statistics_.headers_read_ahead;
+    on_bhs({});
+    return;
+  }
   asio::async_read(
-      socket_, asio::buffer(inbound_->header.data(), iscsi::kBhsLength),
+      socket_, asio::buffer(inbound_->header.data() + ahead, iscsi::kBhsLength - ahead),
       [self = shared_from_this()](const error_code& error, size_t) { self->on_bhs(error); });
 }
 
@@ -153,20 +178,23 @@ void PduStream::read_data_area() {
   }
   inbound_->data = std::move(buffer);
   const size_t trailer_length = framing_.padding_length + framing_.data_digest_length;
-  const std::array<asio::mutable_buffer, 2> buffers = {
+  const std::array<asio::mutable_buffer, 3> buffers = {
       asio::buffer(inbound_->data.data(), framing_.data_segment_length),
-      asio::buffer(inbound_trailer_.data(), trailer_length)};
-  asio::async_read(socket_, buffers, [self = shared_from_this()](const error_code& error, size_t) {
-    self->on_data_area(error);
-  });
+      asio::buffer(inbound_trailer_.data(), trailer_length),
+      asio::buffer(read_ahead_.data(), read_ahead_.size())};
+  asio::async_read(socket_, buffers, at_least(framing_.data_area_length()),
+                   [self = shared_from_this()](const error_code& error, size_t count) {
+                     self->on_data_area(error, count);
+                   });
 }
 
-void PduStream::on_data_area(const error_code& error) {
+void PduStream::on_data_area(const error_code& error, size_t count) {
   if (closed_) return;
   if (error) {
     close("receive failed inside a data segment: " + error.message());
     return;
   }
+  read_ahead_length_ = count - framing_.data_area_length();
   statistics_.bytes_received += framing_.data_area_length();
   const std::span<const uint8_t> data(inbound_->data.data(), framing_.data_segment_length);
   if (framing_.data_digest_length != 0) {

@@ -2,9 +2,13 @@
 //
 // Receiving reads each header first (BHS, then AHS and HeaderDigest), learns
 // the data segment's length from it, and receives the data segment straight
-// into a pool buffer: the bytes are never copied in user space. Sending
-// gathers the queued PDUs into one writev, header bytes from the queue and
-// data segments from the caller's buffers.
+// into a pool buffer: the bytes are never copied in user space. The receive
+// of a data segment also takes up to a BHS of what follows it, so a peer
+// that sends PDUs back to back (Data-In, then the SCSI Response) costs one
+// receive per PDU, not two; only header bytes are ever read ahead, since
+// the next PDU's data must land in a buffer of its own. Sending gathers the
+// queued PDUs into one writev, header bytes from the queue and data
+// segments from the caller's buffers.
 #pragma once
 
 #include <array>
@@ -89,7 +93,7 @@ class PduStream : public std::enable_shared_from_this<PduStream> {
   void read_rest_of_header();
   void on_header(const boost::system::error_code& error);
   void read_data_area();
-  void on_data_area(const boost::system::error_code& error);
+  void on_data_area(const boost::system::error_code& error, size_t count);
   void deliver();
   void write_queued();
   void on_written(const boost::system::error_code& error, size_t count);
@@ -110,6 +114,9 @@ class PduStream : public std::enable_shared_from_this<PduStream> {
   std::unique_ptr<InboundPdu> inbound_;
   iscsi::PduFraming framing_;
   std::array<uint8_t, iscsi::kMaxDataTrailerLength> inbound_trailer_{};
+  // The start of the next BHS, received with the last data segment.
+  std::array<uint8_t, iscsi::kBhsLength> read_ahead_{};
+  size_t read_ahead_length_ = 0;
   bool mid_pdu_ = false;  // between read_bhs() and the end of deliver()
   bool paused_ = false;
 

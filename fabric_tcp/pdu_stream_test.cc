@@ -122,6 +122,67 @@ TEST_F(PduStreamTest, ReceivesPdusWithDataStraightIntoPoolBuffers) {
   EXPECT_FALSE(handler_.closed);
 }
 
+iscsi::NopOut nop_out(uint32_t itt) {
+  iscsi::NopOut nop;
+  nop.itt = itt;
+  return nop;
+}
+
+TEST_F(PduStreamTest, TakesTheNextHeaderWithADataSegment) {
+  std::vector<uint8_t> first(5001), second(100);
+  std::iota(first.begin(), first.end(), 0);
+  std::iota(second.begin(), second.end(), 7);
+  std::vector<uint8_t> wire;
+  for (const auto& pdu : {encode(data_out(first, 0)), encode(nop_out(1)),
+                          encode(data_out(second, 5001)), encode(nop_out(2))}) {
+    wire.insert(wire.end(), pdu.begin(), pdu.end());
+  }
+  client_write(wire);
+  ASSERT_TRUE(run_until([&] { return handler_.pdus.size() == 4; }));
+  EXPECT_EQ(handler_.data[0], first);
+  EXPECT_EQ(std::get<iscsi::NopOut>(handler_.pdus[1]).itt, 1U);
+  EXPECT_EQ(handler_.data[2], second);
+  EXPECT_EQ(std::get<iscsi::NopOut>(handler_.pdus[3]).itt, 2U);
+  // Both NOP-Outs came with the data before them; the second Data-Out's
+  // header was read on its own, since a header-only PDU reads nothing ahead.
+  EXPECT_EQ(stream_->statistics().headers_read_ahead, 2U);
+  EXPECT_EQ(stream_->statistics().bytes_received, wire.size());
+  EXPECT_FALSE(handler_.closed);
+}
+
+TEST_F(PduStreamTest, CompletesAHeaderPartlyReadAhead) {
+  std::vector<uint8_t> payload(300, 0xab);
+  std::vector<uint8_t> wire = encode(data_out(payload, 0));
+  const auto nop = encode(nop_out(3));
+  const size_t early = 20;  // of the NOP-Out's 48 header bytes
+  wire.insert(wire.end(), nop.begin(), nop.begin() + early);
+  client_write(wire);
+  ASSERT_TRUE(run_until([&] { return handler_.pdus.size() == 1; }));
+  client_write(std::vector<uint8_t>(nop.begin() + early, nop.end()));
+  ASSERT_TRUE(run_until([&] { return handler_.pdus.size() == 2; }));
+  EXPECT_EQ(handler_.data[0], payload);
+  EXPECT_EQ(std::get<iscsi::NopOut>(handler_.pdus[1]).itt, 3U);
+  EXPECT_EQ(stream_->statistics().headers_read_ahead, 0U);
+  EXPECT_FALSE(handler_.closed);
+}
+
+TEST_F(PduStreamTest, AHeaderReadAheadWaitsOutAPause) {
+  stream_->pause_reading();  // the read in flight still takes the Data-Out
+  std::vector<uint8_t> payload(64, 1);
+  std::vector<uint8_t> wire = encode(data_out(payload, 0));
+  const auto nop = encode(nop_out(4));
+  wire.insert(wire.end(), nop.begin(), nop.end());
+  client_write(wire);
+  ASSERT_TRUE(run_until([&] { return handler_.pdus.size() == 1; }));
+  context_.restart();
+  context_.run_for(std::chrono::milliseconds(30));
+  EXPECT_EQ(handler_.pdus.size(), 1U);
+  stream_->resume_reading();
+  ASSERT_TRUE(run_until([&] { return handler_.pdus.size() == 2; }));
+  EXPECT_EQ(std::get<iscsi::NopOut>(handler_.pdus[1]).itt, 4U);
+  EXPECT_EQ(stream_->statistics().headers_read_ahead, 1U);
+}
+
 TEST_F(PduStreamTest, AnEmptyPoolDelaysDataAndNeverDropsIt) {
   // Every buffer of the pool is taken (as by commands still in flight).
   std::vector<gateway::Buffer> taken;

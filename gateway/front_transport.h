@@ -44,6 +44,9 @@ struct ConnectionStatistics {
   // A data segment waited for a pool buffer: none was free, or this
   // connection held its share of the pool.
   uint64_t buffer_waits = 0;
+  // TCP connections: PDUs whose BHS arrived whole with the previous PDU's
+  // data segment, and so cost no receive of their own.
+  uint64_t headers_read_ahead = 0;
   // RDMA connections: work requests posted, doorbells rung (one per post:
   // the gateway posts one work request per call), and completions with an
   // error status other than the flush of a connection already failing.
