@@ -26,6 +26,10 @@ constexpr auto kFirstBufferRetry = std::chrono::microseconds(200);
 constexpr auto kLongestBufferRetry = std::chrono::milliseconds(10);
 // PDUs gathered into one writev.
 constexpr size_t kMaxPdusPerWrite = 64;
+// Data segments received in a row without a return to the event loop: a
+// peer that keeps the socket full must not hold the worker, nor the stack
+// grow with it.
+constexpr int kMaxInlineReceives = 16;
 
 // Completes a read once `needed` bytes are in, receiving as much per call as
 // the buffers take: Boost.Asio's own conditions stop each receive at 64 KiB,
@@ -34,6 +38,18 @@ auto at_least(size_t needed) {
   return [needed](const error_code& error, size_t received) -> size_t {
     return error || received >= needed ? 0 : std::numeric_limits<size_t>::max();
   };
+}
+
+// Drops the first `count` bytes of a buffer sequence: what a partial
+// receive or send already moved.
+template <typename Buffers>
+Buffers consume(Buffers buffers, size_t count) {
+  for (auto& buffer : buffers) {
+    const size_t taken = std::min(count, buffer.size());
+    buffer += taken;
+    count -= taken;
+  }
+  return buffers;
 }
 
 std::string describe_endpoint(const asio::ip::tcp::socket& socket) {
@@ -57,6 +73,8 @@ PduStream::PduStream(asio::ip::tcp::socket socket, gateway::BufferPool& pool,
       inbound_(std::make_unique<InboundPdu>()) {
   error_code ignored;
   socket_.set_option(asio::ip::tcp::no_delay(true), ignored);
+  // Receives and sends are tried at once, outside the event loop.
+  socket_.non_blocking(true, ignored);
 }
 
 PduStream::~PduStream() = default;
@@ -92,9 +110,12 @@ void PduStream::read_bhs() {
     on_bhs({});
     return;
   }
-  asio::async_read(
-      socket_, asio::buffer(inbound_->header.data() + ahead, iscsi::kBhsLength - ahead),
-      [self = shared_from_this()](const error_code& error, size_t) { self->on_bhs(error); });
+  asio::async_read(socket_,
+                   asio::buffer(inbound_->header.data() + ahead, iscsi::kBhsLength - ahead),
+                   [self = shared_from_this()](const error_code& error, size_t) {
+                     self->inline_receives_ = 0;
+                     self->on_bhs(error);
+                   });
 }
 
 void PduStream::on_bhs(const error_code& error) {
@@ -182,9 +203,26 @@ void PduStream::read_data_area() {
       asio::buffer(inbound_->data.data(), framing_.data_segment_length),
       asio::buffer(inbound_trailer_.data(), trailer_length),
       asio::buffer(read_ahead_.data(), read_ahead_.size())};
-  asio::async_read(socket_, buffers, at_least(framing_.data_area_length()),
-                   [self = shared_from_this()](const error_code& error, size_t count) {
-                     self->on_data_area(error, count);
+  const size_t needed = framing_.data_area_length();
+  size_t received = 0;
+  // A data segment mostly arrives with its header, so it is received at
+  // once: through the event loop its completion would be posted, and the
+  // loop would poll the kernel once more before running it.
+  if (inline_receives_ < kMaxInlineReceives) {
+    ++inline_receives_;
+    error_code error;
+    received = socket_.receive(buffers, 0, error);
+    if (error == asio::error::would_block) {
+      received = 0;
+    } else if (error || received >= needed) {
+      on_data_area(error, received);
+      return;
+    }
+  }
+  asio::async_read(socket_, consume(buffers, received), at_least(needed - received),
+                   [self = shared_from_this(), received](const error_code& error, size_t count) {
+                     self->inline_receives_ = 0;
+                     self->on_data_area(error, received + count);
                    });
 }
 
@@ -261,9 +299,20 @@ void PduStream::write_queued() {
     }
   }
   in_flight_ = count;
-  asio::async_write(socket_, buffers,
-                    [self = shared_from_this()](const error_code& error, size_t bytes) {
-                      self->on_written(error, bytes);
+  // Sent at once, as the socket nearly always takes it all: through the
+  // event loop the completion would be posted and the loop would poll the
+  // kernel once more before running it. What is left waits for room.
+  error_code error;
+  size_t written = socket_.send(buffers, 0, error);
+  if (error == asio::error::would_block) {
+    written = 0;
+  } else if (error || written == asio::buffer_size(buffers)) {
+    on_written(error, written);
+    return;
+  }
+  asio::async_write(socket_, consume(buffers, written),
+                    [self = shared_from_this(), written](const error_code& error, size_t bytes) {
+                      self->on_written(error, written + bytes);
                     });
 }
 

@@ -117,7 +117,8 @@ class PduStream : public std::enable_shared_from_this<PduStream> {
   // The start of the next BHS, received with the last data segment.
   std::array<uint8_t, iscsi::kBhsLength> read_ahead_{};
   size_t read_ahead_length_ = 0;
-  bool mid_pdu_ = false;  // between read_bhs() and the end of deliver()
+  bool mid_pdu_ = false;     // between read_bhs() and the end of deliver()
+  int inline_receives_ = 0;  // since the event loop last completed a receive
   bool paused_ = false;
 
   std::deque<Outbound> send_queue_;
