@@ -6,14 +6,15 @@
 #
 #   tools/bench/relay_perf.sh [SECONDS_PER_RUN] [ROUNDS]
 #
-# Uses the optimised build (bazel build --config=opt //gateway:isergw).
+# Uses the optimised build (bazel build --config=opt //gateway:isergw);
+# ISERGW_BINARY measures another build.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 seconds=${1:-10}
 rounds=${2:-3}
 
 bazel build --config=opt //gateway:isergw >/dev/null 2>&1
-ISERGW_BINARY=$(bazel info --config=opt bazel-bin 2>/dev/null)/gateway/isergw
+ISERGW_BINARY=${ISERGW_BINARY:-$(bazel info --config=opt bazel-bin 2>/dev/null)/gateway/isergw}
 export ISERGW_BINARY
 # The LUN lives in memory, so the disk under tgtd never sets the pace.
 export TEST_TMPDIR=${TEST_TMPDIR:-/dev/shm}
