@@ -10,16 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 seconds=${1:-10}
 
-bazel build --config=opt //gateway:isergw >/dev/null 2>&1
-ISERGW_BINARY=${ISERGW_BINARY:-$(bazel info --config=opt bazel-bin 2>/dev/null)/gateway/isergw}
-export ISERGW_BINARY
-export TEST_TMPDIR=${TEST_TMPDIR:-/dev/shm}
-source tests/integration/peers.sh
-
-start_tgtd 1G
-relay=iqn.2026-11.io.isergw.bench:relay
-ISERGW_WORKERS=1 start_isergw --map "$relay=iscsi://127.0.0.1:$TGTD_PORT/$TGTD_IQN"
-isergw_pid=${PEER_PIDS[1]}
+source tools/bench/lib-relay.sh
 url="iscsi://127.0.0.1:$ISERGW_PORT/$relay/1"
 calls=(recvfrom recvmsg sendmsg epoll_wait epoll_ctl read write ioctl futex)
 events=raw_syscalls:sys_enter
