@@ -83,6 +83,17 @@ class PduStreamTest : public testing::Test {
     asio::write(client_, asio::buffer(bytes));
   }
 
+  // A paused stream delivers the PDU its read in flight took, holds the
+  // next one back while the loop runs, and delivers it once resumed.
+  void expect_second_pdu_held_until_resumed() {
+    ASSERT_TRUE(run_until([&] { return handler_.pdus.size() == 1; }));
+    context_.restart();
+    context_.run_for(std::chrono::milliseconds(30));
+    EXPECT_EQ(handler_.pdus.size(), 1U);
+    stream_->resume_reading();
+    ASSERT_TRUE(run_until([&] { return handler_.pdus.size() == 2; }));
+  }
+
   asio::io_context context_;
   tcp::socket client_{context_};
   std::unique_ptr<gateway::BufferPool> pool_;
@@ -173,12 +184,7 @@ TEST_F(PduStreamTest, AHeaderReadAheadWaitsOutAPause) {
   const auto nop = encode(nop_out(4));
   wire.insert(wire.end(), nop.begin(), nop.end());
   client_write(wire);
-  ASSERT_TRUE(run_until([&] { return handler_.pdus.size() == 1; }));
-  context_.restart();
-  context_.run_for(std::chrono::milliseconds(30));
-  EXPECT_EQ(handler_.pdus.size(), 1U);
-  stream_->resume_reading();
-  ASSERT_TRUE(run_until([&] { return handler_.pdus.size() == 2; }));
+  ASSERT_NO_FATAL_FAILURE(expect_second_pdu_held_until_resumed());
   EXPECT_EQ(std::get<iscsi::NopOut>(handler_.pdus[1]).itt, 4U);
   EXPECT_EQ(stream_->statistics().headers_read_ahead, 1U);
 }
@@ -306,12 +312,7 @@ TEST_F(PduStreamTest, PausedStreamsReadNothingUntilResumed) {
   nop.itt = 9;
   client_write(encode(nop));  // the read already in flight takes this one
   client_write(encode(nop));
-  ASSERT_TRUE(run_until([&] { return handler_.pdus.size() == 1; }));
-  context_.restart();
-  context_.run_for(std::chrono::milliseconds(30));
-  EXPECT_EQ(handler_.pdus.size(), 1U);
-  stream_->resume_reading();
-  ASSERT_TRUE(run_until([&] { return handler_.pdus.size() == 2; }));
+  ASSERT_NO_FATAL_FAILURE(expect_second_pdu_held_until_resumed());
 }
 
 }  // namespace
