@@ -264,38 +264,55 @@ void PduStream::deliver() {
 
 void PduStream::send(const iscsi::Pdu& pdu, DataOwner data_owner) {
   if (closed_ || close_when_sent_) return;
-  Outbound& outbound = send_queue_.emplace_back();
-  auto header = iscsi::encode_header(pdu, encode_options_, outbound.header);
+  std::unique_ptr<Outbound> outbound = take_outbound();
+  auto header = iscsi::encode_header(pdu, encode_options_, outbound->header);
   if (!header) {
-    send_queue_.pop_back();
     // Only a PDU of our own making can fail to encode: a bug, not the peer's.
     close("could not encode a PDU: " + header.error().describe());
     return;
   }
-  outbound.header_length = *header;
-  outbound.data = iscsi::pdu_data(pdu);
-  outbound.trailer_length =
-      iscsi::encode_data_trailer(outbound.data, encode_options_, outbound.trailer);
-  outbound.owner = std::move(data_owner);
+  outbound->header_length = *header;
+  outbound->data = iscsi::pdu_data(pdu);
+  outbound->trailer_length =
+      iscsi::encode_data_trailer(outbound->data, encode_options_, outbound->trailer);
+  outbound->owner = std::move(data_owner);
   // A vector owner is the data segment itself, maybe a copy of what the PDU
   // pointed at: send from the copy, which lives as long as the queue entry.
-  if (auto* bytes = std::get_if<std::vector<uint8_t>>(&outbound.owner);
-      bytes != nullptr && bytes->size() == outbound.data.size()) {
-    outbound.data = *bytes;
+  if (auto* bytes = std::get_if<std::vector<uint8_t>>(&outbound->owner);
+      bytes != nullptr && bytes->size() == outbound->data.size()) {
+    outbound->data = *bytes;
   }
+  send_queue_.push_back(std::move(outbound));
   if (in_flight_ == 0) write_queued();
 }
 
-void PduStream::write_queued() {
-  std::vector<asio::const_buffer> buffers;
-  const size_t count = std::min(send_queue_.size(), kMaxPdusPerWrite);
-  buffers.reserve(count * 3);
+std::unique_ptr<PduStream::Outbound> PduStream::take_outbound() {
+  if (spare_outbound_.empty()) return std::make_unique<Outbound>();
+  std::unique_ptr<Outbound> outbound = std::move(spare_outbound_.back());
+  spare_outbound_.pop_back();
+  return outbound;
+}
+
+void PduStream::retire_sent(size_t count) {
   for (size_t i = 0; i < count; ++i) {
-    const Outbound& outbound = send_queue_[i];
-    buffers.emplace_back(outbound.header.data(), outbound.header_length);
-    if (!outbound.data.empty()) buffers.emplace_back(outbound.data.data(), outbound.data.size());
+    std::unique_ptr<Outbound>& outbound = send_queue_.front();
+    outbound->owner = {};  // the data's buffer goes back now, not at reuse
+    if (spare_outbound_.size() < kMaxPdusPerWrite) spare_outbound_.push_back(std::move(outbound));
+    send_queue_.pop_front();
+  }
+}
+
+void PduStream::write_queued() {
+  write_buffers_.clear();
+  const size_t count = std::min(send_queue_.size(), kMaxPdusPerWrite);
+  for (size_t i = 0; i < count; ++i) {
+    const Outbound& outbound = *send_queue_[i];
+    write_buffers_.emplace_back(outbound.header.data(), outbound.header_length);
+    if (!outbound.data.empty()) {
+      write_buffers_.emplace_back(outbound.data.data(), outbound.data.size());
+    }
     if (outbound.trailer_length != 0) {
-      buffers.emplace_back(outbound.trailer.data(), outbound.trailer_length);
+      write_buffers_.emplace_back(outbound.trailer.data(), outbound.trailer_length);
     }
   }
   in_flight_ = count;
@@ -303,14 +320,14 @@ void PduStream::write_queued() {
   // event loop the completion would be posted and the loop would poll the
   // kernel once more before running it. What is left waits for room.
   error_code error;
-  size_t written = socket_.send(buffers, 0, error);
+  size_t written = socket_.send(write_buffers_, 0, error);
   if (error == asio::error::would_block) {
     written = 0;
-  } else if (error || written == asio::buffer_size(buffers)) {
+  } else if (error || written == asio::buffer_size(write_buffers_)) {
     on_written(error, written);
     return;
   }
-  asio::async_write(socket_, consume(buffers, written),
+  asio::async_write(socket_, consume(write_buffers_, written),
                     [self = shared_from_this(), written](const error_code& error, size_t bytes) {
                       self->on_written(error, written + bytes);
                     });
@@ -328,7 +345,7 @@ void PduStream::on_written(const error_code& error, size_t bytes) {
   }
   statistics_.bytes_sent += bytes;
   statistics_.pdus_sent += in_flight_;
-  send_queue_.erase(send_queue_.begin(), send_queue_.begin() + static_cast<long>(in_flight_));
+  retire_sent(in_flight_);
   in_flight_ = 0;
   if (!send_queue_.empty()) {
     write_queued();

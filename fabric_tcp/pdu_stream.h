@@ -97,6 +97,11 @@ class PduStream : public std::enable_shared_from_this<PduStream> {
   void deliver();
   void write_queued();
   void on_written(const boost::system::error_code& error, size_t count);
+  // Outbound entries are kept for reuse: at over a kilobyte each (room for
+  // the longest header), a fresh one per PDU cost an allocation outside
+  // the allocator's fast path on every send.
+  std::unique_ptr<Outbound> take_outbound();
+  void retire_sent(size_t count);
 
   boost::asio::ip::tcp::socket socket_;
   boost::asio::steady_timer buffer_wait_timer_;
@@ -121,8 +126,11 @@ class PduStream : public std::enable_shared_from_this<PduStream> {
   int inline_receives_ = 0;  // since the event loop last completed a receive
   bool paused_ = false;
 
-  std::deque<Outbound> send_queue_;
+  std::deque<std::unique_ptr<Outbound>> send_queue_;
   size_t in_flight_ = 0;  // PDUs at the front of send_queue_ being written
+  std::vector<std::unique_ptr<Outbound>> spare_outbound_;
+  // The writev's buffer list, reused from one write to the next.
+  std::vector<boost::asio::const_buffer> write_buffers_;
   bool close_when_sent_ = false;
   std::string close_reason_;
   bool closed_ = false;

@@ -306,6 +306,32 @@ TEST_F(PduStreamTest, SendsQueuedPdusInOrderWithTheirData) {
   EXPECT_EQ(stream_->statistics().pdus_sent, 3U);
 }
 
+TEST_F(PduStreamTest, LetsGoOfSentDataAndReusesQueueEntriesCleanly) {
+  // Queue entries are kept for the next PDUs: what a sent PDU held must go
+  // back at once, and nothing of it may leak into the next PDU's framing.
+  std::vector<uint8_t> payload(3001, 0x5a);
+  auto owner = std::make_shared<std::vector<uint8_t>>(payload);
+  const std::weak_ptr<std::vector<uint8_t>> watched = owner;
+  stream_->set_encode_options({.header_digest = true, .data_digest = true});
+  iscsi::DataIn with_data;
+  with_data.data = *owner;
+  stream_->send(with_data, std::shared_ptr<const void>(std::move(owner)));
+  ASSERT_TRUE(run_until([&] { return stream_->queued_pdus() == 0; }));
+  EXPECT_TRUE(watched.expired());
+  std::vector<uint8_t> first(48 + 4 + 3004 + 4);
+  asio::read(client_, asio::buffer(first));
+
+  stream_->set_encode_options({});
+  iscsi::NopIn bare;
+  bare.itt = 9;
+  stream_->send(bare);
+  ASSERT_TRUE(run_until([&] { return stream_->queued_pdus() == 0; }));
+  std::vector<uint8_t> second(48);
+  asio::read(client_, asio::buffer(second));
+  EXPECT_EQ(second, encode(bare));
+  EXPECT_EQ(client_.available(), 0U);  // no stale data segment or digest after it
+}
+
 TEST_F(PduStreamTest, PausedStreamsReadNothingUntilResumed) {
   stream_->pause_reading();
   iscsi::NopOut nop;
