@@ -87,12 +87,12 @@ Expected<void, std::string> IserInitiatorSession::begin_full_feature(
   return connection_->enter_full_feature();
 }
 
-void IserInitiatorSession::prepare(uint32_t itt, BackTask& back_task, std::function<void()> ready) {
+void IserInitiatorSession::prepare(uint32_t itt, BackTask& back_task) {
   const gateway::Task& task = *back_task.task;
   const uint64_t bytes =
       uint64_t{task.write ? task.expected_data_transfer_length : 0} + task.read_length();
   if (bytes == 0) {
-    ready();
+    prepared(itt);
     return;
   }
   if (bytes > command_buffers_->buffer_size()) {
@@ -107,13 +107,13 @@ void IserInitiatorSession::prepare(uint32_t itt, BackTask& back_task, std::funct
     end_unsent(itt, invalid_field_in_cdb());
     return;
   }
-  buffer_queue_.emplace_back(itt, std::move(ready));
+  buffer_queue_.push_back(itt);
   grant_buffers();
 }
 
 void IserInitiatorSession::grant_buffers() {
   while (!buffer_queue_.empty() && state() == State::kFullFeature) {
-    const uint32_t itt = buffer_queue_.front().first;
+    const uint32_t itt = buffer_queue_.front();
     BackTask* back_task = find_task(itt);
     if (back_task == nullptr || back_task->task == nullptr) {
       buffer_queue_.pop_front();  // ended before it got one
@@ -134,7 +134,6 @@ void IserInitiatorSession::grant_buffers() {
       });
       return;
     }
-    std::function<void()> ready = std::move(buffer_queue_.front().second);
     buffer_queue_.pop_front();
     const gateway::Task& task = *back_task->task;
     auto command = std::make_shared<CommandBuffer>();
@@ -143,29 +142,28 @@ void IserInitiatorSession::grant_buffers() {
     command->read_length = task.read_length();
     back_task->held = command;
     if (command->write_length == 0) {
-      ready();
+      prepared(itt);
     } else {
-      gather_write_data(itt, std::move(command), std::move(ready));
+      gather_write_data(itt, std::move(command));
     }
   }
 }
 
-void IserInitiatorSession::gather_write_data(uint32_t itt, std::shared_ptr<CommandBuffer> command,
-                                             std::function<void()> ready) {
+void IserInitiatorSession::gather_write_data(uint32_t itt, std::shared_ptr<CommandBuffer> command) {
   BackTask& back_task = *find_task(itt);
-  back_task.front->pull(*back_task.task, 0, command->write_length,
-                        [weak = weak_from_this(), command,
-                         ready = std::move(ready)](std::vector<gateway::DataSlice> slices) {
-                          auto self = weak.lock();
-                          if (!self) return;
-                          // The one copy on this path: the front landed the host's data in
-                          // pool buffers, and the storage reads it from one address.
-                          for (const gateway::DataSlice& slice : slices) {
-                            std::memcpy(command->buffer.data() + slice.offset, slice.bytes.data(),
-                                        slice.bytes.size());
-                          }
-                          ready();
-                        });
+  back_task.front->pull(
+      *back_task.task, 0, command->write_length,
+      [weak = weak_from_this(), command, itt](std::vector<gateway::DataSlice> slices) {
+        auto self = std::static_pointer_cast<IserInitiatorSession>(weak.lock());
+        if (!self) return;
+        // The one copy on this path: the front landed the host's data in
+        // pool buffers, and the storage reads it from one address.
+        for (const gateway::DataSlice& slice : slices) {
+          std::memcpy(command->buffer.data() + slice.offset, slice.bytes.data(),
+                      slice.bytes.size());
+        }
+        self->prepared(itt);
+      });
 }
 
 void IserInitiatorSession::send_command(BackTask& back_task, iscsi::ScsiCommand& command) {

@@ -52,7 +52,7 @@ class IserInitiatorSession : public gateway::BackSession, public IserConnectionH
   void adjust_login_policy(iscsi::NegotiationPolicy& policy) override;
   Expected<void, std::string> begin_full_feature(
       const iscsi::NegotiatedParameters& parameters) override;
-  void prepare(uint32_t itt, BackTask& back_task, std::function<void()> ready) override;
+  void prepare(uint32_t itt, BackTask& back_task) override;
   void send_command(BackTask& back_task, iscsi::ScsiCommand& command) override;
   void deliver_read_data(BackTask& back_task, const gateway::Completion& completion) override;
   std::string connecting_hint() const override;
@@ -63,13 +63,12 @@ class IserInitiatorSession : public gateway::BackSession, public IserConnectionH
   // commands leave in order: the session would hold every buffer and send
   // nothing.
   void grant_buffers();
-  void gather_write_data(uint32_t itt, std::shared_ptr<CommandBuffer> command,
-                         std::function<void()> ready);
+  void gather_write_data(uint32_t itt, std::shared_ptr<CommandBuffer> command);
 
   RdmaWorker& worker_;
   std::unique_ptr<IserConnection> connection_;
   gateway::BufferPool* command_buffers_ = nullptr;  // the worker's, from full feature on
-  std::deque<std::pair<uint32_t, std::function<void()>>> buffer_queue_;  // ITT, ready
+  std::deque<uint32_t> buffer_queue_;               // ITTs
   boost::asio::steady_timer retry_timer_;
   bool retry_pending_ = false;
   uint64_t refused_commands_ = 0;  // too large to carry; the first one is logged as a warning

@@ -121,7 +121,7 @@ void TargetSession::on_write_data(FrontTask& front_task) {
 void TargetSession::solicit(TcpTask& task) {
   while (!task.wanted.empty() && task.r2ts.size() < parameters_.session.max_outstanding_r2t) {
     const auto [offset, length] = task.wanted.front();
-    task.wanted.pop_front();
+    task.wanted.erase(task.wanted.begin());
     R2tSequence sequence{next_target_transfer_tag(), offset, length};
     task.r2ts.push_back(sequence);
     iscsi::R2t r2t;

@@ -6,11 +6,11 @@
 
 #include <boost/asio/ip/tcp.hpp>
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "fabric_tcp/pdu_stream.h"
 #include "gateway/front_session.h"
@@ -49,8 +49,10 @@ class TargetSession : public gateway::FrontSession, public PduStreamHandler {
   };
   struct TcpTask : FrontTask {
     using FrontTask::FrontTask;
-    std::deque<R2tSequence> r2ts;                      // sent, data still arriving
-    std::deque<std::pair<uint32_t, uint32_t>> wanted;  // ranges to solicit
+    // Vectors, not deques: a deque allocates even empty, and most commands
+    // never solicit data; these hold a handful at most.
+    std::vector<R2tSequence> r2ts;                      // sent, data still arriving
+    std::vector<std::pair<uint32_t, uint32_t>> wanted;  // ranges to solicit
     uint32_t r2t_sn = 0;
     uint32_t data_in_sn = 0;
     uint32_t data_in_burst = 0;  // bytes in the current Data-In sequence

@@ -241,14 +241,14 @@ void BackSession::submit(Task& task, FrontLeg& front) {
   ++statistics_.commands;
   if (!waiting_.empty() || iscsi::sn_gt(cmd_sn_, max_cmd_sn_)) ++statistics_.queued_for_window;
   waiting_.push_back(itt);
-  prepare(itt, back_task, [weak = weak_from_this(), itt] {
-    auto self = weak.lock();
-    if (!self) return;
-    BackTask* prepared = self->find_task(itt);
-    if (prepared == nullptr || prepared->task == nullptr) return;
-    prepared->ready = true;
-    self->send_waiting();
-  });
+  prepare(itt, back_task);
+}
+
+void BackSession::prepared(uint32_t itt) {
+  BackTask* back_task = find_task(itt);
+  if (back_task == nullptr || back_task->task == nullptr) return;
+  back_task->ready = true;
+  send_waiting();
 }
 
 void BackSession::end_unsent(uint32_t itt, const Completion& completion) {

@@ -18,7 +18,6 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
-#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -117,12 +116,12 @@ class BackSession : public BackLeg, public std::enable_shared_from_this<BackSess
   virtual Expected<void, std::string> begin_full_feature(
       const iscsi::NegotiatedParameters& parameters) = 0;
   // Gets the command ready to go (iSER gathers its write data and a buffer
-  // for its reads), then calls ready(); never calls it if the session ends
-  // or the task goes first. Commands leave in the order they were submitted.
-  virtual void prepare(uint32_t itt, BackTask& back_task, std::function<void()> ready) {
-    (void)itt;
+  // for its reads), then calls prepared(itt), at once or later; need not if
+  // the session ends or the task goes first. Commands leave in the order
+  // they were submitted.
+  virtual void prepare(uint32_t itt, BackTask& back_task) {
     (void)back_task;
-    ready();
+    prepared(itt);
   }
   // Sends the SCSI Command the core built; the fabric adds its data or its
   // buffer's description.
@@ -144,6 +143,9 @@ class BackSession : public BackLeg, public std::enable_shared_from_this<BackSess
   void protocol_error(const std::string& why);
   // Ends a command the storage never saw, with `completion`.
   void end_unsent(uint32_t itt, const Completion& completion);
+  // The command prepare() was given is ready to go; ignored for a task
+  // already gone.
+  void prepared(uint32_t itt);
 
   const BackSessionOptions& options() const { return options_; }
   const iscsi::NegotiatedParameters& parameters() const { return parameters_; }
