@@ -2,6 +2,7 @@
 
 #include "common/log.h"
 #include "fabric_ib/iser_connection.h"
+#include "gateway/write_batch.h"
 #include "rdma/memory_region.h"
 
 namespace isergw::fabric_ib {
@@ -83,7 +84,8 @@ Expected<WorkerDevice*, std::string> RdmaWorker::device(ibv_context* context) {
   if (!cq) return Unexpected{cq.error().describe()};
   made->cq = std::move(*cq);
   made->poller = std::make_unique<rdma::CompletionPoller>(
-      io_, *made->channel, *made->cq, [this](const ibv_wc& wc) { on_completion(wc); },
+      io_, *made->channel, *made->cq,
+      [this](std::span<const ibv_wc> completions) { on_completions(completions); },
       [name = made->device->name()](const rdma::VerbsError& error) {
         log::error("completion queue on {} failed: {}", name, error.describe());
       });
@@ -152,10 +154,15 @@ void RdmaWorker::on_cm_event(rdma::CmEvent&& event) {
   found->second->on_cm_event(event);
 }
 
-void RdmaWorker::on_completion(const ibv_wc& wc) {
-  // Completions of a connection that is gone (flushed work) are dropped.
-  const auto found = by_serial_.find(static_cast<uint32_t>(wc.wr_id >> 32));
-  if (found != by_serial_.end()) found->second->on_completion(wc);
+void RdmaWorker::on_completions(std::span<const ibv_wc> completions) {
+  // The commands of one poll that go on to TCP storage leave in one write
+  // per connection, at the end of the batch.
+  gateway::WriteBatch batch;
+  for (const ibv_wc& wc : completions) {
+    // Completions of a connection that is gone (flushed work) are dropped.
+    const auto found = by_serial_.find(static_cast<uint32_t>(wc.wr_id >> 32));
+    if (found != by_serial_.end()) found->second->on_completion(wc);
+  }
 }
 
 }  // namespace isergw::fabric_ib

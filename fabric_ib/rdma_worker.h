@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <span>
 #include <string>
 #include <unordered_map>
 
@@ -85,7 +86,7 @@ class RdmaWorker {
   RdmaWorker(boost::asio::io_context& io, gateway::BufferPool& pool, rdma::PostingMode posting,
              std::unique_ptr<rdma::EventChannel> channel);
   void on_cm_event(rdma::CmEvent&& event);
-  void on_completion(const ibv_wc& wc);
+  void on_completions(std::span<const ibv_wc> completions);
   Expected<void, std::string> register_command_buffers(WorkerDevice& device);
 
   boost::asio::io_context& io_;

@@ -283,7 +283,18 @@ void PduStream::send(const iscsi::Pdu& pdu, DataOwner data_owner) {
     outbound->data = *bytes;
   }
   send_queue_.push_back(std::move(outbound));
-  if (in_flight_ == 0) write_queued();
+  if (in_flight_ != 0 || writes_held_) return;
+  if (gateway::WriteBatch::is_open()) {
+    gateway::WriteBatch::hold(shared_from_this());
+    writes_held_ = true;
+    return;
+  }
+  write_queued();
+}
+
+void PduStream::write_held() {
+  writes_held_ = false;
+  if (!closed_ && in_flight_ == 0 && !send_queue_.empty()) write_queued();
 }
 
 std::unique_ptr<PduStream::Outbound> PduStream::take_outbound() {
@@ -316,6 +327,7 @@ void PduStream::write_queued() {
     }
   }
   in_flight_ = count;
+  ++statistics_.writes;
   // Sent at once, as the socket nearly always takes it all: through the
   // event loop the completion would be posted and the loop would poll the
   // kernel once more before running it. What is left waits for room.

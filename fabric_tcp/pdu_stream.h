@@ -25,6 +25,7 @@
 
 #include "gateway/buffer_pool.h"
 #include "gateway/front_transport.h"
+#include "gateway/write_batch.h"
 #include "iscsi/pdu.h"
 #include "iscsi/pdu_decoder.h"
 #include "iscsi/pdu_encoder.h"
@@ -45,7 +46,7 @@ class PduStreamHandler {
   virtual void on_closed(const std::string& reason) = 0;
 };
 
-class PduStream : public std::enable_shared_from_this<PduStream> {
+class PduStream : public gateway::BatchedWriter, public std::enable_shared_from_this<PduStream> {
  public:
   PduStream(boost::asio::ip::tcp::socket socket, gateway::BufferPool& pool,
             PduStreamHandler& handler);
@@ -68,7 +69,9 @@ class PduStream : public std::enable_shared_from_this<PduStream> {
   // A std::vector owner holds the data segment itself (it may be a copy):
   // the segment is then sent from it.
   void send(const iscsi::Pdu& pdu, DataOwner data_owner = {});
-  // Sends what is queued, then closes. on_closed() follows.
+  // Sends what is queued, then closes. on_closed() follows. Inside an open
+  // gateway::WriteBatch, PDUs queued together leave in one writev when the
+  // batch ends.
   void close_after_sending(const std::string& reason);
   // Closes now, dropping what is queued. on_closed() follows.
   void close(const std::string& reason);
@@ -102,6 +105,8 @@ class PduStream : public std::enable_shared_from_this<PduStream> {
   // the allocator's fast path on every send.
   std::unique_ptr<Outbound> take_outbound();
   void retire_sent(size_t count);
+  // gateway::BatchedWriter
+  void write_held() override;
 
   boost::asio::ip::tcp::socket socket_;
   boost::asio::steady_timer buffer_wait_timer_;
@@ -127,7 +132,8 @@ class PduStream : public std::enable_shared_from_this<PduStream> {
   bool paused_ = false;
 
   std::deque<std::unique_ptr<Outbound>> send_queue_;
-  size_t in_flight_ = 0;  // PDUs at the front of send_queue_ being written
+  size_t in_flight_ = 0;      // PDUs at the front of send_queue_ being written
+  bool writes_held_ = false;  // until the open WriteBatch ends
   std::vector<std::unique_ptr<Outbound>> spare_outbound_;
   // The writev's buffer list, reused from one write to the next.
   std::vector<boost::asio::const_buffer> write_buffers_;

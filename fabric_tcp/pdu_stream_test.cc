@@ -10,6 +10,7 @@
 #include <optional>
 
 #include "gateway/dpdk_memory.h"
+#include "gateway/write_batch.h"
 #include "iscsi/digest.h"
 
 namespace isergw::fabric_tcp {
@@ -330,6 +331,35 @@ TEST_F(PduStreamTest, LetsGoOfSentDataAndReusesQueueEntriesCleanly) {
   asio::read(client_, asio::buffer(second));
   EXPECT_EQ(second, encode(bare));
   EXPECT_EQ(client_.available(), 0U);  // no stale data segment or digest after it
+}
+
+TEST_F(PduStreamTest, PdusQueuedInAWriteBatchLeaveInOneWrite) {
+  const auto nop = [](uint32_t itt) {
+    iscsi::NopIn pdu;
+    pdu.itt = itt;
+    return pdu;
+  };
+  {
+    gateway::WriteBatch batch;
+    for (uint32_t itt = 1; itt <= 3; ++itt)
+      stream_->send(nop(itt));
+    EXPECT_EQ(stream_->statistics().writes, 0U);
+    EXPECT_EQ(stream_->queued_pdus(), 3U);
+  }
+  ASSERT_TRUE(run_until([&] { return stream_->queued_pdus() == 0; }));
+  EXPECT_EQ(stream_->statistics().writes, 1U);
+  EXPECT_EQ(stream_->statistics().pdus_sent, 3U);
+  // Outside a batch, each PDU is written as it comes.
+  stream_->send(nop(4));
+  stream_->send(nop(5));
+  ASSERT_TRUE(run_until([&] { return stream_->queued_pdus() == 0; }));
+  EXPECT_EQ(stream_->statistics().writes, 3U);
+  std::vector<uint8_t> wire(5 * 48);
+  asio::read(client_, asio::buffer(wire));
+  for (uint32_t itt = 1; itt <= 5; ++itt) {
+    const auto one = std::span(wire).subspan((itt - 1) * 48, 48);
+    EXPECT_EQ(std::vector<uint8_t>(one.begin(), one.end()), encode(nop(itt))) << "PDU " << itt;
+  }
 }
 
 TEST_F(PduStreamTest, PausedStreamsReadNothingUntilResumed) {

@@ -47,6 +47,9 @@ struct ConnectionStatistics {
   // TCP connections: PDUs whose BHS arrived whole with the previous PDU's
   // data segment, and so cost no receive of their own.
   uint64_t headers_read_ahead = 0;
+  // TCP connections: writevs begun; pdus_sent over it is the PDUs that
+  // shared a system call (gateway/write_batch.h).
+  uint64_t writes = 0;
   // RDMA connections: work requests posted, doorbells rung (one per post:
   // the gateway posts one work request per call), and completions with an
   // error status other than the flush of a connection already failing.

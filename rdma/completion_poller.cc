@@ -92,8 +92,7 @@ std::optional<std::size_t> CompletionPoller::poll_batch() {
     fail(polled.error());
     return std::nullopt;
   }
-  for (std::size_t i = 0; i < *polled && running_; ++i)
-    on_completion_(completions_[i]);
+  if (*polled > 0) on_completion_(std::span<const ibv_wc>(completions_.data(), *polled));
   return *polled;
 }
 

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <span>
 
 #include "rdma/completion_queue.h"
 #include "rdma/verbs_error.h"
@@ -22,7 +23,9 @@ namespace isergw::rdma {
 class CompletionPoller {
  public:
   static constexpr std::size_t kBatch = 32;
-  using Handler = std::function<void(const ibv_wc&)>;
+  // Called once per batch polled, with its completions in order: a worker
+  // acts on a whole batch at once (gateway/write_batch.h).
+  using Handler = std::function<void(std::span<const ibv_wc>)>;
   using ErrorHandler = std::function<void(const VerbsError&)>;
 
   // The queue and channel must outlive the poller; the poller never closes

@@ -115,7 +115,8 @@ TEST_F(DeviceTest, AnIdlePollerSleepsAndStops) {
   boost::asio::io_context io;
   int completions = 0;
   CompletionPoller poller(
-      io, **channel, **cq, [&](const ibv_wc&) { ++completions; },
+      io, **channel, **cq,
+      [&](std::span<const ibv_wc> batch) { completions += static_cast<int>(batch.size()); },
       [](const VerbsError& error) { ADD_FAILURE() << error.describe(); });
   ASSERT_TRUE(poller.start());
   io.run_for(std::chrono::milliseconds(100));

@@ -179,7 +179,11 @@ class Loopback {
     if (!qp) return Unexpected{qp.error()};
     side.qp = std::move(*qp);
     side.poller = std::make_unique<CompletionPoller>(
-        io_, *side.channel, *side.cq, [this, &side](const ibv_wc& wc) { on_completion(side, wc); },
+        io_, *side.channel, *side.cq,
+        [this, &side](std::span<const ibv_wc> batch) {
+          for (const ibv_wc& wc : batch)
+            on_completion(side, wc);
+        },
         [this](const VerbsError& error) { fail(error.describe()); });
     if (auto ok = side.poller->start(); !ok) return ok;
     side.receive = pool_.acquire();
