@@ -17,6 +17,20 @@ json latency_to_json(const gateway::LatencyHistogram& histogram) {
   return {{"count", count}, {"mean_seconds", count == 0 ? 0.0 : histogram.sum_seconds() / count}};
 }
 
+json connection_to_json(const gateway::ConnectionStatistics& connection) {
+  return {{"pdus_received", connection.pdus_received},
+          {"pdus_sent", connection.pdus_sent},
+          {"bytes_received", connection.bytes_received},
+          {"bytes_sent", connection.bytes_sent},
+          {"digest_errors", connection.digest_errors},
+          {"buffer_waits", connection.buffer_waits},
+          {"headers_read_ahead", connection.headers_read_ahead},
+          {"writes", connection.writes},
+          {"rdma_work_requests", connection.rdma_work_requests},
+          {"rdma_doorbells", connection.rdma_doorbells},
+          {"rdma_completion_errors", connection.rdma_completion_errors}};
+}
+
 }  // namespace
 
 json parameters_to_json(const iscsi::NegotiatedParameters& parameters) {
@@ -71,6 +85,7 @@ json session_to_json(const gateway::SessionInfo& session) {
         {"digest_errors", stream.digest_errors},
         {"buffer_waits", stream.buffer_waits},
         {"headers_read_ahead", stream.headers_read_ahead},
+        {"writes", stream.writes},
         {"latency", latency_to_json(statistics.front_latency)}}},
   };
   front["parameters"] = session.parameters ? parameters_to_json(*session.parameters) : json();
@@ -83,7 +98,8 @@ json session_to_json(const gateway::SessionInfo& session) {
             {"commands", info.commands},
             {"in_flight", info.in_flight},
             {"refused_commands", info.refused_commands},
-            {"latency", latency_to_json(statistics.back_latency)}};
+            {"latency", latency_to_json(statistics.back_latency)},
+            {"connection", info.connection ? connection_to_json(*info.connection) : json()}};
     back["parameters"] = info.parameters ? parameters_to_json(*info.parameters) : json();
   }
   return {{"id", session.id},

@@ -47,6 +47,10 @@ class IserInitiatorSession : public gateway::BackSession, public IserConnectionH
   // BackSession
   void connect(const std::vector<boost::asio::ip::tcp::endpoint>& endpoints) override;
   bool has_connection() const override { return connection_ != nullptr; }
+  std::optional<gateway::ConnectionStatistics> connection_statistics() const override {
+    if (!connection_) return std::nullopt;
+    return connection_->statistics();
+  }
   void send(const iscsi::Pdu& pdu, gateway::DataOwner owner) override;
   void close_connection(const std::string& reason) override { connection_->close(reason); }
   void adjust_login_policy(iscsi::NegotiationPolicy& policy) override;

@@ -32,6 +32,10 @@ class InitiatorSession : public gateway::BackSession, public PduStreamHandler {
   // BackSession
   void connect(const std::vector<boost::asio::ip::tcp::endpoint>& endpoints) override;
   bool has_connection() const override { return stream_ != nullptr; }
+  std::optional<gateway::ConnectionStatistics> connection_statistics() const override {
+    if (!stream_) return std::nullopt;
+    return stream_->statistics();
+  }
   void send(const iscsi::Pdu& pdu, gateway::DataOwner owner) override;
   void close_connection(const std::string& reason) override { stream_->close(reason); }
   void adjust_login_policy(iscsi::NegotiationPolicy& policy) override;

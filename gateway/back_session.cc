@@ -378,6 +378,7 @@ BackLegInfo BackSession::info() const {
   info.tsih = tsih_;
   info.commands = statistics_.commands;
   info.in_flight = static_cast<uint32_t>(tasks_.size() - ended_by_management_.size());
+  info.connection = connection_statistics();
   return info;
 }
 

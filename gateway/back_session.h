@@ -134,6 +134,8 @@ class BackSession : public BackLeg, public std::enable_shared_from_this<BackSess
   }
   // What may explain a connection that does not come up, for the log.
   virtual std::string connecting_hint() const { return {}; }
+  // The connection's counters while there is one, for the session view.
+  virtual std::optional<ConnectionStatistics> connection_statistics() const { return std::nullopt; }
 
   // --- What a fabric calls.
   void connected();

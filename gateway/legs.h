@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "gateway/front_transport.h"
 #include "gateway/task.h"
 #include "iscsi/async_message_pdu.h"
 #include "iscsi/login_pdu.h"
@@ -95,6 +96,8 @@ struct BackLegInfo {
   // Commands the gateway answered itself because this back end cannot carry
   // them (an iSER back end's largest command).
   uint64_t refused_commands = 0;
+  // The connection to the storage, while there is one: what crossed it.
+  std::optional<ConnectionStatistics> connection;
 };
 
 class BackLeg {

@@ -193,6 +193,26 @@ print(sum(f["fetched_ahead_bytes"] for f in fronts), sum(f["fetch_ahead_declined
     "$declined writes left to wait for them"
 }
 
+# back_writes_batched: commands that the iSER sessions' hosts sent together
+# went on to the TCP storage in shared writes (gateway/write_batch.h), as
+# the back legs' REST connection counters show.
+back_writes_batched() {
+  local sessions counts pdus writes
+  sessions=$(curl -sf http://127.0.0.1:9860/api/v1/sessions) || {
+    detail "no session list from the control API"
+    return 1
+  }
+  counts=$(python3 -c '
+import json, sys
+backs = [s["back"]["connection"] for s in json.load(sys.stdin)
+         if s["fabric"] == "iser" and s["back"] and s["back"]["connection"]]
+print(sum(b["pdus_sent"] for b in backs), sum(b["writes"] for b in backs))
+' <<< "$sessions")
+  read -r pdus writes <<< "$counts"
+  detail "$pdus PDUs to the storage in $writes writes"
+  [ "${writes:-0}" -gt 0 ] && [ "$writes" -lt "$pdus" ]
+}
+
 # isergw_metric NAME [LABEL]: the sum of a metric's samples on the gateway's
 # /metrics (the control API's default address), of those carrying LABEL
 # (kind="refused") when given.

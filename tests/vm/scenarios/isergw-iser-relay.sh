@@ -22,6 +22,7 @@ step login 120 iscsi_login "$TGT_ADDR:3262" "$iqn" iser
 step dd-verify 180 dd_verify 32
 step fio-verify 420 fio_verify
 step fetched-ahead 30 writes_fetched_ahead
+step writes-batched 30 back_writes_batched
 step capture-stop 60 capture_stop iser-relay
 step fio 120 fio_run
 step logout 60 iscsi_logout
