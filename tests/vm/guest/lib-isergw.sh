@@ -174,21 +174,42 @@ fio_verify_across_reconnect() {
     "the host logged in again and no command fell outside the new session's window"
 }
 
-# writes_fetched_ahead: the iSER sessions' write data was RDMA Read from the
-# host before the storage's R2T asked for it, as their REST statistics count.
-writes_fetched_ahead() {
-  local sessions counts bytes declined
-  sessions=$(curl -sf http://127.0.0.1:9860/api/v1/sessions) || {
+# iser_session_sums PART FIELD...: each FIELD summed over the iSER
+# sessions' PART of the control API's session list ("front.statistics",
+# "back.connection"), on one line; a session without that part counts 0.
+# The list itself is kept in $OUT/sessions.json for a failure's reader.
+iser_session_sums() {
+  local part=$1
+  shift
+  curl -sf http://127.0.0.1:9860/api/v1/sessions > "$OUT/sessions.json" || {
     detail "no session list from the control API"
     return 1
   }
-  counts=$(python3 -c '
+  python3 - "$OUT/sessions.json" "$part" "$@" <<'PY'
 import json, sys
-fronts = [s["front"]["statistics"] for s in json.load(sys.stdin) if s["fabric"] == "iser"]
-print(sum(f["fetched_ahead_bytes"] for f in fronts), sum(f["fetch_ahead_declined"] for f in fronts))
-' <<< "$sessions")
+path, part, fields = sys.argv[1], sys.argv[2].split("."), sys.argv[3:]
+totals = [0] * len(fields)
+for session in json.load(open(path)):
+    if session["fabric"] != "iser":
+        continue
+    for key in part:
+        session = session.get(key) if session else None
+    if session:
+        totals = [total + session[field] for total, field in zip(totals, fields)]
+print(*totals)
+PY
+}
+
+# writes_fetched_ahead: the iSER sessions' write data was RDMA Read from the
+# host before the storage's R2T asked for it, as their REST statistics count.
+writes_fetched_ahead() {
+  local counts bytes declined
+  counts=$(iser_session_sums front.statistics fetched_ahead_bytes fetch_ahead_declined) || return 1
   read -r bytes declined <<< "$counts"
-  [ "${bytes:-0}" -gt 0 ] || { detail "no write data fetched ahead: $sessions"; return 1; }
+  [ "${bytes:-0}" -gt 0 ] || {
+    detail "no write data fetched ahead: $(cat "$OUT/sessions.json")"
+    return 1
+  }
   detail "$bytes bytes of write data fetched ahead of the storage's R2Ts," \
     "$declined writes left to wait for them"
 }
@@ -197,17 +218,8 @@ print(sum(f["fetched_ahead_bytes"] for f in fronts), sum(f["fetch_ahead_declined
 # went on to the TCP storage in shared writes (gateway/write_batch.h), as
 # the back legs' REST connection counters show.
 back_writes_batched() {
-  local sessions counts pdus writes
-  sessions=$(curl -sf http://127.0.0.1:9860/api/v1/sessions) || {
-    detail "no session list from the control API"
-    return 1
-  }
-  counts=$(python3 -c '
-import json, sys
-backs = [s["back"]["connection"] for s in json.load(sys.stdin)
-         if s["fabric"] == "iser" and s["back"] and s["back"]["connection"]]
-print(sum(b["pdus_sent"] for b in backs), sum(b["writes"] for b in backs))
-' <<< "$sessions")
+  local counts pdus writes
+  counts=$(iser_session_sums back.connection pdus_sent writes) || return 1
   read -r pdus writes <<< "$counts"
   detail "$pdus PDUs to the storage in $writes writes"
   [ "${writes:-0}" -gt 0 ] && [ "$writes" -lt "$pdus" ]
