@@ -140,6 +140,12 @@ iscsi::NopOut nop_out(uint32_t itt) {
   return nop;
 }
 
+iscsi::NopIn nop_in(uint32_t itt) {
+  iscsi::NopIn nop;
+  nop.itt = itt;
+  return nop;
+}
+
 TEST_F(PduStreamTest, TakesTheNextHeaderWithADataSegment) {
   std::vector<uint8_t> first(5001), second(100);
   std::iota(first.begin(), first.end(), 0);
@@ -323,26 +329,19 @@ TEST_F(PduStreamTest, LetsGoOfSentDataAndReusesQueueEntriesCleanly) {
   asio::read(client_, asio::buffer(first));
 
   stream_->set_encode_options({});
-  iscsi::NopIn bare;
-  bare.itt = 9;
-  stream_->send(bare);
+  stream_->send(nop_in(9));
   ASSERT_TRUE(run_until([&] { return stream_->queued_pdus() == 0; }));
   std::vector<uint8_t> second(48);
   asio::read(client_, asio::buffer(second));
-  EXPECT_EQ(second, encode(bare));
+  EXPECT_EQ(second, encode(nop_in(9)));
   EXPECT_EQ(client_.available(), 0U);  // no stale data segment or digest after it
 }
 
 TEST_F(PduStreamTest, PdusQueuedInAWriteBatchLeaveInOneWrite) {
-  const auto nop = [](uint32_t itt) {
-    iscsi::NopIn pdu;
-    pdu.itt = itt;
-    return pdu;
-  };
   {
     gateway::WriteBatch batch;
     for (uint32_t itt = 1; itt <= 3; ++itt)
-      stream_->send(nop(itt));
+      stream_->send(nop_in(itt));
     EXPECT_EQ(stream_->statistics().writes, 0U);
     EXPECT_EQ(stream_->queued_pdus(), 3U);
   }
@@ -350,15 +349,15 @@ TEST_F(PduStreamTest, PdusQueuedInAWriteBatchLeaveInOneWrite) {
   EXPECT_EQ(stream_->statistics().writes, 1U);
   EXPECT_EQ(stream_->statistics().pdus_sent, 3U);
   // Outside a batch, each PDU is written as it comes.
-  stream_->send(nop(4));
-  stream_->send(nop(5));
+  stream_->send(nop_in(4));
+  stream_->send(nop_in(5));
   ASSERT_TRUE(run_until([&] { return stream_->queued_pdus() == 0; }));
   EXPECT_EQ(stream_->statistics().writes, 3U);
   std::vector<uint8_t> wire(5 * 48);
   asio::read(client_, asio::buffer(wire));
   for (uint32_t itt = 1; itt <= 5; ++itt) {
     const auto one = std::span(wire).subspan((itt - 1) * 48, 48);
-    EXPECT_EQ(std::vector<uint8_t>(one.begin(), one.end()), encode(nop(itt))) << "PDU " << itt;
+    EXPECT_EQ(std::vector<uint8_t>(one.begin(), one.end()), encode(nop_in(itt))) << "PDU " << itt;
   }
 }
 
