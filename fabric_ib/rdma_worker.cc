@@ -90,7 +90,7 @@ Expected<WorkerDevice*, std::string> RdmaWorker::device(ibv_context* context) {
         log::error("completion queue on {} failed: {}", name, error.describe());
       });
   if (auto ok = made->poller->start(); !ok) return Unexpected{ok.error().describe()};
-  if (rdma::posts_from_thread(posting_, made->device->posts_in_kernel())) {
+  if (rdma::posts_from_thread(posting_)) {
     made->poster = std::make_unique<rdma::PostingThread>();
   }
   log::info("RDMA device {}: {} of buffer pool registered, {} completion queue entries, {}",

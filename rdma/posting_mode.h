@@ -1,7 +1,10 @@
 // Whether a worker posts its send lists on a device from a thread of its
-// own (rdma/posting_thread.h) or from its loop. "auto" takes the thread on
-// soft devices only, where a post is the wire's work done in a system call;
-// on hardware a post is a doorbell write, cheaper than any hand-off.
+// own (rdma/posting_thread.h) or from its loop. "auto" posts from the loop:
+// on hardware a post is a doorbell write, cheaper than any hand-off, and on
+// soft devices (rxe, siw), where a post is the wire's work done in a system
+// call, the hand-off measured dearer than the stall it spares once a
+// polled batch's commands leave in one post and one write
+// (docs/PERFORMANCE.md). The thread stays for hosts with cores to spare.
 #pragma once
 
 #include <optional>
@@ -30,8 +33,8 @@ inline std::optional<PostingMode> parse_posting_mode(std::string_view text) {
   return std::nullopt;
 }
 
-inline bool posts_from_thread(PostingMode mode, bool soft_device) {
-  return mode == PostingMode::kThread || (mode == PostingMode::kAuto && soft_device);
+inline bool posts_from_thread(PostingMode mode) {
+  return mode == PostingMode::kThread;
 }
 
 }  // namespace isergw::rdma

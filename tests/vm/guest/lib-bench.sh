@@ -28,20 +28,20 @@ logout_from() {
   iscsiadm -m node -T "$1" -o delete || true
 }
 
-# isergw_inline_up ADDR:PORT MAP: a second gateway beside isergw_up's, with
-# an iSER portal only, its own control port, and its workers posting RDMA
-# send lists from their own loops.
-isergw_inline_up() {
+# isergw_thread_up ADDR:PORT MAP: a second gateway beside isergw_up's, with
+# an iSER portal only, its own control port, and a posting thread per RDMA
+# device for its workers' send lists.
+isergw_thread_up() {
   local portal=$1 map=$2 binary=${ISERGW_BINARY:-$REPO/bazel-bin/gateway/isergw}
-  daemon isergw-inline "$binary" --listen "iser://$portal" --control 127.0.0.1:9861 \
-    --workers 2 --rdma-posting inline --map "$map"
-  wait_for 60 "the second gateway's iSER portal" grep -q "(RDMA CM)" "$OUT/isergw-inline.log"
-  detail "$("$binary" --version) (${binary#"$REPO"/}), iser $portal, posting inline"
+  daemon isergw-thread "$binary" --listen "iser://$portal" --control 127.0.0.1:9861 \
+    --workers 2 --rdma-posting thread --map "$map"
+  wait_for 60 "the second gateway's iSER portal" grep -q "(RDMA CM)" "$OUT/isergw-thread.log"
+  detail "$("$binary" --version) (${binary#"$REPO"/}), iser $portal, posting thread"
 }
 
-isergw_inline_down() {
-  stop_daemon isergw-inline TERM
-  grep -q '\] stopped$' "$OUT/isergw-inline.log"
+isergw_thread_down() {
+  stop_daemon isergw-thread TERM
+  grep -q '\] stopped$' "$OUT/isergw-thread.log"
 }
 
 # cpu_ticks PID: user + system clock ticks the process has used.

@@ -6,8 +6,8 @@
 # ib_isert re-exporting the disk open-iscsi attached over TCP). Each runs
 # 4 KiB random reads at QD32 and 128 KiB sequential reads and writes at QD16
 # (tools/bench/iser_gateways.sh builds the opt gateway and runs this).
-# A second isergw, the same build with its workers posting from their own
-# loops (--rdma-posting inline), gives the posting thread's share. And fio
+# A second isergw, the same build with a posting thread per device
+# (--rdma-posting thread), gives that thread's share. And fio
 # on the disk open-iscsi attached over TCP (the one LIO re-exports) gives
 # the ceiling of the storage both TCP-backed gateways relay to.
 # always_register=N throughout: LIO over rxe crawls with Y.
@@ -17,7 +17,7 @@ back_iqn=iqn.2026-11.org.isergw.testbed:bench-storage
 iser_iqn=iqn.2026-11.org.isergw.testbed:bench-iser
 gw_iqn=iqn.2026-11.io.isergw.testbed:bench
 lio_iqn=iqn.2026-11.org.isergw.testbed:bench-reexport
-inline_iqn=iqn.2026-11.io.isergw.testbed:bench-inline
+thread_iqn=iqn.2026-11.io.isergw.testbed:bench-thread
 export ISERGW_ISER_PORT=3262
 # The opt build tools/bench/iser_gateways.sh leaves there; bazel-bin's
 # (unoptimised) gateway otherwise, which isergw_up's detail names.
@@ -35,9 +35,9 @@ step iser-lun 60 tgt_target iser 2 "$iser_iqn" 1024
 # over BENCH_ROUNDS (default 3) are the figures.
 step gateway 60 isergw_up "$TGT_ADDR" "$gw_iqn=iscsi://127.0.0.1:3261/$back_iqn"
 step gateway-login 120 login_to "$TGT_ADDR:3262" "$gw_iqn" iser
-step gateway-inline 60 isergw_inline_up "$TGT_ADDR:3265" \
-  "$inline_iqn=iscsi://127.0.0.1:3261/$back_iqn"
-step gateway-inline-login 120 login_to "$TGT_ADDR:3265" "$inline_iqn" iser
+step gateway-thread 60 isergw_thread_up "$TGT_ADDR:3265" \
+  "$thread_iqn=iscsi://127.0.0.1:3261/$back_iqn"
+step gateway-thread-login 120 login_to "$TGT_ADDR:3265" "$thread_iqn" iser
 step direct-login 120 login_to "$TGT_ADDR:3260" "$iser_iqn" iser
 step lio 60 lio_up
 step back-login 120 login_to "127.0.0.1:3261" "$back_iqn" default
@@ -46,20 +46,20 @@ step reexport-login 120 login_to "$TGT_ADDR:3263" "$lio_iqn" iser
 
 for round in $(seq "${BENCH_ROUNDS:-3}"); do
   step "bench-isergw-$round" 180 fio_bench "isergw-$round" "$gw_iqn" isergw
-  step "bench-isergw-inline-$round" 180 fio_bench "isergw-inline-$round" "$inline_iqn" \
-    isergw-inline
+  step "bench-isergw-thread-$round" 180 fio_bench "isergw-thread-$round" "$thread_iqn" \
+    isergw-thread
   step "bench-tgtd-iser-$round" 180 fio_bench "tgtd-iser-$round" "$iser_iqn"
   step "bench-lio-reexport-$round" 180 fio_bench "lio-reexport-$round" "$lio_iqn"
   step "bench-tgtd-tcp-$round" 180 fio_bench "tgtd-tcp-$round" "$back_iqn"
 done
-step medians 30 bench_medians isergw lio-reexport tgtd-iser isergw-inline tgtd-tcp
+step medians 30 bench_medians isergw lio-reexport tgtd-iser isergw-thread tgtd-tcp
 
 step reexport-logout 60 logout_from "$lio_iqn"
 step lio-stop 120 lio_down
 step back-logout 60 logout_from "$back_iqn"
 step direct-logout 60 logout_from "$iser_iqn"
-step gateway-inline-logout 60 logout_from "$inline_iqn"
-step gateway-inline-stop 60 isergw_inline_down
+step gateway-thread-logout 60 logout_from "$thread_iqn"
+step gateway-thread-stop 60 isergw_thread_down
 step gateway-logout 60 logout_from "$gw_iqn"
 step gateway-stop 60 isergw_down
 step target-stop 60 tgt_down
