@@ -58,9 +58,9 @@ TEST(LiveChangeTest, IoOnAnUntouchedTargetRunsThroughChanges) {
     }
   });
 
-  // Any change closes the logins still in progress (they ran against the
-  // old map), so the changes start once the host of the untouched target
-  // is in.
+  // A login under way is closed until it has named its target (it could
+  // name a changed one), so the changes start once the host of the
+  // untouched target is in.
   while (!logged_in && !failed)
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   const std::string b = std::string("/api/v1/targets/") + kTargetB;
@@ -103,6 +103,35 @@ TEST(LiveChangeTest, IoOnAnUntouchedTargetRunsThroughChanges) {
   EXPECT_EQ(testing::metric_value(text, R"(isergw_errors_total{fabric="tcp",kind="protocol",)" +
                                             std::string(R"(target=")") + kTargetA + "\"}"),
             0);
+}
+
+// A change closes the logins under way that could finish into the old form
+// of a changed target, and no others: a login to an untouched target
+// finishes after the change and does I/O; one to the changed target is
+// closed.
+TEST(LiveChangeTest, ALoginUnderWayToAnUntouchedTargetLivesThroughAChange) {
+  RunningGateway gateway;
+  const std::string b = std::string("/api/v1/targets/") + kTargetB;
+  ASSERT_EQ(gateway
+                .call("POST", "/api/v1/targets",
+                      json{{"name", kTargetB}, {"back_end", "ram://4M"}}.dump())
+                .status,
+            201U);
+  TestHost untouched(gateway.portal_port());
+  TestHost doomed(gateway.portal_port());
+  ASSERT_TRUE(untouched.begin_login(kTargetA)) << untouched.error();
+  ASSERT_TRUE(doomed.begin_login(kTargetB)) << doomed.error();
+  ASSERT_TRUE(untouched.login_under_way());
+  ASSERT_TRUE(doomed.login_under_way());
+
+  ASSERT_EQ(gateway.call("PUT", b, json{{"back_end", "null://4M"}}.dump()).status, 200U);
+  EXPECT_TRUE(doomed.closed_by_gateway());
+  ASSERT_TRUE(untouched.finish_login()) << untouched.error();
+  const std::vector<uint8_t> block(4096, 0x5a);
+  std::vector<uint8_t> read;
+  ASSERT_EQ(untouched.write(8, block), 0) << untouched.error();
+  ASSERT_EQ(untouched.read(8, static_cast<uint32_t>(block.size()), read), 0) << untouched.error();
+  EXPECT_EQ(read, block);
 }
 
 }  // namespace

@@ -44,6 +44,11 @@ const std::optional<iscsi::LoginTargetResult>& FrontSession::login_result() cons
   return login_ ? login_->result() : none;
 }
 
+std::optional<std::string> FrontSession::target_of_login() const {
+  if (!login_ || login_->state() == iscsi::LoginTarget::State::kStart) return std::nullopt;
+  return login_->target_name();
+}
+
 void FrontSession::start() {
   started_ = last_heard_ = std::chrono::steady_clock::now();
   iscsi::LoginTargetConfig config;

@@ -98,6 +98,9 @@ class FrontSession : public FrontLeg, public std::enable_shared_from_this<FrontS
   const std::string& peer() const { return peer_; }
   bool logged_in() const { return full_feature_; }
   const std::optional<iscsi::LoginTargetResult>& login_result() const;
+  // The target a login still under way runs against: empty for a discovery
+  // login; nullopt before its first request was taken.
+  std::optional<std::string> target_of_login() const;
   const FrontSessionStatistics& statistics() const { return statistics_; }
   size_t active_tasks() const { return tasks_.size(); }
   std::chrono::steady_clock::time_point started() const { return started_; }

@@ -382,11 +382,17 @@ Expected<void, ChangeError> Gateway::apply(const control::Config& next) {
       worker->close_sessions_if(
           [&](const FrontSession& session, const TargetMap* map) {
             if (map == fresh) return false;
-            const auto& result = session.login_result();
-            // A login still in progress against the old map could complete
-            // into a changed target; the host logs in again.
-            if (!session.logged_in() || !result) return true;
-            return changed.count(result->parameters.session.target_name) > 0;
+            if (session.logged_in()) {
+              const auto& result = session.login_result();
+              return !result || changed.count(result->parameters.session.target_name) > 0;
+            }
+            // A login under way finishes against the map it began with. One
+            // that names an untouched target finds it there as it is now
+            // (with the same built-in disk); one that names a changed
+            // target, or has named none yet, could open an old form of it,
+            // so its host logs in again.
+            const auto target = session.target_of_login();
+            return !target || changed.count(*target) > 0;
           },
           "its target was changed or removed by the admin");
     }

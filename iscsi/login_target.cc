@@ -157,6 +157,7 @@ std::optional<OwnedLoginResponse> LoginTarget::start_session(const KeyList& keys
       return fail(LoginStatus::kMissingParameter,
                   "Normal session without TargetName (RFC 7143 §13.4)");
     }
+    target_name_ = *target_name;
     access_ = policy_.normal_session(*target_name, *initiator_name);
     if (!access_) return fail(LoginStatus::kNotFound, "no target " + *target_name);
   }

@@ -93,6 +93,9 @@ class LoginTarget {
   State state() const { return state_; }
   // Set once state() is kFullFeature.
   const std::optional<LoginTargetResult>& result() const { return result_; }
+  // The TargetName the first request named: empty for a discovery login,
+  // and before the first request was taken.
+  const std::string& target_name() const { return target_name_; }
   // Why the login failed, for the log: the status and the rule broken.
   LoginStatus failure_status() const { return failure_status_; }
   const std::string& failure_reason() const { return failure_reason_; }
@@ -123,6 +126,7 @@ class LoginTarget {
   } auth_step_ = AuthStep::kNegotiating;
   bool first_response_sent_ = false;
   bool discovery_ = false;
+  std::string target_name_;
 
   // The fields every request of this login must repeat (RFC 7143 §6.3).
   Isid isid_{};

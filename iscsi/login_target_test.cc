@@ -102,9 +102,11 @@ TEST(LoginTarget, OpenIscsiLoginWithoutAuthentication) {
   c.negotiation.max_burst_length = 1048576;
   c.negotiation.first_burst_length = 262144;
   LoginTarget target(c, policy);
+  EXPECT_EQ(target.target_name(), "");
 
   auto first = target.on_request(request(kSec, true, kOp, kFirstKeys).pdu());
   EXPECT_EQ(first.header.status_class, LoginStatusClass::kSuccess);
+  EXPECT_EQ(target.target_name(), "iqn.2024-01.org.isergw:disk1");
   EXPECT_TRUE(first.header.transit);
   EXPECT_EQ(first.header.csg, kSec);
   EXPECT_EQ(first.header.nsg, kOp);

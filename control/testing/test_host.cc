@@ -5,7 +5,6 @@
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
 
-#include "iscsi/login_initiator.h"
 #include "iscsi/pdu_decoder.h"
 #include "iscsi/pdu_encoder.h"
 
@@ -84,6 +83,10 @@ std::optional<TestHost::Received> TestHost::receive() {
 }
 
 bool TestHost::login(const std::string& target, const std::string& initiator) {
+  return begin_login(target, initiator) && finish_login();
+}
+
+bool TestHost::begin_login(const std::string& target, const std::string& initiator) {
   if (!error_.empty()) return false;
   iscsi::LoginInitiatorConfig config;
   config.initiator_name = initiator;
@@ -92,25 +95,38 @@ bool TestHost::login(const std::string& target, const std::string& initiator) {
   config.negotiation.immediate_data = true;
   config.negotiation.initial_r2t = false;
   config.negotiation.max_recv_data_segment_length = 65536;
-  iscsi::LoginInitiator login(config);
-  std::optional<iscsi::OwnedLoginRequest> request = login.start();
-  while (request) {
-    if (!send(request->pdu())) return false;
-    auto response = receive();
-    if (!response) return false;
-    const auto* login_response = std::get_if<iscsi::LoginResponse>(&response->pdu);
-    if (login_response == nullptr) {
-      error_ = "not a Login Response";
-      return false;
-    }
-    request = login.on_response(*login_response);
+  login_ = std::make_unique<iscsi::LoginInitiator>(config);
+  next_request_ = login_->start();
+  return on_login_response();
+}
+
+bool TestHost::finish_login() {
+  if (!login_) {
+    error_ = "no login begun";
+    return false;
   }
-  if (login.state() != iscsi::LoginInitiator::State::kFullFeature) {
+  while (next_request_) {
+    if (!on_login_response()) return false;
+  }
+  if (login_->state() != iscsi::LoginInitiator::State::kFullFeature) {
     error_ = "login refused";
     return false;
   }
-  cmd_sn_ = login.result()->exp_cmd_sn;
-  parameters_ = login.result()->parameters;
+  cmd_sn_ = login_->result()->exp_cmd_sn;
+  parameters_ = login_->result()->parameters;
+  return true;
+}
+
+bool TestHost::on_login_response() {
+  if (!send(next_request_->pdu())) return false;
+  auto response = receive();
+  if (!response) return false;
+  const auto* login_response = std::get_if<iscsi::LoginResponse>(&response->pdu);
+  if (login_response == nullptr) {
+    error_ = "not a Login Response";
+    return false;
+  }
+  next_request_ = login_->on_response(*login_response);
   return true;
 }
 

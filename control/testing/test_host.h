@@ -8,11 +8,13 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
 #include <vector>
 
+#include "iscsi/login_initiator.h"
 #include "iscsi/negotiation.h"
 #include "iscsi/pdu.h"
 
@@ -25,6 +27,12 @@ class TestHost {
   // False when the login is refused or the connection fails; `error` says why.
   bool login(const std::string& target,
              const std::string& initiator = "iqn.1993-08.org.debian:01:control-test");
+  // login() in two parts, to act while a login is under way: the first
+  // request and its response, then the rest.
+  bool begin_login(const std::string& target,
+                   const std::string& initiator = "iqn.1993-08.org.debian:01:control-test");
+  bool finish_login();
+  bool login_under_way() const { return next_request_.has_value(); }
   // WRITE(10) of data.size() bytes (a multiple of 512) at `lba`; the SCSI
   // status, or nullopt when the connection failed.
   std::optional<uint8_t> write(uint32_t lba, std::span<const uint8_t> data);
@@ -44,11 +52,16 @@ class TestHost {
   bool send(const iscsi::Pdu& pdu);
   std::optional<Received> receive();
 
+  // Answers one Login Response: the next request, or the login's end.
+  bool on_login_response();
+
   boost::asio::io_context context_;
   boost::asio::ip::tcp::socket socket_;
   uint32_t cmd_sn_ = 0;
   uint32_t itt_ = 1;
   iscsi::NegotiatedParameters parameters_;
+  std::unique_ptr<iscsi::LoginInitiator> login_;
+  std::optional<iscsi::OwnedLoginRequest> next_request_;
   std::string error_;
 };
 
