@@ -485,7 +485,8 @@ void IserConnection::ring_doorbell() {
   }
   statistics_.rdma_work_requests += batch_.size();
   ++statistics_.rdma_doorbells;
-  if (device_->poster) {
+  if (device_->poster && (device_->poster->holds(*qp_) ||
+                          rdma::hands_over(device_->posting, rdma::bytes_sent_by(batch_)))) {
     device_->poster->post(*qp_, batch_, post_failed_);
     return;
   }

@@ -21,6 +21,16 @@ constexpr int kCompletionQueueEntries = 16384;
 constexpr size_t kCommandBufferSize = 512u << 10;
 constexpr size_t kCommandBufferCount = 64;
 
+// How the log says a device's send lists are posted.
+std::string posting_description(const WorkerDevice& device) {
+  if (!device.poster) return "send lists posted from the worker's loop";
+  if (device.posting == rdma::PostingMode::kThread) {
+    return "send lists posted from a thread of their own";
+  }
+  return "send lists of " + rdma::human_bytes(rdma::kBulkListBytes) +
+         " or more posted from a thread of their own, the rest from the worker's loop";
+}
+
 }  // namespace
 
 Expected<std::unique_ptr<RdmaWorker>, std::string> RdmaWorker::create(boost::asio::io_context& io,
@@ -90,14 +100,13 @@ Expected<WorkerDevice*, std::string> RdmaWorker::device(ibv_context* context) {
         log::error("completion queue on {} failed: {}", name, error.describe());
       });
   if (auto ok = made->poller->start(); !ok) return Unexpected{ok.error().describe()};
-  if (rdma::posts_from_thread(posting_)) {
+  made->posting = posting_;
+  if (rdma::wants_posting_thread(posting_, made->device->posts_in_kernel())) {
     made->poster = std::make_unique<rdma::PostingThread>();
   }
   log::info("RDMA device {}: {} of buffer pool registered, {} completion queue entries, {}",
             made->device->name(), rdma::human_bytes(made->map->registered_bytes()),
-            made->cq->capacity(),
-            made->poster ? "send lists posted from a thread of their own"
-                         : "send lists posted from the worker's loop");
+            made->cq->capacity(), posting_description(*made));
   WorkerDevice* result = made.get();
   devices_.emplace(context, std::move(made));
   return result;

@@ -42,6 +42,8 @@ struct WorkerDevice {
   // Soft devices only (rdma/posting_thread.h); null where posting is a
   // doorbell write.
   std::unique_ptr<rdma::PostingThread> poster;
+  // Which lists go to `poster` (rdma/posting_mode.h).
+  rdma::PostingMode posting = rdma::PostingMode::kAuto;
   // Completion queue entries promised to connections; a connection that
   // would overflow the CQ is refused instead.
   int reserved_entries = 0;

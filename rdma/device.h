@@ -28,8 +28,10 @@ struct DeviceLimits {
   std::uint32_t max_qp_init_rd_atom = 0;
 };
 
-// The vendor id soft-iWARP reports: "bmt" in ASCII.
+// The vendor ids the soft drivers report: siw's is "bmt" in ASCII, rxe's
+// its RXE_VENDOR_ID.
 inline constexpr std::uint32_t kSiwVendorId = 0x626d74;
+inline constexpr std::uint32_t kRxeVendorId = 0xffffff;
 
 class Device {
  public:
@@ -54,6 +56,9 @@ class Device {
   bool is_iwarp() const { return context_->device->transport_type == IBV_TRANSPORT_IWARP; }
   // Soft-iWARP, whose user library has quirks of its own (completion_queue.h).
   bool is_siw() const { return attributes_.vendor_id == kSiwVendorId; }
+  // rxe or siw: the kernel does a user QP's wire work in the posting system
+  // call (posting_thread.h).
+  bool posts_in_kernel() const { return is_siw() || attributes_.vendor_id == kRxeVendorId; }
   const ibv_device_attr& attributes() const { return attributes_; }
   DeviceLimits limits() const;
 

@@ -57,6 +57,12 @@ void PostingThread::forget(const SendQueue& queue) {
   posted_.wait(lock, [&] { return posting_ != &queue; });
 }
 
+bool PostingThread::holds(const SendQueue& queue) const {
+  std::lock_guard lock(mutex_);
+  return posting_ == &queue || std::any_of(jobs_.begin(), jobs_.end(),
+                                           [&](const Job& job) { return job.queue == &queue; });
+}
+
 std::uint64_t PostingThread::posts() const {
   std::lock_guard lock(mutex_);
   return posts_;

@@ -51,6 +51,10 @@ class PostingThread {
   // posted; after it the queue may be destroyed.
   void forget(const SendQueue& queue);
 
+  // Whether lists of `queue` are queued or being posted: a list posted
+  // elsewhere meanwhile could overtake them.
+  bool holds(const SendQueue& queue) const;
+
   // Posts made so far (lists joined count once), for tests.
   std::uint64_t posts() const;
 

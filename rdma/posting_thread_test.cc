@@ -174,6 +174,26 @@ TEST(PostingThreadTest, ForgetReturnsOnlyOnceThePostInProgressHasEnded) {
   EXPECT_EQ(seen_on_return, (std::vector<Ids>{{1}}));
 }
 
+TEST(PostingThreadTest, HoldsAQueueWhileItsListsAreQueuedOrBeingPosted) {
+  RecordingQueue busy, waiting, other;
+  PostingThread poster;
+  EXPECT_FALSE(poster.holds(busy));
+  busy.hold();
+  auto a = work_of({1});
+  poster.post(busy, a, nullptr);
+  busy.wait_until_inside();
+  auto b = work_of({2});
+  poster.post(waiting, b, nullptr);
+  EXPECT_TRUE(poster.holds(busy));     // being posted
+  EXPECT_TRUE(poster.holds(waiting));  // queued behind it
+  EXPECT_FALSE(poster.holds(other));
+  busy.release();
+  while (poster.posts() < 2)
+    std::this_thread::yield();
+  EXPECT_FALSE(poster.holds(busy));
+  EXPECT_FALSE(poster.holds(waiting));
+}
+
 TEST(PostingThreadTest, AFailedPostIsReportedFromThePostingThread) {
   RecordingQueue queue;
   queue.fail();

@@ -12,4 +12,12 @@ Expected<void, VerbsError> post_work(SendQueue& queue, std::vector<SendWork>& wo
   return queue.post_list(work.front().request);
 }
 
+std::size_t bytes_sent_by(const std::vector<SendWork>& work) {
+  std::size_t bytes = 0;
+  for (const SendWork& one : work) {
+    if (one.request.opcode != IBV_WR_RDMA_READ) bytes += one.sge.length;
+  }
+  return bytes;
+}
+
 }  // namespace isergw::rdma

@@ -5,6 +5,7 @@
 
 #include <infiniband/verbs.h>
 
+#include <cstddef>
 #include <vector>
 
 #include "common/expected.h"
@@ -29,5 +30,9 @@ class SendQueue {
 // Links `work` (request i's sg_list to its own sge, next to request i + 1)
 // and posts it as one list: one doorbell for all of it.
 Expected<void, VerbsError> post_work(SendQueue& queue, std::vector<SendWork>& work);
+
+// The bytes posting `work` puts on the wire: its RDMA Writes' and Sends'
+// data (an RDMA Read sends only its request).
+std::size_t bytes_sent_by(const std::vector<SendWork>& work);
 
 }  // namespace isergw::rdma

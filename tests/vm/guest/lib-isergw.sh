@@ -38,11 +38,15 @@ gateway_devices() {
   detail "isergw used $*"
 }
 
-# gateway_posting thread|inline: how the gateway said it posts send lists
-# on the RDMA devices it used (rdma.posting).
+# gateway_posting auto|thread|inline: how the gateway said it posts send
+# lists on the RDMA devices it used (rdma.posting; auto as on a soft device).
 gateway_posting() {
-  local want="send lists posted from a thread of their own" used
-  [ "$1" = inline ] && want="send lists posted from the worker's loop"
+  local want used
+  case $1 in
+    auto) want="or more posted from a thread of their own, the rest from the worker's loop" ;;
+    thread) want="send lists posted from a thread of their own" ;;
+    *) want="send lists posted from the worker's loop" ;;
+  esac
   used=$(grep -o "RDMA device [^:]*: .*" "$OUT/isergw.log") || {
     detail "isergw used no RDMA device"
     return 1
