@@ -28,7 +28,8 @@ json connection_to_json(const gateway::ConnectionStatistics& connection) {
           {"writes", connection.writes},
           {"rdma_work_requests", connection.rdma_work_requests},
           {"rdma_doorbells", connection.rdma_doorbells},
-          {"rdma_completion_errors", connection.rdma_completion_errors}};
+          {"rdma_completion_errors", connection.rdma_completion_errors},
+          {"rdma_lists_handed_over", connection.rdma_lists_handed_over}};
 }
 
 }  // namespace

@@ -129,6 +129,8 @@ std::vector<MetricFamily> metric_families(const std::vector<gateway::WorkerMetri
              MetricType::Counter);
   auto doorbells =
       family("isergw_rdma_doorbells_total", "RDMA doorbell rings", MetricType::Counter);
+  auto handed_over = family("isergw_rdma_send_lists_handed_over_total",
+                            "RDMA send lists handed to a posting thread", MetricType::Counter);
   std::map<std::string, gateway::RdmaCounters> devices;
   for (const auto& worker : workers) {
     for (const auto& [device, counters] : worker.rdma)
@@ -139,6 +141,7 @@ std::vector<MetricFamily> metric_families(const std::vector<gateway::WorkerMetri
     add_counter(posted, labels, static_cast<double>(counters.work_requests));
     add_counter(completion_errors, labels, static_cast<double>(counters.completion_errors));
     add_counter(doorbells, labels, static_cast<double>(counters.doorbells));
+    add_counter(handed_over, labels, static_cast<double>(counters.lists_handed_over));
   }
 
   auto refused =
@@ -150,11 +153,22 @@ std::vector<MetricFamily> metric_families(const std::vector<gateway::WorkerMetri
   auto build = family("isergw_build_info", "The running isergw's version", MetricType::Gauge);
   add_gauge(build, {{"version", version}}, 1);
 
-  return {std::move(commands),         std::move(read_bytes), std::move(written_bytes),
-          std::move(errors),           std::move(logins),     std::move(sessions),
-          std::move(connection_gauge), std::move(buffers),    std::move(used),
-          std::move(latency),          std::move(posted),     std::move(completion_errors),
-          std::move(doorbells),        std::move(refused),    std::move(build)};
+  return {std::move(commands),
+          std::move(read_bytes),
+          std::move(written_bytes),
+          std::move(errors),
+          std::move(logins),
+          std::move(sessions),
+          std::move(connection_gauge),
+          std::move(buffers),
+          std::move(used),
+          std::move(latency),
+          std::move(posted),
+          std::move(completion_errors),
+          std::move(doorbells),
+          std::move(handed_over),
+          std::move(refused),
+          std::move(build)};
 }
 
 std::vector<MetricFamily> GatewayCollector::Collect() const {

@@ -71,7 +71,7 @@ TEST(MetricsTest, CountersEqualTheIoDone) {
   EXPECT_EQ(value(text, R"(isergw_build_info{version="0.1.0"})"), 1);
   for (const char* family :
        {"isergw_rdma_posted_work_requests_total", "isergw_rdma_completion_errors_total",
-        "isergw_rdma_doorbells_total"}) {
+        "isergw_rdma_doorbells_total", "isergw_rdma_send_lists_handed_over_total"}) {
     EXPECT_NE(text.find(std::string("# TYPE ") + family + " counter"), std::string::npos);
   }
 
@@ -153,15 +153,18 @@ TEST(MetricFamiliesTest, WorkersAreSummed) {
 
 TEST(MetricFamiliesTest, RdmaWorkIsSummedByDevice) {
   gateway::WorkerMetrics first;
-  first.rdma["rxe0"] = {.work_requests = 100, .doorbells = 100, .completion_errors = 1};
+  first.rdma["rxe0"] = {
+      .work_requests = 100, .doorbells = 100, .completion_errors = 1, .lists_handed_over = 9};
   first.rdma["mlx5_0"] = {.work_requests = 7, .doorbells = 7, .completion_errors = 0};
   gateway::WorkerMetrics second;
   second.worker = 1;
-  second.rdma["rxe0"] = {.work_requests = 50, .doorbells = 50, .completion_errors = 2};
+  second.rdma["rxe0"] = {
+      .work_requests = 50, .doorbells = 50, .completion_errors = 2, .lists_handed_over = 4};
   const std::string text = serialize_metrics(metric_families({first, second}, "9.9"));
   EXPECT_EQ(metric_value(text, R"(isergw_rdma_posted_work_requests_total{device="rxe0"})"), 150);
   EXPECT_EQ(metric_value(text, R"(isergw_rdma_doorbells_total{device="rxe0"})"), 150);
   EXPECT_EQ(metric_value(text, R"(isergw_rdma_completion_errors_total{device="rxe0"})"), 3);
+  EXPECT_EQ(metric_value(text, R"(isergw_rdma_send_lists_handed_over_total{device="rxe0"})"), 13);
   EXPECT_EQ(metric_value(text, R"(isergw_rdma_posted_work_requests_total{device="mlx5_0"})"), 7);
 }
 

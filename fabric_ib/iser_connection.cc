@@ -487,6 +487,7 @@ void IserConnection::ring_doorbell() {
   ++statistics_.rdma_doorbells;
   if (device_->poster && (device_->poster->holds(*qp_) ||
                           rdma::hands_over(device_->posting, rdma::bytes_sent_by(batch_)))) {
+    ++statistics_.rdma_lists_handed_over;
     device_->poster->post(*qp_, batch_, post_failed_);
     return;
   }

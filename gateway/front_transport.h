@@ -56,6 +56,10 @@ struct ConnectionStatistics {
   uint64_t rdma_work_requests = 0;
   uint64_t rdma_doorbells = 0;
   uint64_t rdma_completion_errors = 0;
+  // RDMA connections on a soft device: send lists handed to the device's
+  // posting thread rather than posted from the worker's loop
+  // (rdma/posting_mode.h).
+  uint64_t rdma_lists_handed_over = 0;
 };
 
 }  // namespace isergw::gateway

@@ -74,16 +74,19 @@ struct RdmaCounters {
   uint64_t work_requests = 0;
   uint64_t doorbells = 0;
   uint64_t completion_errors = 0;
+  uint64_t lists_handed_over = 0;
 
   void add(const ConnectionStatistics& connection) {
     work_requests += connection.rdma_work_requests;
     doorbells += connection.rdma_doorbells;
     completion_errors += connection.rdma_completion_errors;
+    lists_handed_over += connection.rdma_lists_handed_over;
   }
   void add(const RdmaCounters& other) {
     work_requests += other.work_requests;
     doorbells += other.doorbells;
     completion_errors += other.completion_errors;
+    lists_handed_over += other.lists_handed_over;
   }
 };
 

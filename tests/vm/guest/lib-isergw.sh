@@ -238,6 +238,21 @@ isergw_metric() {
     END { printf "%d\n", sum }'
 }
 
+# lists_handed_over auto|inline: what the gateway's RDMA posts went to its
+# posting thread. Under auto on rxe, some (the lists that send much) but
+# not all; posting inline, none.
+lists_handed_over() {
+  local handed posts
+  handed=$(isergw_metric isergw_rdma_send_lists_handed_over_total)
+  posts=$(isergw_metric isergw_rdma_doorbells_total)
+  detail "$handed of $posts posts handed to the posting thread"
+  if [ "$1" = inline ]; then
+    [ "$handed" -eq 0 ]
+  else
+    [ "$handed" -gt 0 ] && [ "$handed" -lt "$posts" ]
+  fi
+}
+
 isergw_connections_at_most() { [ "$(isergw_metric isergw_connections)" -le "$1" ]; }
 
 # iser_faults_under_fio ADDR TARGET_IQN: while the kernel initiator's

@@ -37,10 +37,12 @@ step fio-verify-n 240 fio_verify
 step fio 120 fio_run
 step logout-n 60 iscsi_logout
 step posting-auto 10 gateway_posting auto
+step lists-handed-over 10 lists_handed_over auto
 step gateway-stop 60 isergw_down
 ISERGW_POSTING=inline step gateway-inline 60 isergw_up "$TGT_ADDR" "$iqn=ram://256M"
 step login-inline 120 iscsi_login "$TGT_ADDR:3260" "$iqn" iser
 step fio-verify-inline 240 fio_verify
 step logout-inline 60 iscsi_logout
 step posting-inline 10 gateway_posting inline
+step lists-all-inline 10 lists_handed_over inline
 step gateway-inline-stop 60 isergw_down
