@@ -6,8 +6,9 @@
 # ib_isert re-exporting the disk open-iscsi attached over TCP). Each runs
 # 4 KiB random reads at QD32 and 128 KiB sequential reads and writes at QD16
 # (tools/bench/iser_gateways.sh builds the opt gateway and runs this).
-# A second isergw, the same build with a posting thread per device
-# (--rdma-posting thread), gives that thread's share. And fio
+# A second isergw, the same build posting every RDMA send list from a
+# posting thread per device (--rdma-posting thread), weighs auto's split
+# between the worker's loop and that thread. And fio
 # on the disk open-iscsi attached over TCP (the one LIO re-exports) gives
 # the ceiling of the storage both TCP-backed gateways relay to.
 # always_register=N throughout: LIO over rxe crawls with Y.
@@ -30,7 +31,7 @@ step target 90 tgt_up --iscsi portal=127.0.0.1:3261
 step lun 60 tgt_target iscsi 1 "$back_iqn" 1024
 step iser-lun 60 tgt_target iser 2 "$iser_iqn" 1024
 
-# All three paths stay logged in, and the rounds alternate between them, so
+# All the paths stay logged in, and the rounds alternate between them, so
 # that the guest's drifts under TCG fall on every path alike; the medians
 # over BENCH_ROUNDS (default 3) are the figures.
 step gateway 60 isergw_up "$TGT_ADDR" "$gw_iqn=iscsi://127.0.0.1:3261/$back_iqn"
@@ -44,14 +45,22 @@ step back-login 120 login_to "127.0.0.1:3261" "$back_iqn" default
 step reexport 180 lio_reexport "$lio_iqn" "$back_iqn" "$TGT_ADDR:3263"
 step reexport-login 120 login_to "$TGT_ADDR:3263" "$lio_iqn" iser
 
+# Each round runs the paths in another order, so that none is always first
+# after setup or always next after the storage's own run (which writes the
+# shared LUN hardest), and each isergw runs both before and after the other.
+orders=("isergw isergw-thread lio-reexport tgtd-iser tgtd-tcp"
+  "lio-reexport isergw tgtd-tcp isergw-thread tgtd-iser"
+  "isergw-thread tgtd-tcp lio-reexport tgtd-iser isergw")
+declare -A iqn_of=([isergw]=$gw_iqn [isergw-thread]=$thread_iqn [tgtd-iser]=$iser_iqn
+  [lio-reexport]=$lio_iqn [tgtd-tcp]=$back_iqn)
+declare -A daemon_of=([isergw]=isergw [isergw-thread]=isergw-thread)
 for round in $(seq "${BENCH_ROUNDS:-3}"); do
-  step "bench-isergw-$round" 180 fio_bench "isergw-$round" "$gw_iqn" isergw
-  step "bench-isergw-thread-$round" 180 fio_bench "isergw-thread-$round" "$thread_iqn" \
-    isergw-thread
-  step "bench-tgtd-iser-$round" 180 fio_bench "tgtd-iser-$round" "$iser_iqn"
-  step "bench-lio-reexport-$round" 180 fio_bench "lio-reexport-$round" "$lio_iqn"
-  step "bench-tgtd-tcp-$round" 180 fio_bench "tgtd-tcp-$round" "$back_iqn"
+  for path in ${orders[(round - 1) % ${#orders[@]}]}; do
+    step "bench-$path-$round" 180 fio_bench "$path-$round" "${iqn_of[$path]}" \
+      ${daemon_of[$path]:+"${daemon_of[$path]}"}
+  done
 done
+step lists-handed-over 10 lists_handed_over auto
 step medians 30 bench_medians isergw lio-reexport tgtd-iser isergw-thread tgtd-tcp
 
 step reexport-logout 60 logout_from "$lio_iqn"
