@@ -485,8 +485,9 @@ void IserConnection::ring_doorbell() {
   }
   statistics_.rdma_work_requests += batch_.size();
   ++statistics_.rdma_doorbells;
-  if (device_->poster && (device_->poster->holds(*qp_) ||
-                          rdma::hands_over(device_->posting, rdma::bytes_sent_by(batch_)))) {
+  // hands_over first: holds() takes the posting thread's lock.
+  if (device_->poster && (rdma::hands_over(device_->posting, rdma::bytes_sent_by(batch_)) ||
+                          device_->poster->holds(*qp_))) {
     ++statistics_.rdma_lists_handed_over;
     device_->poster->post(*qp_, batch_, post_failed_);
     return;
