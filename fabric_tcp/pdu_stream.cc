@@ -255,6 +255,11 @@ void PduStream::on_data_area(const error_code& error, size_t count) {
 }
 
 void PduStream::deliver() {
+  // What the handler sends in answer, on this stream or another (the
+  // Data-Outs an R2T asks for, the Data-Ins a read returns to a TCP host),
+  // leaves in one write per stream once this PDU, and those read ahead
+  // behind it and delivered from here, have been handled.
+  gateway::WriteBatch batch;
   ++statistics_.pdus_received;
   handler_.on_pdu(*inbound_);
   inbound_->data = gateway::Buffer();

@@ -6,6 +6,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
+#include <functional>
 #include <numeric>
 #include <optional>
 
@@ -26,6 +27,7 @@ struct RecordingHandler : PduStreamHandler {
   std::vector<gateway::Buffer> kept;
   std::optional<std::string> closed;
   bool keep_buffers = false;
+  std::function<void()> answer;  // called for each PDU, after recording it
 
   void on_pdu(InboundPdu& inbound) override {
     pdus.push_back(inbound.pdu);
@@ -33,6 +35,7 @@ struct RecordingHandler : PduStreamHandler {
     data.emplace_back(bytes.begin(), bytes.end());
     data_addresses.push_back(bytes.data());
     if (keep_buffers) kept.push_back(std::move(inbound.data));
+    if (answer) answer();
   }
   void on_closed(const std::string& reason) override { closed = reason; }
 };
@@ -356,6 +359,32 @@ TEST_F(PduStreamTest, PdusQueuedInAWriteBatchLeaveInOneWrite) {
   std::vector<uint8_t> wire(5 * 48);
   asio::read(client_, asio::buffer(wire));
   for (uint32_t itt = 1; itt <= 5; ++itt) {
+    const auto one = std::span(wire).subspan((itt - 1) * 48, 48);
+    EXPECT_EQ(std::vector<uint8_t>(one.begin(), one.end()), encode(nop_in(itt))) << "PDU " << itt;
+  }
+}
+
+TEST_F(PduStreamTest, AnswersToPdusReceivedTogetherLeaveInOneWrite) {
+  // As an R2T's Data-Outs do: every PDU received is answered with three.
+  uint32_t next_itt = 1;
+  handler_.answer = [&] {
+    for (int i = 0; i < 3; ++i)
+      stream_->send(nop_in(next_itt++));
+  };
+  // The NOP-Out's header comes in the Data-Out's receive, so both are
+  // handled in one turn of the loop.
+  const std::vector<uint8_t> payload(4096, 0x5a);
+  std::vector<uint8_t> both = encode(data_out(payload, 0));
+  const std::vector<uint8_t> second = encode(nop_out(1));
+  both.insert(both.end(), second.begin(), second.end());
+  client_write(both);
+  ASSERT_TRUE(run_until([&] { return handler_.pdus.size() == 2 && stream_->queued_pdus() == 0; }));
+  EXPECT_EQ(stream_->statistics().headers_read_ahead, 1U);
+  EXPECT_EQ(stream_->statistics().pdus_sent, 6U);
+  EXPECT_EQ(stream_->statistics().writes, 1U);
+  std::vector<uint8_t> wire(6 * 48);
+  asio::read(client_, asio::buffer(wire));
+  for (uint32_t itt = 1; itt <= 6; ++itt) {
     const auto one = std::span(wire).subspan((itt - 1) * 48, 48);
     EXPECT_EQ(std::vector<uint8_t>(one.begin(), one.end()), encode(nop_in(itt))) << "PDU " << itt;
   }
