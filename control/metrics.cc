@@ -71,6 +71,10 @@ std::vector<MetricFamily> metric_families(const std::vector<gateway::WorkerMetri
       family("isergw_read_bytes_total", "Bytes of read data sent to hosts", MetricType::Counter);
   auto written_bytes = family("isergw_written_bytes_total",
                               "Bytes of write data received from hosts", MetricType::Counter);
+  auto fetched_ahead =
+      family("isergw_written_bytes_fetched_ahead_total",
+             "Bytes of write data fetched from hosts before the storage asked for them",
+             MetricType::Counter);
   auto errors = family("isergw_errors_total",
                        "Errors by kind: protocol violations, digest mismatches, rejected PDUs, "
                        "timeouts, back-end failures",
@@ -87,6 +91,7 @@ std::vector<MetricFamily> metric_families(const std::vector<gateway::WorkerMetri
     add_counter(commands, labels, static_cast<double>(counters.commands));
     add_counter(read_bytes, labels, static_cast<double>(counters.read_bytes));
     add_counter(written_bytes, labels, static_cast<double>(counters.written_bytes));
+    add_counter(fetched_ahead, labels, static_cast<double>(counters.written_bytes_fetched_ahead));
     for (size_t kind = 0; kind < gateway::kErrorKindCount; ++kind) {
       add_counter(
           errors,
@@ -156,6 +161,7 @@ std::vector<MetricFamily> metric_families(const std::vector<gateway::WorkerMetri
   return {std::move(commands),
           std::move(read_bytes),
           std::move(written_bytes),
+          std::move(fetched_ahead),
           std::move(errors),
           std::move(logins),
           std::move(sessions),

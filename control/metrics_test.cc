@@ -51,6 +51,8 @@ TEST(MetricsTest, CountersEqualTheIoDone) {
   EXPECT_EQ(value(text, "isergw_commands_total" + kLabels), 3);
   EXPECT_EQ(value(text, "isergw_written_bytes_total" + kLabels), 256 * 1024);
   EXPECT_EQ(value(text, "isergw_read_bytes_total" + kLabels), 2 * 65536);
+  // A TCP host sends its write data itself: the gateway fetches none.
+  EXPECT_EQ(value(text, "isergw_written_bytes_fetched_ahead_total" + kLabels), 0);
   EXPECT_EQ(value(text, "isergw_sessions" + kLabels), 1);
   EXPECT_EQ(value(text, R"(isergw_connections{fabric="tcp"})"), 1);
   EXPECT_EQ(

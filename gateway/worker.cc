@@ -48,6 +48,7 @@ std::pair<TargetKey, TargetCounters> session_counters(const FrontSession& sessio
   counters.commands = statistics.commands;
   counters.read_bytes = statistics.bytes_read;
   counters.written_bytes = statistics.bytes_written;
+  counters.written_bytes_fetched_ahead = statistics.bytes_fetched_ahead;
   counters.errors[static_cast<size_t>(ErrorKind::kRejected)] = statistics.rejects;
   counters.errors[static_cast<size_t>(ErrorKind::kDigest)] =
       session.connection_statistics().digest_errors;

@@ -48,6 +48,7 @@ struct TargetCounters {
   uint64_t commands = 0;
   uint64_t read_bytes = 0;
   uint64_t written_bytes = 0;
+  uint64_t written_bytes_fetched_ahead = 0;
   std::array<uint64_t, kErrorKindCount> errors{};
   uint64_t logins_succeeded = 0;
   uint64_t logins_failed = 0;
@@ -59,6 +60,7 @@ struct TargetCounters {
     commands += other.commands;
     read_bytes += other.read_bytes;
     written_bytes += other.written_bytes;
+    written_bytes_fetched_ahead += other.written_bytes_fetched_ahead;
     for (size_t i = 0; i < errors.size(); ++i)
       errors[i] += other.errors[i];
     logins_succeeded += other.logins_succeeded;

@@ -204,18 +204,18 @@ print(*totals)
 PY
 }
 
-# writes_fetched_ahead: the iSER sessions' write data was RDMA Read from the
-# host before the storage's R2T asked for it, as their REST statistics count.
+# writes_fetched_ahead: the iSER hosts' write data was RDMA Read before the
+# storage's R2T asked for it. The metric counts closed sessions too: under
+# TCG a host may have logged in again since its writes (NOP-Out timeouts).
 writes_fetched_ahead() {
-  local counts bytes declined
-  counts=$(iser_session_sums front.statistics fetched_ahead_bytes fetch_ahead_declined) || return 1
-  read -r bytes declined <<< "$counts"
+  local bytes written
+  bytes=$(isergw_metric isergw_written_bytes_fetched_ahead_total 'fabric="iser"') || return 1
+  written=$(isergw_metric isergw_written_bytes_total 'fabric="iser"') || return 1
   [ "${bytes:-0}" -gt 0 ] || {
-    detail "no write data fetched ahead: $(cat "$OUT/sessions.json")"
+    detail "no write data fetched ahead of $written bytes written"
     return 1
   }
-  detail "$bytes bytes of write data fetched ahead of the storage's R2Ts," \
-    "$declined writes left to wait for them"
+  detail "$bytes of $written bytes of write data fetched ahead of the storage's R2Ts"
 }
 
 # back_writes_batched: commands that the iSER sessions' hosts sent together
