@@ -97,25 +97,31 @@ thread_ticks() {
   done
 }
 
-# time_split DAEMON IQN: 4 KiB random reads at QD32 on IQN's disk for 20 s
-# with nothing watching; the CPU time per I/O of each of the daemon's and
-# tgtd's threads and, for isergw, a command's time in the gateway against
-# its time at the storage (its command latency histograms, front and back
-# legs).
+# time_split DAEMON IQN [JOB]: one fio job on IQN's disk for 20 s with
+# nothing watching, 4 KiB random reads at QD32 unless JOB names 128 KiB
+# writes at QD16 (write-128k-qd16); the CPU time per I/O of each of the
+# daemon's and tgtd's threads and, for isergw, a command's time in the
+# gateway against its time at the storage (its command latency histograms,
+# front and back legs). Files: $OUT/split*, split-JOB* for a JOB.
 time_split() {
-  local daemon=$1 iqn=$2 dev pids=() metrics=http://127.0.0.1:9860/metrics
+  local daemon=$1 iqn=$2 job=${3:-} dev pids=() metrics=http://127.0.0.1:9860/metrics
+  local name=split fio_job=(--name=randread-4k-qd32 --rw=randread --bs=4k --iodepth=32)
+  case $job in
+    "") ;;
+    write-128k-qd16) name=split-$job fio_job=(--name="$job" --rw=write --bs=128k --iodepth=16) ;;
+    *) detail "no fio job $job"; return 1 ;;
+  esac
   dev=$(disk_of "$iqn") || { detail "no disk for $iqn"; return 1; }
   pids+=("$(cat "/run/testbed/$daemon.pid")")
   [ -r /run/testbed/tgtd.pid ] && pids+=("$(cat /run/testbed/tgtd.pid)")
-  thread_ticks "${pids[@]}" > "$OUT/split-threads-before.txt"
-  [ "$daemon" = isergw ] && curl -sf "$metrics" > "$OUT/split-latency-before.txt"
-  fio --output-format=json --output="$OUT/split-fio.json" --filename="$dev" \
-    --direct=1 --ioengine=libaio --time_based --runtime=20 \
-    --name=randread-4k-qd32 --rw=randread --bs=4k --iodepth=32
-  thread_ticks "${pids[@]}" > "$OUT/split-threads-after.txt"
-  [ "$daemon" = isergw ] && curl -sf "$metrics" > "$OUT/split-latency-after.txt"
-  python3 "$TESTBED/guest/time-split" "$OUT" "$(getconf CLK_TCK)" | tee "$OUT/split.txt"
-  detail "$(cat "$OUT/split.txt")"
+  thread_ticks "${pids[@]}" > "$OUT/$name-threads-before.txt"
+  [ "$daemon" = isergw ] && curl -sf "$metrics" > "$OUT/$name-latency-before.txt"
+  fio --output-format=json --output="$OUT/$name-fio.json" --filename="$dev" \
+    --direct=1 --ioengine=libaio --time_based --runtime=20 "${fio_job[@]}"
+  thread_ticks "${pids[@]}" > "$OUT/$name-threads-after.txt"
+  [ "$daemon" = isergw ] && curl -sf "$metrics" > "$OUT/$name-latency-after.txt"
+  python3 "$TESTBED/guest/time-split" "$OUT" "$(getconf CLK_TCK)" "$name" | tee "$OUT/$name.txt"
+  detail "$(cat "$OUT/$name.txt")"
 }
 
 # profile_daemon DAEMON IQN: 4 KiB random reads at QD32 on IQN's disk for

@@ -21,6 +21,7 @@ step lun 60 tgt_target iscsi 1 "$back_iqn" 1024
 step gateway 60 isergw_up "$TGT_ADDR" "$gw_iqn=iscsi://127.0.0.1:3261/$back_iqn"
 step gateway-login 120 login_to "$TGT_ADDR:3262" "$gw_iqn" iser
 step time-split 120 time_split isergw "$gw_iqn"
+step time-split-write 120 time_split isergw "$gw_iqn" write-128k-qd16
 step profile 180 profile_daemon isergw "$gw_iqn"
 step gateway-logout 60 logout_from "$gw_iqn"
 step gateway-stop 60 isergw_down
