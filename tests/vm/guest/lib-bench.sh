@@ -52,6 +52,18 @@ cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 # interrupts included: the whole cost of a path, wherever it runs.
 guest_busy_ticks() { awk '$1 == "cpu" {print $2 + $3 + $4 + $7 + $8 + $9}' /proc/stat; }
 
+# prefill IQN: writes the region fio_bench works in (FIO_SIZE) on IQN's disk
+# once. tgtd's LUNs are sparse files on the guest's tmpfs, and the first
+# write to a page allocates it: without this, the path that wrote first in
+# the first round would pay for the whole region alone.
+prefill() {
+  local dev
+  dev=$(disk_of "$1") || { detail "no disk for $1"; return 1; }
+  fio --name=prefill --filename="$dev" --direct=1 --ioengine=libaio --rw=write --bs=1m \
+    --iodepth=8 --size="${FIO_SIZE:-256m}" --output=/dev/null || return 1
+  detail "the first ${FIO_SIZE:-256m} of $dev written"
+}
+
 # fio_bench LABEL IQN [DAEMON]: 4 KiB random reads at QD32, then 128 KiB
 # sequential reads and writes at QD16, FIO_SECONDS each, over the first
 # FIO_SIZE (256 MiB) of the disk of IQN; the guest's busy time per I/O over

@@ -44,6 +44,8 @@ step lio 60 lio_up
 step back-login 120 login_to "127.0.0.1:3261" "$back_iqn" default
 step reexport 180 lio_reexport "$lio_iqn" "$back_iqn" "$TGT_ADDR:3263"
 step reexport-login 120 login_to "$TGT_ADDR:3263" "$lio_iqn" iser
+step prefill 120 prefill "$back_iqn"
+step prefill-iser 120 prefill "$iser_iqn"
 
 # Each round runs the paths in another order, so that none is always first
 # after setup or always next after the storage's own run (which writes the
