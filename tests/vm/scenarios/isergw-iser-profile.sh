@@ -2,9 +2,9 @@
 # Where isergw's CPU goes on the headline path: the kernel iSER initiator
 # runs 4 KiB random reads at QD32 through the opt gateway to tgtd over TCP,
 # first with nothing watching (each thread's CPU per I/O, and a command's
-# time in the gateway against its time at the storage), then while the
-# gateway's system calls per I/O (perf stat) and a flat profile (perf,
-# kernel symbols included) are taken.
+# time in the gateway against its time at the storage; then the same for
+# 128 KiB writes at QD16), then while the gateway's system calls per I/O
+# (perf stat) and a flat profile (perf, kernel symbols included) are taken.
 # Run it after tools/bench/iser_gateways.sh has built the opt gateway.
 # tier: profile
 # limit: 900
