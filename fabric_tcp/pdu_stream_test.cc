@@ -87,6 +87,16 @@ class PduStreamTest : public testing::Test {
     asio::write(client_, asio::buffer(bytes));
   }
 
+  // The client receives exactly `expected`, in order, byte for byte.
+  void expect_client_reads(const std::vector<iscsi::Pdu>& expected) {
+    for (size_t i = 0; i < expected.size(); ++i) {
+      const std::vector<uint8_t> want = encode(expected[i]);
+      std::vector<uint8_t> got(want.size());
+      asio::read(client_, asio::buffer(got));
+      EXPECT_EQ(got, want) << "PDU " << i + 1;
+    }
+  }
+
   // A paused stream delivers the PDU its read in flight took, holds the
   // next one back while the loop runs, and delivers it once resumed.
   void expect_second_pdu_held_until_resumed() {
@@ -147,6 +157,14 @@ iscsi::NopIn nop_in(uint32_t itt) {
   iscsi::NopIn nop;
   nop.itt = itt;
   return nop;
+}
+
+// NOP-Ins with ITTs 1 to `count`.
+std::vector<iscsi::Pdu> nop_ins(uint32_t count) {
+  std::vector<iscsi::Pdu> pdus;
+  for (uint32_t itt = 1; itt <= count; ++itt)
+    pdus.push_back(nop_in(itt));
+  return pdus;
 }
 
 TEST_F(PduStreamTest, TakesTheNextHeaderWithADataSegment) {
@@ -356,12 +374,7 @@ TEST_F(PduStreamTest, PdusQueuedInAWriteBatchLeaveInOneWrite) {
   stream_->send(nop_in(5));
   ASSERT_TRUE(run_until([&] { return stream_->queued_pdus() == 0; }));
   EXPECT_EQ(stream_->statistics().writes, 3U);
-  std::vector<uint8_t> wire(5 * 48);
-  asio::read(client_, asio::buffer(wire));
-  for (uint32_t itt = 1; itt <= 5; ++itt) {
-    const auto one = std::span(wire).subspan((itt - 1) * 48, 48);
-    EXPECT_EQ(std::vector<uint8_t>(one.begin(), one.end()), encode(nop_in(itt))) << "PDU " << itt;
-  }
+  expect_client_reads(nop_ins(5));
 }
 
 TEST_F(PduStreamTest, AnswersToPdusReceivedTogetherLeaveInOneWrite) {
@@ -382,12 +395,7 @@ TEST_F(PduStreamTest, AnswersToPdusReceivedTogetherLeaveInOneWrite) {
   EXPECT_EQ(stream_->statistics().headers_read_ahead, 1U);
   EXPECT_EQ(stream_->statistics().pdus_sent, 6U);
   EXPECT_EQ(stream_->statistics().writes, 1U);
-  std::vector<uint8_t> wire(6 * 48);
-  asio::read(client_, asio::buffer(wire));
-  for (uint32_t itt = 1; itt <= 6; ++itt) {
-    const auto one = std::span(wire).subspan((itt - 1) * 48, 48);
-    EXPECT_EQ(std::vector<uint8_t>(one.begin(), one.end()), encode(nop_in(itt))) << "PDU " << itt;
-  }
+  expect_client_reads(nop_ins(6));
 }
 
 TEST_F(PduStreamTest, PausedStreamsReadNothingUntilResumed) {
