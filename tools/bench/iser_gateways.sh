@@ -3,7 +3,8 @@
 # apart from bazel-bin's, then runs the bench scenario of the VM testbed,
 # where isergw, tgtd's own iSER and a LIO re-export gateway serve the kernel
 # iSER initiator side by side in one guest boot.
-# Usage: tools/bench/iser_gateways.sh   (FIO_SECONDS per job, default 15)
+# Usage: tools/bench/iser_gateways.sh   (FIO_SECONDS per job, default 15;
+# BENCH_ROUNDS, default 3)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 bazel build --config=opt --noshow_progress //gateway:isergw

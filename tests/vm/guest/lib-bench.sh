@@ -2,6 +2,9 @@
 # Side-by-side measurements of iSER gateways, in one guest boot: fio from
 # the kernel iSER initiator through each path, and the gateway's CPU time.
 
+# The region of each disk the jobs work in (and prefill writes).
+FIO_SIZE=${FIO_SIZE:-256m}
+
 # disk_of IQN: the block device of the logged-in session to that target.
 disk_of() {
   local s b
@@ -60,13 +63,13 @@ prefill() {
   local dev
   dev=$(disk_of "$1") || { detail "no disk for $1"; return 1; }
   fio --name=prefill --filename="$dev" --direct=1 --ioengine=libaio --rw=write --bs=1m \
-    --iodepth=8 --size="${FIO_SIZE:-256m}" --output=/dev/null || return 1
-  detail "the first ${FIO_SIZE:-256m} of $dev written"
+    --iodepth=8 --size="$FIO_SIZE" --output=/dev/null || return 1
+  detail "the first $FIO_SIZE of $dev written"
 }
 
 # fio_bench LABEL IQN [DAEMON]: 4 KiB random reads at QD32, then 128 KiB
 # sequential reads and writes at QD16, FIO_SECONDS each, over the first
-# FIO_SIZE (256 MiB) of the disk of IQN; the guest's busy time per I/O over
+# FIO_SIZE of the disk of IQN; the guest's busy time per I/O over
 # the three jobs, and with DAEMON also that daemon's CPU time per I/O. The
 # LUNs are sparse files in the guest's tmpfs: a faster path writing further
 # into them would fill it, and tgtd would fail its writes.
@@ -80,7 +83,7 @@ fio_bench() {
   busy_before=$(guest_busy_ticks)
   fio --output-format=json --output="$OUT/bench-$label.json" --filename="$dev" \
     --direct=1 --ioengine=libaio --time_based --runtime="${FIO_SECONDS:-15}" \
-    --size="${FIO_SIZE:-256m}" --name=randread-4k-qd32 --rw=randread --bs=4k --iodepth=32 \
+    --size="$FIO_SIZE" --name=randread-4k-qd32 --rw=randread --bs=4k --iodepth=32 \
     --name=read-128k-qd16 --stonewall --rw=read --bs=128k --iodepth=16 \
     --name=write-128k-qd16 --stonewall --rw=write --bs=128k --iodepth=16
   echo "$(($(guest_busy_ticks) - busy_before))" > "$OUT/bench-$label.guestcpu"
