@@ -2,8 +2,10 @@
 # Side-by-side measurements of iSER gateways, in one guest boot: fio from
 # the kernel iSER initiator through each path, and the gateway's CPU time.
 
-# The region of each disk the jobs work in (and prefill writes).
-FIO_SIZE=${FIO_SIZE:-256m}
+# The region of each disk the jobs work in (and prefill writes). Exported:
+# a step runs its function in a fresh bash (lib.sh), which sees only the
+# environment.
+export FIO_SIZE=${FIO_SIZE:-256m}
 
 # disk_of IQN: the block device of the logged-in session to that target.
 disk_of() {
