@@ -88,9 +88,7 @@ Expected<void, std::string> IserInitiatorSession::begin_full_feature(
 }
 
 void IserInitiatorSession::prepare(uint32_t itt, BackTask& back_task) {
-  const gateway::Task& task = *back_task.task;
-  const uint64_t bytes =
-      uint64_t{task.write ? task.expected_data_transfer_length : 0} + task.read_length();
+  const uint64_t bytes = CommandBuffer::lengths_of(*back_task.task).total_length();
   if (bytes == 0) {
     prepared(itt);
     return;
@@ -135,11 +133,8 @@ void IserInitiatorSession::grant_buffers() {
       return;
     }
     buffer_queue_.pop_front();
-    const gateway::Task& task = *back_task->task;
-    auto command = std::make_shared<CommandBuffer>();
+    auto command = std::make_shared<CommandBuffer>(CommandBuffer::lengths_of(*back_task->task));
     command->buffer = std::move(buffer);
-    command->write_length = task.write ? task.expected_data_transfer_length : 0;
-    command->read_length = task.read_length();
     back_task->held = command;
     if (command->write_length == 0) {
       prepared(itt);
@@ -169,8 +164,7 @@ void IserInitiatorSession::gather_write_data(uint32_t itt, std::shared_ptr<Comma
 void IserInitiatorSession::send_command(BackTask& back_task, iscsi::ScsiCommand& command) {
   iser::ControlHeader header;
   if (const auto* held = static_cast<const CommandBuffer*>(back_task.held.get())) {
-    const std::span<const uint8_t> whole(held->buffer.data(),
-                                         held->write_length + held->read_length);
+    const std::span<const uint8_t> whole(held->buffer.data(), held->total_length());
     const std::optional<rdma::MemoryKeys> keys = connection_->keys(whole);
     if (!keys) {
       fail("a command buffer is not registered on " + connection_->device_name());

@@ -38,10 +38,18 @@ class IserInitiatorSession : public gateway::BackSession, public IserConnectionH
  private:
   // The command buffer of one command: write data at [0, write_length),
   // read data right behind it.
+  // A command's data in one registered buffer: write data first, then
+  // read data, each at one address the storage's RDMA reaches.
   struct CommandBuffer {
     gateway::Buffer buffer;
     uint32_t write_length = 0;
     uint32_t read_length = 0;
+
+    static CommandBuffer lengths_of(const gateway::Task& task) {
+      return {.write_length = task.write ? task.expected_data_transfer_length : 0,
+              .read_length = task.read_length()};
+    }
+    uint64_t total_length() const { return uint64_t{write_length} + read_length; }
   };
 
   // BackSession
