@@ -60,7 +60,16 @@ json parameters_to_json(const iscsi::NegotiatedParameters& parameters) {
 
 json session_to_json(const gateway::SessionInfo& session) {
   const auto& statistics = session.statistics;
-  const auto& stream = session.stream;
+  json front_statistics = connection_to_json(session.stream);
+  front_statistics.update({{"commands", statistics.commands},
+                           {"read_bytes", statistics.bytes_read},
+                           {"written_bytes", statistics.bytes_written},
+                           {"r2ts", statistics.r2ts},
+                           {"fetched_ahead_bytes", statistics.bytes_fetched_ahead},
+                           {"fetch_ahead_declined", statistics.fetch_ahead_declined},
+                           {"rejects", statistics.rejects},
+                           {"out_of_window_commands", statistics.out_of_window_commands},
+                           {"latency", latency_to_json(statistics.front_latency)}});
   json front{
       {"peer", session.peer},
       {"logged_in", session.logged_in},
@@ -70,24 +79,7 @@ json session_to_json(const gateway::SessionInfo& session) {
       {"tsih", session.tsih},
       {"age_seconds", std::chrono::duration<double>(session.age).count()},
       {"active_tasks", session.active_tasks},
-      {"statistics",
-       {{"commands", statistics.commands},
-        {"read_bytes", statistics.bytes_read},
-        {"written_bytes", statistics.bytes_written},
-        {"r2ts", statistics.r2ts},
-        {"fetched_ahead_bytes", statistics.bytes_fetched_ahead},
-        {"fetch_ahead_declined", statistics.fetch_ahead_declined},
-        {"rejects", statistics.rejects},
-        {"out_of_window_commands", statistics.out_of_window_commands},
-        {"pdus_received", stream.pdus_received},
-        {"pdus_sent", stream.pdus_sent},
-        {"bytes_received", stream.bytes_received},
-        {"bytes_sent", stream.bytes_sent},
-        {"digest_errors", stream.digest_errors},
-        {"buffer_waits", stream.buffer_waits},
-        {"headers_read_ahead", stream.headers_read_ahead},
-        {"writes", stream.writes},
-        {"latency", latency_to_json(statistics.front_latency)}}},
+      {"statistics", std::move(front_statistics)},
   };
   front["parameters"] = session.parameters ? parameters_to_json(*session.parameters) : json();
   json back;  // null: discovery sessions and logins in progress have no back leg

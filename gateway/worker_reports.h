@@ -21,7 +21,7 @@ namespace isergw::gateway {
 struct SessionInfo {
   uint64_t id = 0;  // unique in the gateway; what force-logout names
   unsigned worker = 0;
-  std::string fabric;  // "tcp"
+  std::string fabric;  // "tcp" or "iser"
   std::string peer;    // the host's address and port
   bool logged_in = false;
   bool discovery = false;

@@ -7,7 +7,7 @@ set -euo pipefail
 mode="${1:-run}"
 
 run_packages=(
-  bazel-bootstrap g++ pkg-config python3 git ca-certificates
+  bazel-bootstrap g++ pkg-config python3 python3-yaml git ca-certificates
   libibverbs-dev librdmacm-dev rdma-core ibverbs-providers
   libdpdk-dev libboost1.74-dev prometheus-cpp-dev nlohmann-json3-dev
   libisal-dev libssl-dev libgtest-dev libgmock-dev libbenchmark-dev
