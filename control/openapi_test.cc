@@ -87,18 +87,18 @@ const json& resolve(const json& schema) {
   return document()["components"]["schemas"][ref.substr(prefix.size())];
 }
 
-// The properties a schema documents, its allOf parts' included; whether it
-// allows others.
-struct ObjectShape {
+// What a schema allows, its $ref resolved and its allOf parts merged: the
+// properties it documents and whether it allows others, nulls, its type.
+struct SchemaShape {
   std::map<std::string, json> properties;
   bool open = false;
   bool nullable = false;
   std::string type;
 };
 
-ObjectShape shape_of(const json& reference) {
+SchemaShape shape_of(const json& reference) {
   const json& schema = resolve(reference);
-  ObjectShape shape;
+  SchemaShape shape;
   shape.nullable = schema.value("nullable", false) || reference.value("nullable", false);
   shape.type = schema.value("type", "");
   shape.open = schema.value("additionalProperties", false);
@@ -107,7 +107,7 @@ ObjectShape shape_of(const json& reference) {
       shape.properties[name] = property;
   }
   for (const json& part : schema.value("allOf", json::array())) {
-    ObjectShape inner = shape_of(part);
+    SchemaShape inner = shape_of(part);
     shape.properties.merge(inner.properties);
     shape.open = shape.open || inner.open;
     if (shape.type.empty()) shape.type = inner.type;
@@ -128,7 +128,7 @@ bool has_type(const json& value, const std::string& type) {
 // Every mismatch between value and schema, each named by its path.
 void check(const json& value, const json& schema, const std::string& path,
            std::vector<std::string>& problems) {
-  const ObjectShape shape = shape_of(schema);
+  const SchemaShape shape = shape_of(schema);
   if (value.is_null()) {
     if (!shape.nullable) problems.push_back(path + " is null, and the document does not allow it");
     return;
