@@ -67,6 +67,7 @@ json session_to_json(const gateway::SessionInfo& session) {
                            {"r2ts", statistics.r2ts},
                            {"fetched_ahead_bytes", statistics.bytes_fetched_ahead},
                            {"fetch_ahead_declined", statistics.fetch_ahead_declined},
+                           {"landed_bytes", statistics.bytes_landed},
                            {"rejects", statistics.rejects},
                            {"out_of_window_commands", statistics.out_of_window_commands},
                            {"latency", latency_to_json(statistics.front_latency)}});

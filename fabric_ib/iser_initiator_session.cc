@@ -44,6 +44,20 @@ gateway::BackLegInfo IserInitiatorSession::info() const {
   return info;
 }
 
+std::optional<gateway::DataLanding> IserInitiatorSession::landing(const gateway::Task& task,
+                                                                  uint32_t offset,
+                                                                  uint32_t length) {
+  const BackTask* back_task = find_task(task.back_itt);
+  if (back_task == nullptr || back_task->task != &task) return std::nullopt;
+  const auto* command = static_cast<const CommandBuffer*>(back_task->held.get());
+  if (command == nullptr || !command->gathering ||
+      uint64_t{offset} + length > command->write_length) {
+    return std::nullopt;
+  }
+  return gateway::DataLanding{std::span<uint8_t>(command->buffer.data() + offset, length),
+                              back_task->held};
+}
+
 void IserInitiatorSession::adjust_login_policy(iscsi::NegotiationPolicy& policy) {
   // All write data moves by the storage's RDMA Reads from the command
   // buffer, none in Sends: a Send slot holds a PDU, not a burst.
@@ -146,16 +160,21 @@ void IserInitiatorSession::grant_buffers() {
 
 void IserInitiatorSession::gather_write_data(uint32_t itt, std::shared_ptr<CommandBuffer> command) {
   BackTask& back_task = *find_task(itt);
+  command->gathering = true;
   back_task.front->pull(
       *back_task.task, 0, command->write_length,
       [weak = weak_from_this(), command, itt](std::vector<gateway::DataSlice> slices) {
+        command->gathering = false;
         auto self = std::static_pointer_cast<IserInitiatorSession>(weak.lock());
         if (!self) return;
-        // The one copy on this path: the front landed the host's data in
-        // pool buffers, and the storage reads it from one address.
+        // The storage reads the data from one address. What the front
+        // received straight into the buffer (landing()) is there already;
+        // the rest (immediate and unsolicited data, a front that cannot
+        // land) is copied from the pool buffers it landed in.
         for (const gateway::DataSlice& slice : slices) {
-          std::memcpy(command->buffer.data() + slice.offset, slice.bytes.data(),
-                      slice.bytes.size());
+          uint8_t* const place = command->buffer.data() + slice.offset;
+          if (slice.bytes.data() == place) continue;
+          std::memcpy(place, slice.bytes.data(), slice.bytes.size());
         }
         self->prepared(itt);
       });

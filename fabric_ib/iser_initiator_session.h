@@ -29,6 +29,8 @@ class IserInitiatorSession : public gateway::BackSession, public IserConnectionH
   ~IserInitiatorSession() override;
 
   gateway::BackLegInfo info() const override;
+  std::optional<gateway::DataLanding> landing(const gateway::Task& task, uint32_t offset,
+                                              uint32_t length) override;
 
   // IserConnectionHandler
   void on_established() override;
@@ -37,17 +39,22 @@ class IserInitiatorSession : public gateway::BackSession, public IserConnectionH
 
  private:
   // The command buffer of one command: write data at [0, write_length),
-  // read data right behind it.
-  // A command's data in one registered buffer: write data first, then
-  // read data, each at one address the storage's RDMA reaches.
+  // read data right behind it, each at one address the storage's RDMA
+  // reaches.
   struct CommandBuffer {
     gateway::Buffer buffer;
     uint32_t write_length = 0;
     uint32_t read_length = 0;
+    // While the write data is being gathered, before the command goes to
+    // the storage (which then reads the buffer): the front may receive
+    // the data straight into it (landing()).
+    bool gathering = false;
 
     static CommandBuffer lengths_of(const gateway::Task& task) {
-      return {.write_length = task.write ? task.expected_data_transfer_length : 0,
-              .read_length = task.read_length()};
+      CommandBuffer lengths;
+      lengths.write_length = task.write ? task.expected_data_transfer_length : 0;
+      lengths.read_length = task.read_length();
+      return lengths;
     }
     uint64_t total_length() const { return uint64_t{write_length} + read_length; }
   };

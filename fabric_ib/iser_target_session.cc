@@ -168,18 +168,33 @@ void IserTargetSession::read_from_host(uint32_t itt, uint64_t id, uint32_t from,
   while (from < to) {
     auto* front_task = static_cast<IserTask*>(find_task(itt, id));
     if (front_task == nullptr || !is_open()) return;
-    gateway::Buffer buffer = pool_.acquire();
-    if (!buffer) {
-      // The pool is dry: the rest waits for buffers to come back.
-      auto timer = std::make_shared<boost::asio::steady_timer>(io_);
-      timer->expires_after(std::chrono::milliseconds(1));
-      timer->async_wait([weak = weak_from_this(), timer, itt, id, from, to](auto error) {
-        auto self = std::static_pointer_cast<IserTargetSession>(weak.lock());
-        if (!error && self) self->read_from_host(itt, id, from, to);
-      });
-      return;
+    const uint32_t length = static_cast<uint32_t>(std::min<size_t>(to - from, pool_.buffer_size()));
+    // The RDMA Read lands where the back leg lends memory for the data (an
+    // iSER back leg's command buffer, registered on every device), else in
+    // a pool buffer.
+    std::shared_ptr<const void> owner;
+    std::span<uint8_t> sink;
+    bool landed = false;
+    if (auto landing = this->landing(front_task->task, from, length)) {
+      owner = std::move(landing->owner);
+      sink = landing->bytes;
+      landed = true;
+    } else {
+      gateway::Buffer buffer = pool_.acquire();
+      if (!buffer) {
+        // The pool is dry: the rest waits for buffers to come back.
+        auto timer = std::make_shared<boost::asio::steady_timer>(io_);
+        timer->expires_after(std::chrono::milliseconds(1));
+        timer->async_wait([weak = weak_from_this(), timer, itt, id, from, to](auto error) {
+          auto self = std::static_pointer_cast<IserTargetSession>(weak.lock());
+          if (!error && self) self->read_from_host(itt, id, from, to);
+        });
+        return;
+      }
+      auto holder = std::make_shared<const gateway::Buffer>(std::move(buffer));
+      sink = std::span<uint8_t>(holder->data(), length);
+      owner = std::move(holder);
     }
-    const uint32_t length = static_cast<uint32_t>(std::min<size_t>(to - from, buffer.size()));
     // The host's write VA points past the data it sent unasked.
     auto address =
         iser::write_source_address(front_task->header, from, front_task->unsolicited_end);
@@ -187,15 +202,14 @@ void IserTargetSession::read_from_host(uint32_t itt, uint64_t id, uint32_t from,
       protocol_error(address.error().describe());
       return;
     }
-    auto holder = std::make_shared<gateway::Buffer>(std::move(buffer));
-    const std::span<uint8_t> sink(holder->data(), length);
     connection_->rdma_read(sink, *address, front_task->header.write_stag,
-                           [weak = weak_from_this(), itt, id, from, sink, holder] {
+                           [weak = weak_from_this(), itt, id, from, sink, owner, landed] {
                              auto self = std::static_pointer_cast<IserTargetSession>(weak.lock());
                              if (!self) return;
                              FrontTask* arrived = self->find_task(itt, id);
                              if (arrived == nullptr) return;
-                             self->add_write_data(*arrived, from, std::move(*holder), sink);
+                             if (landed) self->statistics_.bytes_landed += sink.size();
+                             self->add_write_data(*arrived, from, owner, sink);
                              if (self->is_open()) self->serve_pulls(itt);
                            });
     from += length;

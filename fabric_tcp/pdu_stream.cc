@@ -172,35 +172,16 @@ void PduStream::on_header(const error_code& error) {
 
 void PduStream::read_data_area() {
   if (closed_) return;
-  // Data the gateway solicited with an R2T is what a back end waits for
-  // (the built-in disk holds a whole write before it runs it), so it is
-  // always let in; holding it back could deadlock. What a peer sends
-  // unasked, and what the storage returns for a host, counts in the share.
-  const auto* data_out = std::get_if<iscsi::DataOut>(&inbound_->pdu);
-  const bool solicited = data_out != nullptr && data_out->ttt != iscsi::kReservedTag;
-  gateway::Buffer buffer = pool_.acquire(solicited ? nullptr : account_);
-  if (!buffer) {
-    ++statistics_.buffer_waits;
-    buffer_retry_ = std::min<std::chrono::microseconds>(
-        buffer_retry_.count() == 0 ? kFirstBufferRetry : buffer_retry_ * 2, kLongestBufferRetry);
-    buffer_wait_timer_.expires_after(buffer_retry_);
-    buffer_wait_timer_.async_wait([self = shared_from_this()](const error_code& error) {
-      if (!error) self->read_data_area();
-    });
-    return;
+  if (auto landing = handler_.landing_for(inbound_->pdu, framing_.data_segment_length);
+      landing && landing->bytes.size() == framing_.data_segment_length) {
+    inbound_->landed_in = std::move(landing->owner);
+    data_target_ = landing->bytes;
+  } else if (!take_pool_buffer()) {
+    return;  // waiting for one
   }
-  buffer_retry_ = {};
-  if (framing_.data_segment_length > buffer.size()) {
-    // decode_framing() holds the segment to the MaxRecvDataSegmentLength we
-    // declared, which never exceeds a buffer; this is the backstop.
-    close("DataSegmentLength " + std::to_string(framing_.data_segment_length) +
-          " exceeds the gateway's buffer of " + std::to_string(buffer.size()) + " bytes");
-    return;
-  }
-  inbound_->data = std::move(buffer);
   const size_t trailer_length = framing_.padding_length + framing_.data_digest_length;
   const std::array<asio::mutable_buffer, 3> buffers = {
-      asio::buffer(inbound_->data.data(), framing_.data_segment_length),
+      asio::buffer(data_target_.data(), data_target_.size()),
       asio::buffer(inbound_trailer_.data(), trailer_length),
       asio::buffer(read_ahead_.data(), read_ahead_.size())};
   const size_t needed = framing_.data_area_length();
@@ -226,6 +207,37 @@ void PduStream::read_data_area() {
                    });
 }
 
+bool PduStream::take_pool_buffer() {
+  // Data the gateway solicited with an R2T is what a back end waits for
+  // (the built-in disk holds a whole write before it runs it), so it is
+  // always let in; holding it back could deadlock. What a peer sends
+  // unasked, and what the storage returns for a host, counts in the share.
+  const auto* data_out = std::get_if<iscsi::DataOut>(&inbound_->pdu);
+  const bool solicited = data_out != nullptr && data_out->ttt != iscsi::kReservedTag;
+  gateway::Buffer buffer = pool_.acquire(solicited ? nullptr : account_);
+  if (!buffer) {
+    ++statistics_.buffer_waits;
+    buffer_retry_ = std::min<std::chrono::microseconds>(
+        buffer_retry_.count() == 0 ? kFirstBufferRetry : buffer_retry_ * 2, kLongestBufferRetry);
+    buffer_wait_timer_.expires_after(buffer_retry_);
+    buffer_wait_timer_.async_wait([self = shared_from_this()](const error_code& error) {
+      if (!error) self->read_data_area();
+    });
+    return false;
+  }
+  buffer_retry_ = {};
+  if (framing_.data_segment_length > buffer.size()) {
+    // decode_framing() holds the segment to the MaxRecvDataSegmentLength we
+    // declared, which never exceeds a buffer; this is the backstop.
+    close("DataSegmentLength " + std::to_string(framing_.data_segment_length) +
+          " exceeds the gateway's buffer of " + std::to_string(buffer.size()) + " bytes");
+    return false;
+  }
+  inbound_->data = std::move(buffer);
+  data_target_ = std::span<uint8_t>(inbound_->data.data(), framing_.data_segment_length);
+  return true;
+}
+
 void PduStream::on_data_area(const error_code& error, size_t count) {
   if (closed_) return;
   if (error) {
@@ -234,7 +246,7 @@ void PduStream::on_data_area(const error_code& error, size_t count) {
   }
   read_ahead_length_ = count - framing_.data_area_length();
   statistics_.bytes_received += framing_.data_area_length();
-  const std::span<const uint8_t> data(inbound_->data.data(), framing_.data_segment_length);
+  const std::span<const uint8_t> data(data_target_);
   if (framing_.data_digest_length != 0) {
     // The DataDigest covers the data segment and its padding (§11.2.4).
     iscsi::Crc32c crc;
@@ -263,6 +275,8 @@ void PduStream::deliver() {
   ++statistics_.pdus_received;
   handler_.on_pdu(*inbound_);
   inbound_->data = gateway::Buffer();
+  inbound_->landed_in.reset();
+  data_target_ = {};
   mid_pdu_ = false;
   read_bhs();
 }

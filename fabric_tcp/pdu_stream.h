@@ -2,11 +2,12 @@
 //
 // Receiving reads each header first (BHS, then AHS and HeaderDigest), learns
 // the data segment's length from it, and receives the data segment straight
-// into a pool buffer: the bytes are never copied in user space. The receive
-// of a data segment also takes up to a BHS of what follows it, so a peer
-// that sends PDUs back to back (Data-In, then the SCSI Response) costs one
-// receive per PDU, not two; only header bytes are ever read ahead, since
-// the next PDU's data must land in a buffer of its own. Sending gathers the
+// into a pool buffer, or into memory the handler names for it (a back
+// leg's command buffer): the bytes are never copied in user space. The
+// receive of a data segment also takes up to a BHS of what follows it, so a
+// peer that sends PDUs back to back (Data-In, then the SCSI Response) costs
+// one receive per PDU, not two; only header bytes are ever read ahead,
+// since the next PDU's data must land in a buffer of its own. Sending gathers the
 // queued PDUs into one writev, header bytes from the queue and data
 // segments from the caller's buffers.
 #pragma once
@@ -18,6 +19,7 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <variant>
@@ -41,6 +43,13 @@ class PduStreamHandler {
  public:
   virtual ~PduStreamHandler() = default;
   virtual void on_pdu(InboundPdu& pdu) = 0;
+  // Where to receive the data segment of `pdu` (whose header has arrived),
+  // when not into a pool buffer: exactly `length` bytes. on_pdu() then
+  // finds it in InboundPdu::landed_in.
+  virtual std::optional<gateway::DataLanding> landing_for(const iscsi::Pdu& /*pdu*/,
+                                                          uint32_t /*length*/) {
+    return std::nullopt;
+  }
   // Called once, when the connection is gone: closed by the peer, by
   // close(), or because the peer broke a rule, which `reason` names.
   virtual void on_closed(const std::string& reason) = 0;
@@ -96,6 +105,9 @@ class PduStream : public gateway::BatchedWriter, public std::enable_shared_from_
   void read_rest_of_header();
   void on_header(const boost::system::error_code& error);
   void read_data_area();
+  // Puts a pool buffer under the data segment; false while none is free
+  // (a retry is set) or after closing.
+  bool take_pool_buffer();
   void on_data_area(const boost::system::error_code& error, size_t count);
   void deliver();
   void write_queued();
@@ -123,6 +135,9 @@ class PduStream : public gateway::BatchedWriter, public std::enable_shared_from_
 
   std::unique_ptr<InboundPdu> inbound_;
   iscsi::PduFraming framing_;
+  // Where the data segment being received goes: inbound_'s pool buffer, or
+  // the handler's landing.
+  std::span<uint8_t> data_target_;
   std::array<uint8_t, iscsi::kMaxDataTrailerLength> inbound_trailer_{};
   // The start of the next BHS, received with the last data segment.
   std::array<uint8_t, iscsi::kBhsLength> read_ahead_{};

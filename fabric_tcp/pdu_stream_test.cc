@@ -25,17 +25,24 @@ struct RecordingHandler : PduStreamHandler {
   std::vector<std::vector<uint8_t>> data;
   std::vector<const uint8_t*> data_addresses;
   std::vector<gateway::Buffer> kept;
+  std::vector<bool> landed;  // per PDU: received into lent memory
   std::optional<std::string> closed;
   bool keep_buffers = false;
   std::function<void()> answer;  // called for each PDU, after recording it
+  // Lends memory for a data segment, as a back leg would (landing_for).
+  std::function<std::optional<gateway::DataLanding>(const iscsi::Pdu&, uint32_t)> lend;
 
   void on_pdu(InboundPdu& inbound) override {
     pdus.push_back(inbound.pdu);
     const auto bytes = iscsi::pdu_data(inbound.pdu);
     data.emplace_back(bytes.begin(), bytes.end());
     data_addresses.push_back(bytes.data());
+    landed.push_back(inbound.landed_in != nullptr);
     if (keep_buffers) kept.push_back(std::move(inbound.data));
     if (answer) answer();
+  }
+  std::optional<gateway::DataLanding> landing_for(const iscsi::Pdu& pdu, uint32_t length) override {
+    return lend ? lend(pdu, length) : std::nullopt;
   }
   void on_closed(const std::string& reason) override { closed = reason; }
 };
@@ -277,6 +284,47 @@ TEST_F(PduStreamTest, ChecksDigestsOnceNegotiated) {
   EXPECT_NE(handler_.closed->find("DataDigest mismatch"), std::string::npos) << *handler_.closed;
   EXPECT_EQ(stream_->statistics().digest_errors, 1U);
   EXPECT_EQ(handler_.pdus.size(), 1U);
+}
+
+// A data segment the handler lends memory for is received there, digest
+// checked, with no pool buffer taken; one it lends the wrong length for
+// goes to a pool buffer as ever.
+TEST_F(PduStreamTest, ReceivesADataSegmentIntoMemoryTheHandlerLends) {
+  const iscsi::EncodeOptions digests{.header_digest = true, .data_digest = true};
+  stream_->set_decode_options(
+      {.header_digest = true, .data_digest = true, .max_recv_data_segment_length = 65536});
+  auto lent = std::make_shared<std::vector<uint8_t>>(16384);
+  std::vector<std::pair<uint32_t, uint32_t>> asked;  // (offset, length)
+  handler_.lend = [&](const iscsi::Pdu& pdu,
+                      uint32_t length) -> std::optional<gateway::DataLanding> {
+    const uint32_t offset = std::get<iscsi::DataOut>(pdu).buffer_offset;
+    asked.emplace_back(offset, length);
+    const uint32_t lent_length = offset == 0 ? length : length - 1;  // the second one is wrong
+    return gateway::DataLanding{std::span<uint8_t>(lent->data() + 4096 + offset, lent_length),
+                                lent};
+  };
+  std::vector<size_t> pool_in_use;
+  handler_.answer = [&] { pool_in_use.push_back(pool_->in_use()); };
+  std::vector<uint8_t> first(5001);  // odd: the padding is read past the landing
+  std::iota(first.begin(), first.end(), 1);
+  std::vector<uint8_t> second(3000, 0x77);
+  std::vector<uint8_t> wire = encode(data_out(first, 0), digests);
+  const auto more = encode(data_out(second, 8192), digests);
+  wire.insert(wire.end(), more.begin(), more.end());
+  client_write(wire);
+  ASSERT_TRUE(run_until([&] { return handler_.pdus.size() == 2; }));
+
+  const std::vector<std::pair<uint32_t, uint32_t>> expected_asks = {{0, 5001}, {8192, 3000}};
+  EXPECT_EQ(asked, expected_asks);
+  EXPECT_EQ(handler_.landed, (std::vector<bool>{true, false}));
+  EXPECT_EQ(handler_.data_addresses[0], lent->data() + 4096);
+  EXPECT_TRUE(std::equal(first.begin(), first.end(), lent->begin() + 4096));
+  EXPECT_EQ(lent->at(4096 + 5001), 0);  // nothing past the segment
+  EXPECT_EQ(pool_in_use, (std::vector<size_t>{0, 1}));
+  EXPECT_EQ(handler_.data[1], second);
+  EXPECT_FALSE(handler_.closed);
+  // The stream lets go of the landing once the PDU is delivered.
+  EXPECT_EQ(lent.use_count(), 1);
 }
 
 TEST_F(PduStreamTest, ClosesOnGarbageNamingTheRule) {

@@ -102,6 +102,29 @@ bool TargetSession::accept_solicited_data_out(FrontTask& front_task,
   return true;
 }
 
+std::optional<gateway::DataLanding> TargetSession::landing_for(const iscsi::Pdu& pdu,
+                                                               uint32_t length) {
+  // Only the very next bytes an outstanding R2T waits for may land in the
+  // back leg's memory: each range is then written there once, by a
+  // Data-Out that accept_solicited_data_out() will take. Anything else goes
+  // to a pool buffer and meets the usual checks.
+  const auto* data_out = std::get_if<iscsi::DataOut>(&pdu);
+  if (data_out == nullptr || data_out->ttt == iscsi::kReservedTag || length == 0) {
+    return std::nullopt;
+  }
+  auto* task = static_cast<TcpTask*>(find_task(data_out->itt));
+  if (task == nullptr || !task->task.write) return std::nullopt;
+  const auto sequence =
+      std::find_if(task->r2ts.begin(), task->r2ts.end(),
+                   [&](const R2tSequence& r2t) { return r2t.ttt == data_out->ttt; });
+  if (sequence == task->r2ts.end() || data_out->data_sn != sequence->next_data_sn ||
+      data_out->buffer_offset != sequence->offset + sequence->received ||
+      length > sequence->length - sequence->received) {
+    return std::nullopt;
+  }
+  return landing(task->task, data_out->buffer_offset, length);
+}
+
 void TargetSession::fetch(FrontTask& front_task, uint32_t from, uint32_t to) {
   auto& task = static_cast<TcpTask&>(front_task);
   // R2Ts ask for bursts of at most MaxBurstLength.

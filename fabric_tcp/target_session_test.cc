@@ -5,11 +5,14 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
+#include <future>
 #include <numeric>
 #include <thread>
+#include <tuple>
 
 #include "gateway/dpdk_memory.h"
 #include "iscsi/login_initiator.h"
@@ -25,6 +28,24 @@ using testing_support::Received;
 using testing_support::TestInitiator;
 
 constexpr const char* kTarget = "iqn.2026-11.io.isergw.test:ram";
+
+// A front session whose back leg lends memory for write data, as an iSER
+// back leg lends its command buffer, and records what it was asked for.
+class LendingTargetSession : public TargetSession {
+ public:
+  using TargetSession::TargetSession;
+
+  std::shared_ptr<std::vector<uint8_t>> lent = std::make_shared<std::vector<uint8_t>>(1 << 20);
+  std::vector<std::pair<uint32_t, uint32_t>> asked;  // (offset, length)
+
+ protected:
+  std::optional<gateway::DataLanding> landing(const gateway::Task&, uint32_t offset,
+                                              uint32_t length) override {
+    asked.emplace_back(offset, length);
+    if (uint64_t{offset} + length > lent->size()) return std::nullopt;
+    return gateway::DataLanding{std::span<uint8_t>(lent->data() + offset, length), lent};
+  }
+};
 
 class TargetSessionTest : public testing::Test {
  protected:
@@ -71,12 +92,15 @@ class TargetSessionTest : public testing::Test {
     acceptor_.async_accept([this](const boost::system::error_code& error, tcp::socket socket) {
       if (error) return;
       ++live_sessions_;
-      auto session = std::make_shared<TargetSession>(
-          std::move(socket), *pool_, targets_, options_,
-          [this](gateway::FrontSession&, const std::string& reason) {
-            last_close_reason_ = reason;
-            --live_sessions_;
-          });
+      auto closed = [this](gateway::FrontSession&, const std::string& reason) {
+        last_close_reason_ = reason;
+        --live_sessions_;
+      };
+      std::shared_ptr<TargetSession> session =
+          lend_ ? std::make_shared<LendingTargetSession>(std::move(socket), *pool_, targets_,
+                                                         options_, closed)
+                : std::make_shared<TargetSession>(std::move(socket), *pool_, targets_, options_,
+                                                  closed);
       sessions_.push_back(session);
       session->start();
       accept_next();
@@ -84,6 +108,14 @@ class TargetSessionTest : public testing::Test {
   }
 
   uint16_t port() const { return acceptor_.local_endpoint().port(); }
+
+  // Runs `f` on the loop thread, which owns the sessions, and returns its result.
+  template <typename F>
+  auto on_loop(F f) {
+    std::promise<decltype(f())> result;
+    asio::post(context_, [&] { result.set_value(f()); });
+    return result.get_future().get();
+  }
 
   // Waits for the loop thread to settle a condition.
   template <typename Predicate>
@@ -101,6 +133,7 @@ class TargetSessionTest : public testing::Test {
   std::unique_ptr<gateway::BufferPool> pool_;
   std::shared_ptr<const gateway::TargetMap> targets_;
   gateway::FrontSessionOptions options_;
+  bool lend_ = false;  // sessions are LendingTargetSessions
   std::vector<std::shared_ptr<TargetSession>> sessions_;
   std::atomic<int> live_sessions_{0};
   std::string last_close_reason_;
@@ -130,6 +163,66 @@ TEST_F(TargetSessionTest, WritesBeyondTheFirstBurstGoByR2tAndReadBackIntact) {
   const auto written = pattern(300 * 1024 + 512, 7);
   EXPECT_EQ(host.write(10, 64, written), 0);
   host_reads_back(host, 11, 64, written);
+}
+
+// Data the host sends because an R2T asked for it is received straight into
+// the memory the back leg lends, in order, and only that: immediate data,
+// which arrived before there was anything to ask, stays in pool buffers.
+TEST_F(TargetSessionTest, SolicitedWriteDataLandsInMemoryTheBackLegLends) {
+  lend_ = true;
+  TestInitiator host(port());
+  ASSERT_TRUE(host.login(kTarget));
+  const auto written = pattern(300 * 1024 + 512, 9);
+  EXPECT_EQ(host.write(10, 64, written), 0);
+  host_reads_back(host, 11, 64, written);
+
+  const uint32_t immediate =
+      std::min({static_cast<uint32_t>(written.size()), host.parameters().session.first_burst_length,
+                host.parameters().connection.max_send_data_segment_length});
+  const auto [asked, lent, landed_bytes] = on_loop([&] {
+    auto& session = static_cast<LendingTargetSession&>(*sessions_.at(0));
+    return std::make_tuple(session.asked, session.lent, session.statistics().bytes_landed);
+  });
+  ASSERT_FALSE(asked.empty());
+  uint32_t next = immediate;
+  for (const auto& [offset, length] : asked) {
+    EXPECT_EQ(offset, next);
+    next = offset + length;
+  }
+  EXPECT_EQ(next, written.size());
+  EXPECT_EQ(landed_bytes, written.size() - immediate);
+  EXPECT_TRUE(std::equal(written.begin() + immediate, written.end(), lent->begin() + immediate));
+  EXPECT_TRUE(
+      std::all_of(lent->begin(), lent->begin() + immediate, [](uint8_t b) { return b == 0; }));
+}
+
+// A Data-Out that is not the next one its R2T waits for is not given the
+// back leg's memory: it lands in a pool buffer and meets the usual checks.
+TEST_F(TargetSessionTest, OnlyTheNextSolicitedBytesAreOfferedALanding) {
+  lend_ = true;
+  TestInitiator host(port());
+  ASSERT_TRUE(host.login(kTarget));
+  const std::vector<uint8_t> data = pattern(8192, 3);
+  const auto cdb = TestInitiator::rw10(0x2a, 0, 16);
+  iscsi::ScsiCommand command = host.command(5, cdb, 8192, false, true);
+  command.final = true;  // no immediate data: all of it by R2T
+  host.send(command);
+  const auto r2t = std::get<iscsi::R2t>(host.receive().pdu);
+  iscsi::DataOut skipping;
+  skipping.itt = 5;
+  skipping.ttt = r2t.ttt;
+  skipping.buffer_offset = r2t.buffer_offset + 512;  // past the next byte
+  skipping.data = std::span<const uint8_t>(data).subspan(512, 512);
+  host.send(skipping);
+  iscsi::DataOut unasked = skipping;
+  unasked.ttt = r2t.ttt + 1;  // a TTT no R2T carries
+  unasked.buffer_offset = r2t.buffer_offset;
+  host.send(unasked);
+  ASSERT_TRUE(eventually([&] { return live_sessions_ == 0; }));
+  EXPECT_NE(last_close_reason_.find("no outstanding R2T"), std::string::npos) << last_close_reason_;
+  const auto asked =
+      on_loop([&] { return static_cast<LendingTargetSession&>(*sessions_.at(0)).asked; });
+  EXPECT_TRUE(asked.empty());
 }
 
 TEST_F(TargetSessionTest, AGoodReadCarriesItsStatusInTheLastDataIn) {

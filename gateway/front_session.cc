@@ -363,7 +363,12 @@ void FrontSession::fetch_ahead(FrontTask& front_task) {
 
 void FrontSession::add_write_data(FrontTask& front_task, uint32_t offset, Buffer buffer,
                                   std::span<const uint8_t> bytes) {
-  auto owner = std::make_shared<const Buffer>(std::move(buffer));
+  add_write_data(front_task, offset, std::make_shared<const Buffer>(std::move(buffer)), bytes);
+}
+
+void FrontSession::add_write_data(FrontTask& front_task, uint32_t offset,
+                                  std::shared_ptr<const void> owner,
+                                  std::span<const uint8_t> bytes) {
   auto added = front_task.write_data.add(DataSlice{offset, bytes, std::move(owner)});
   if (!added) {
     protocol_error(added.error());
@@ -397,10 +402,22 @@ void FrontSession::handle_data_out(const iscsi::DataOut& data_out, InboundPdu& i
   } else if (!accept_solicited_data_out(*front_task, data_out)) {
     return;
   }
-  add_write_data(*front_task, data_out.buffer_offset, std::move(inbound.data), data_out.data);
+  if (inbound.landed_in) {
+    statistics_.bytes_landed += length;
+    add_write_data(*front_task, data_out.buffer_offset, std::move(inbound.landed_in),
+                   data_out.data);
+  } else {
+    add_write_data(*front_task, data_out.buffer_offset, std::move(inbound.data), data_out.data);
+  }
   if (!is_open()) return;
   on_write_data(*front_task);
   serve_pulls(data_out.itt);
+}
+
+std::optional<DataLanding> FrontSession::landing(const Task& task, uint32_t offset,
+                                                 uint32_t length) {
+  if (!back_) return std::nullopt;
+  return back_->landing(task, offset, length);
 }
 
 void FrontSession::pull(Task& task, uint32_t offset, uint32_t length, PullDone done) {

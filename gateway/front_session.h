@@ -69,6 +69,9 @@ struct FrontSessionStatistics {
   // pressure.
   uint64_t bytes_fetched_ahead = 0;
   uint64_t fetch_ahead_declined = 0;
+  // Write data received straight into memory the back leg lent for it
+  // (BackLeg::landing), with no copy after.
+  uint64_t bytes_landed = 0;
   uint64_t rejects = 0;
   uint64_t out_of_window_commands = 0;
   LatencyHistogram front_latency;  // command received to status sent
@@ -186,6 +189,10 @@ class FrontSession : public FrontLeg, public std::enable_shared_from_this<FrontS
   std::unique_ptr<FrontTask> end_task(uint32_t itt, Task::State state);
   void add_write_data(FrontTask& front_task, uint32_t offset, Buffer buffer,
                       std::span<const uint8_t> bytes);
+  void add_write_data(FrontTask& front_task, uint32_t offset, std::shared_ptr<const void> owner,
+                      std::span<const uint8_t> bytes);
+  // Where the back leg would have this write data received (BackLeg::landing).
+  virtual std::optional<DataLanding> landing(const Task& task, uint32_t offset, uint32_t length);
   void serve_pulls(uint32_t itt);
   uint32_t next_target_transfer_tag();
   uint32_t exp_cmd_sn() const { return exp_cmd_sn_; }

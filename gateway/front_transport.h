@@ -1,14 +1,16 @@
 // What passes between a fabric's connection and the session that runs over
-// it: a received PDU with the buffer its data landed in, what keeps an
-// outbound data segment alive until it has left, and the connection's
-// counters. TCP and iSER connections speak in these terms, so the session
-// logic above them is written once.
+// it: a received PDU with the buffer its data landed in (or the back leg's
+// memory it was received into), what keeps an outbound data segment alive
+// until it has left, and the connection's counters. TCP and iSER
+// connections speak in these terms, so the session logic above them is
+// written once.
 #pragma once
 
 #include <array>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <variant>
 #include <vector>
 
@@ -20,13 +22,24 @@ namespace isergw::gateway {
 // BHS + the largest AHS + HeaderDigest.
 inline constexpr size_t kMaxHeaderLength = iscsi::kBhsLength + iscsi::kMaxAhsLength + 4;
 
-// A PDU as it arrived. `pdu`'s data segment points into `data`, which the
-// handler may move out and keep; any other span in `pdu` (an extended CDB,
-// an unknown AHS) points into `header` and lives only during the call that
-// delivers it.
+// Where a back leg would have a command's write data received directly,
+// sparing the copy it would otherwise make of it (an iSER back leg's
+// command buffer, which the storage reads from one address).
+struct DataLanding {
+  std::span<uint8_t> bytes;
+  std::shared_ptr<const void> owner;  // keeps `bytes` valid
+};
+
+// A PDU as it arrived. `pdu`'s data segment points into `data`, or into
+// the memory `landed_in` keeps; the handler may move either out and keep
+// it. Any other span in `pdu` (an extended CDB, an unknown AHS) points
+// into `header` and lives only during the call that delivers it.
 struct InboundPdu {
   iscsi::Pdu pdu;
   Buffer data;
+  // Set instead of `data` when the data segment was received straight into
+  // memory the back leg lent for it (BackLeg::landing): what keeps it valid.
+  std::shared_ptr<const void> landed_in;
   std::array<uint8_t, kMaxHeaderLength> header{};
 };
 

@@ -125,6 +125,15 @@ class BackLeg {
   // the back leg forgets it and never calls the front for it again.
   virtual void abort(Task& task) = 0;
 
+  // Memory to receive the task's write data [offset, offset + length) into,
+  // if the back leg has a place for it that the storage does not read yet;
+  // nullopt lets the front land it in a pool buffer, as it does by default.
+  // Each range is asked for once, only for data the host was asked for.
+  virtual std::optional<DataLanding> landing(const Task& /*task*/, uint32_t /*offset*/,
+                                             uint32_t /*length*/) {
+    return std::nullopt;
+  }
+
   // Commands the back end takes at once; the front's CmdSN window is never
   // wider, so a host is never invited to queue what the storage would refuse.
   virtual uint32_t command_window() const = 0;

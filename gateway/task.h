@@ -15,11 +15,12 @@
 namespace isergw::gateway {
 
 // A piece of a command's write data where it landed: a pool buffer, shared
-// by the slices cut from one received PDU.
+// by the slices cut from one received PDU, or memory the back leg lent for
+// it (DataLanding, gateway/front_transport.h).
 struct DataSlice {
   uint32_t offset = 0;  // within the command's data
   std::span<const uint8_t> bytes;
-  std::shared_ptr<const Buffer> owner;
+  std::shared_ptr<const void> owner;  // keeps `bytes` valid
 };
 
 // How a command ended, as the back end reports it: the storage's own status,

@@ -178,23 +178,24 @@ fio_verify_across_reconnect() {
     "the host logged in again and no command fell outside the new session's window"
 }
 
-# iser_session_sums PART FIELD...: each FIELD summed over the iSER
-# sessions' PART of the control API's session list ("front.statistics",
-# "back.connection"), on one line; a session without that part counts 0.
-# The list itself is kept in $OUT/sessions.json for a failure's reader.
-iser_session_sums() {
-  local part=$1
-  shift
+# session_sums FABRIC PART FIELD...: each FIELD summed over the FABRIC
+# ("iser", "tcp") sessions' PART of the control API's session list
+# ("front.statistics", "back.connection"), on one line; a session without
+# that part counts 0. The list itself is kept in $OUT/sessions.json for a
+# failure's reader.
+session_sums() {
+  local fabric=$1 part=$2
+  shift 2
   curl -sf http://127.0.0.1:9860/api/v1/sessions > "$OUT/sessions.json" || {
     detail "no session list from the control API"
     return 1
   }
-  python3 - "$OUT/sessions.json" "$part" "$@" <<'PY'
+  python3 - "$OUT/sessions.json" "$fabric" "$part" "$@" <<'PY'
 import json, sys
-path, part, fields = sys.argv[1], sys.argv[2].split("."), sys.argv[3:]
+path, fabric, part, fields = sys.argv[1], sys.argv[2], sys.argv[3].split("."), sys.argv[4:]
 totals = [0] * len(fields)
 for session in json.load(open(path)):
-    if session["fabric"] != "iser":
+    if session["fabric"] != fabric:
         continue
     for key in part:
         session = session.get(key) if session else None
@@ -218,12 +219,23 @@ writes_fetched_ahead() {
   detail "$bytes of $written bytes of write data fetched ahead of the storage's R2Ts"
 }
 
+# writes_landed FABRIC: the FABRIC hosts' write data (past what they sent
+# unasked) was received straight into the iSER back leg's command buffers,
+# not copied there (BackLeg::landing), as the sessions' counters show.
+writes_landed() {
+  local counts landed written
+  counts=$(session_sums "$1" front.statistics landed_bytes written_bytes) || return 1
+  read -r landed written <<< "$counts"
+  detail "$landed of $written bytes of write data landed in command buffers"
+  [ "${landed:-0}" -gt 0 ]
+}
+
 # back_writes_batched: commands that the iSER sessions' hosts sent together
 # went on to the TCP storage in shared writes (gateway/write_batch.h), as
 # the back legs' REST connection counters show.
 back_writes_batched() {
   local counts pdus writes
-  counts=$(iser_session_sums back.connection pdus_sent writes) || return 1
+  counts=$(session_sums iser back.connection pdus_sent writes) || return 1
   read -r pdus writes <<< "$counts"
   detail "$pdus PDUs to the storage in $writes writes"
   [ "${writes:-0}" -gt 0 ] && [ "$writes" -lt "$pdus" ]

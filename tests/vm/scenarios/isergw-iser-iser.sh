@@ -23,6 +23,7 @@ step gateway 60 isergw_up "$TGT_ADDR" "$iqn=iser://$TGT_ADDR:3260/$back_iqn"
 step login 120 iscsi_login "$TGT_ADDR:3262" "$iqn" iser
 step dd-verify 180 dd_verify 32
 step fio-verify 420 fio_verify
+step writes-landed 30 writes_landed iser
 step logout 60 iscsi_logout
 step gateway-stop 60 isergw_down
 step target-stop 60 tgt_down

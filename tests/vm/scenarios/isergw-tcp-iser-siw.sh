@@ -32,6 +32,7 @@ step oversized 60 oversized_write_refused
 step host-limit 10 limit_request_size 512
 step dd-verify 180 dd_verify 32
 step fio-verify 420 fio_verify
+step writes-landed 30 writes_landed tcp
 step reconnect 420 fio_verify_across_reconnect 3263
 step logout 60 iscsi_logout
 step gateway-stop 60 isergw_down
