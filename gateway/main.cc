@@ -12,6 +12,7 @@
 #include <functional>
 #include <iostream>
 
+#include "common/crash_report.h"
 #include "common/log.h"
 #include "control/http_server.h"
 #include "control/isns_registration.h"
@@ -167,6 +168,7 @@ int run(const gateway::CommandLine& command_line) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  crash_report::install();
   auto parsed = gateway::parse_command_line(std::vector<std::string>(argv + 1, argv + argc));
   if (!parsed) {
     std::fprintf(stderr, "isergw: %s\n", parsed.error().c_str());

@@ -1,0 +1,42 @@
+#include "common/crash_report.h"
+
+#include <gtest/gtest.h>
+#include <signal.h>
+
+namespace isergw {
+namespace {
+
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kSanitized = true;
+#else
+constexpr bool kSanitized = false;
+#endif
+
+void dereference_null() {
+  volatile int* nowhere = nullptr;
+  *nowhere = 1;
+}
+
+TEST(CrashReportDeathTest, AFaultIsReportedWithItsAddressAndABacktrace) {
+  if (kSanitized) GTEST_SKIP() << "AddressSanitizer reports faults itself";
+  EXPECT_EXIT(
+      {
+        crash_report::install();
+        dereference_null();
+      },
+      testing::KilledBySignal(SIGSEGV),
+      "isergw: fatal signal 11 \\(SIGSEGV\\) at address 0x0; backtrace:\n.*\\[0x[0-9a-f]+\\]");
+}
+
+TEST(CrashReportDeathTest, AnAbortIsReportedAndStillEndsTheProcessAsAnAbort) {
+  if (kSanitized) GTEST_SKIP() << "AddressSanitizer reports faults itself";
+  EXPECT_EXIT(
+      {
+        crash_report::install();
+        abort();
+      },
+      testing::KilledBySignal(SIGABRT), "isergw: fatal signal 6 \\(SIGABRT\\)");
+}
+
+}  // namespace
+}  // namespace isergw
