@@ -30,7 +30,7 @@ void write_text(const char* text) {
 }
 
 void write_number(uintptr_t value, unsigned base) {
-  std::array<char, 2 * sizeof(value) + 1> digits{};
+  std::array<char, 21> digits{};  // 2^64 has 20 decimal digits
   size_t at = digits.size() - 1;  // the last stays '\0'
   do {
     digits[--at] = "0123456789abcdef"[value % base];
