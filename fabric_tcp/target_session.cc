@@ -66,13 +66,18 @@ void TargetSession::begin_full_feature(const iscsi::NegotiatedParameters& parame
                                .data_digest = crc32c(connection.data_digest)});
 }
 
+std::vector<TargetSession::R2tSequence>::iterator TargetSession::find_r2t(TcpTask& task,
+                                                                          uint32_t ttt) {
+  return std::find_if(task.r2ts.begin(), task.r2ts.end(),
+                      [ttt](const R2tSequence& r2t) { return r2t.ttt == ttt; });
+}
+
 bool TargetSession::accept_solicited_data_out(FrontTask& front_task,
                                               const iscsi::DataOut& data_out) {
   auto& task = static_cast<TcpTask&>(front_task);
   const uint32_t length = static_cast<uint32_t>(data_out.data.size());
   const uint64_t end = uint64_t{data_out.buffer_offset} + length;
-  auto sequence = std::find_if(task.r2ts.begin(), task.r2ts.end(),
-                               [&](const R2tSequence& r2t) { return r2t.ttt == data_out.ttt; });
+  const auto sequence = find_r2t(task, data_out.ttt);
   if (sequence == task.r2ts.end()) {
     protocol_error("Data-Out with TTT " + std::to_string(data_out.ttt) +
                    " that no outstanding R2T carries");
@@ -114,9 +119,7 @@ std::optional<gateway::DataLanding> TargetSession::landing_for(const iscsi::Pdu&
   }
   auto* task = static_cast<TcpTask*>(find_task(data_out->itt));
   if (task == nullptr || !task->task.write) return std::nullopt;
-  const auto sequence =
-      std::find_if(task->r2ts.begin(), task->r2ts.end(),
-                   [&](const R2tSequence& r2t) { return r2t.ttt == data_out->ttt; });
+  const auto sequence = find_r2t(*task, data_out->ttt);
   if (sequence == task->r2ts.end() || data_out->data_sn != sequence->next_data_sn ||
       data_out->buffer_offset != sequence->offset + sequence->received ||
       length > sequence->length - sequence->received) {

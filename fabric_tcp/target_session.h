@@ -86,6 +86,8 @@ class TargetSession : public gateway::FrontSession, public PduStreamHandler {
 
   // Sends R2Ts for the wanted ranges, as many as MaxOutstandingR2T allows.
   void solicit(TcpTask& task);
+  // The outstanding R2T sequence that carries `ttt`, or r2ts.end().
+  static std::vector<R2tSequence>::iterator find_r2t(TcpTask& task, uint32_t ttt);
   void send_held_data_in(TcpTask& task);
 
   std::shared_ptr<PduStream> stream_;
