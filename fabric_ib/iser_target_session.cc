@@ -208,8 +208,11 @@ void IserTargetSession::read_from_host(uint32_t itt, uint64_t id, uint32_t from,
                              if (!self) return;
                              FrontTask* arrived = self->find_task(itt, id);
                              if (arrived == nullptr) return;
-                             if (landed) self->statistics_.bytes_landed += sink.size();
-                             self->add_write_data(*arrived, from, owner, sink);
+                             if (landed) {
+                               self->add_landed_write_data(*arrived, from, owner, sink);
+                             } else {
+                               self->add_write_data(*arrived, from, owner, sink);
+                             }
                              if (self->is_open()) self->serve_pulls(itt);
                            });
     from += length;

@@ -403,15 +403,21 @@ void FrontSession::handle_data_out(const iscsi::DataOut& data_out, InboundPdu& i
     return;
   }
   if (inbound.landed_in) {
-    statistics_.bytes_landed += length;
-    add_write_data(*front_task, data_out.buffer_offset, std::move(inbound.landed_in),
-                   data_out.data);
+    add_landed_write_data(*front_task, data_out.buffer_offset, std::move(inbound.landed_in),
+                          data_out.data);
   } else {
     add_write_data(*front_task, data_out.buffer_offset, std::move(inbound.data), data_out.data);
   }
   if (!is_open()) return;
   on_write_data(*front_task);
   serve_pulls(data_out.itt);
+}
+
+void FrontSession::add_landed_write_data(FrontTask& front_task, uint32_t offset,
+                                         std::shared_ptr<const void> owner,
+                                         std::span<const uint8_t> bytes) {
+  statistics_.bytes_landed += bytes.size();
+  add_write_data(front_task, offset, std::move(owner), bytes);
 }
 
 std::optional<DataLanding> FrontSession::landing(const Task& task, uint32_t offset,

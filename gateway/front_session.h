@@ -191,6 +191,10 @@ class FrontSession : public FrontLeg, public std::enable_shared_from_this<FrontS
                       std::span<const uint8_t> bytes);
   void add_write_data(FrontTask& front_task, uint32_t offset, std::shared_ptr<const void> owner,
                       std::span<const uint8_t> bytes);
+  // Write data received into memory the back leg lent (landing()); `owner`
+  // is the landing's. Counted in bytes_landed.
+  void add_landed_write_data(FrontTask& front_task, uint32_t offset,
+                             std::shared_ptr<const void> owner, std::span<const uint8_t> bytes);
   // Where the back leg would have this write data received (BackLeg::landing).
   virtual std::optional<DataLanding> landing(const Task& task, uint32_t offset, uint32_t length);
   void serve_pulls(uint32_t itt);
