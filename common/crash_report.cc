@@ -59,6 +59,14 @@ void on_fatal_signal(int signal, siginfo_t* info, void*) {
 
 }  // namespace
 
+bool active() {
+#ifdef ISERGW_ASAN
+  return false;
+#else
+  return true;
+#endif
+}
+
 void install() {
 #ifndef ISERGW_ASAN
   // The first backtrace() loads libgcc's unwinder, which allocates: done

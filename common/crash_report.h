@@ -11,4 +11,7 @@ namespace isergw::crash_report {
 // Does nothing in builds with AddressSanitizer, whose own report is better.
 void install();
 
+// Whether install() reports faults in this build (false under AddressSanitizer).
+bool active();
+
 }  // namespace isergw::crash_report
