@@ -21,9 +21,8 @@ struct BlockRange {
 
 // SBC-3 §5: the LBA and TRANSFER LENGTH (or NUMBER OF LOGICAL BLOCKS) of the
 // 6-, 10-, 12- and 16-byte forms.
-BlockRange decode_range(const Context& context) {
-  const uint8_t* cdb = context.cdb;
-  switch (context.info.cdb_length) {
+BlockRange decode_range(const CommandInfo& info, const uint8_t* cdb) {
+  switch (info.cdb_length) {
     case 6: {
       const uint64_t lba = uint64_t{cdb[1] & 0x1Fu} << 16 | load_be16(&cdb[2]);
       // SBC-3 §5.7: in READ(6) and WRITE(6), 0 means 256 blocks.
@@ -36,6 +35,10 @@ BlockRange decode_range(const Context& context) {
     default:
       return {load_be64(&cdb[2]), load_be32(&cdb[10]), 10};
   }
+}
+
+BlockRange decode_range(const Context& context) {
+  return decode_range(context.info, context.cdb);
 }
 
 bool out_of_range(const Context& context, const BlockRange& range) {
@@ -65,7 +68,7 @@ std::optional<ScsiResult> check_transfer(const Context& context, const BlockRang
   if (out_of_range(context, range)) return lba_out_of_range(context);
   // SBC-3 §6.5.3: more than the MAXIMUM TRANSFER LENGTH of the Block
   // Limits page is an invalid field.
-  if (range.blocks * context.config.block_size > ScsiDisk::kMaxTransferBytes) {
+  if (range.blocks * context.config.block_size > context.config.max_transfer_bytes) {
     return invalid_field_in_cdb(context, range.length_byte);
   }
   return std::nullopt;
@@ -77,6 +80,10 @@ bool all_zero(std::span<const uint8_t> data) {
 
 }  // namespace
 
+uint64_t transfer_bytes(const CommandInfo& info, const uint8_t* cdb, uint32_t block_size) {
+  return decode_range(info, cdb).blocks * block_size;
+}
+
 ScsiResult read_blocks(const Context& context) {
   const BlockRange range = decode_range(context);
   if (auto failed = check_transfer(context, range)) return *failed;
@@ -85,8 +92,16 @@ ScsiResult read_blocks(const Context& context) {
   // On overflow only EDTL bytes go to the initiator (RFC 7143 §11.4.5.1;
   // FCP-4 §9.4.2 a)), which may end inside a block.
   const size_t count = static_cast<size_t>(
-      std::min<uint64_t>({spdtl, expected, static_cast<uint64_t>(context.data_in.size())}));
-  context.store.read(range.lba * context.config.block_size, context.data_in.first(count));
+      std::min<uint64_t>({spdtl, expected, static_cast<uint64_t>(data_in_capacity(context))}));
+  uint64_t offset = range.lba * context.config.block_size;
+  size_t left = count;
+  for (const std::span<uint8_t> piece : context.data_in) {
+    if (left == 0) break;
+    const size_t length = std::min(left, piece.size());
+    context.store.read(offset, piece.first(length));
+    offset += length;
+    left -= length;
+  }
   ScsiResult result;
   result.data_in_length = static_cast<uint32_t>(count);
   set_residual(result, spdtl, expected);
@@ -178,7 +193,7 @@ ScsiResult write_same(const Context& context) {
   // WSNZ = 1 in the Block Limits page: 0 ("to the end") is refused, as is
   // more than the MAXIMUM WRITE SAME LENGTH (SBC-3 §5.42, §5.43).
   const uint32_t block_size = context.config.block_size;
-  if (range.blocks == 0 || range.blocks * block_size > ScsiDisk::kMaxWriteSameBytes) {
+  if (range.blocks == 0 || range.blocks * block_size > max_write_same_bytes(context.config)) {
     return invalid_field_in_cdb(context, range.length_byte);
   }
   if (context.config.read_only) return write_protected(context);
@@ -240,7 +255,7 @@ ScsiResult unmap(const Context& context) {
     total_blocks += range.blocks;
   }
   // MAXIMUM UNMAP LBA COUNT of the Block Limits page.
-  if (total_blocks * context.config.block_size > ScsiDisk::kMaxWriteSameBytes) {
+  if (total_blocks * context.config.block_size > max_write_same_bytes(context.config)) {
     return invalid_parameter(8 + 8);
   }
   for (size_t i = 0; i < descriptors; ++i) {

@@ -384,7 +384,7 @@ TEST(WriteSame, Errors) {
 
 TEST(WriteSame, MoreThanTheMaximumIsAnInvalidField) {
   ScsiDisk disk = make_disk({}, uint64_t{4} << 21);  // 4 GiB
-  const auto blocks = static_cast<uint32_t>(ScsiDisk::kMaxWriteSameBytes / kBlock);
+  const auto blocks = static_cast<uint32_t>(ScsiDisk::kMaxTransferBytes / kBlock);
   expect_invalid_field(write_data(disk, write_same(0x93, 0, blocks + 1), pattern(kBlock, 1)).result,
                        10);
 }
@@ -464,7 +464,7 @@ TEST(Unmap, LimitsFromTheBlockLimitsPage) {
   expect_check(write_data(disk, unmap_cdb(static_cast<uint16_t>(many.size())), many).result,
                SenseKey::kIllegalRequest, iscsi::kInvalidFieldInParameterList,
                iscsi::FieldPointer{false, 2, std::nullopt});
-  const auto max_blocks = static_cast<uint32_t>(ScsiDisk::kMaxWriteSameBytes / kBlock);
+  const auto max_blocks = static_cast<uint32_t>(ScsiDisk::kMaxTransferBytes / kBlock);
   const Bytes too_long = unmap_list({{0, max_blocks}, {max_blocks, 1}});
   expect_check(write_data(disk, unmap_cdb(static_cast<uint16_t>(too_long.size())), too_long).result,
                SenseKey::kIllegalRequest, iscsi::kInvalidFieldInParameterList);

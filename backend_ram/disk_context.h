@@ -26,7 +26,7 @@ struct Context {
   const CommandInfo& info;
   // At least info.cdb_length bytes.
   const uint8_t* cdb;
-  std::span<uint8_t> data_in;
+  DataInPieces data_in;
   // False when the command addresses a LUN other than the configured one;
   // only INQUIRY, REPORT LUNS and REQUEST SENSE get that far (SPC-4 §4.4).
   bool lun_present;
@@ -52,10 +52,17 @@ ScsiResult good(const Context& context);
 // §4.2.5.6) and to the expected length.
 ScsiResult data_in(const Context& context, std::span<const uint8_t> parameter_data,
                    uint32_t allocation_length);
+// The bytes the data-in pieces hold in all.
+size_t data_in_capacity(const Context& context);
+// Copies `bytes` to the data-in pieces, starting at `offset` of the data.
+void put_data_in(const Context& context, size_t offset, std::span<const uint8_t> bytes);
 // Copies up to dest.size() bytes of data-out into dest; returns the count.
 size_t gather_data_out(const Context& context, std::span<uint8_t> dest);
 // Total data-out bytes the relay passed.
 uint64_t data_out_size(const Context& context);
+
+// The bytes a READ, WRITE or VERIFY CDB transfers (its TRANSFER LENGTH).
+uint64_t transfer_bytes(const CommandInfo& info, const uint8_t* cdb, uint32_t block_size);
 
 ScsiResult inquiry(const Context& context);
 ScsiResult mode_sense(const Context& context);

@@ -104,8 +104,8 @@ size_t block_limits(const Context& context, PageBuffer& data) {
   data[4] = 0x01;  // WSNZ: WRITE SAME with 0 blocks is refused.
   // OPTIMAL TRANSFER LENGTH GRANULARITY: 4 KiB, the page size hosts use.
   store_be16(&data[6], static_cast<uint16_t>(std::max<uint32_t>(1, 4096 / block_size)));
-  store_be32(&data[8], ScsiDisk::kMaxTransferBytes / block_size);
-  const auto max_same = static_cast<uint32_t>(ScsiDisk::kMaxWriteSameBytes / block_size);
+  store_be32(&data[8], context.config.max_transfer_bytes / block_size);
+  const auto max_same = static_cast<uint32_t>(max_write_same_bytes(context.config) / block_size);
   store_be32(&data[20], max_same);  // MAXIMUM UNMAP LBA COUNT
   store_be32(&data[24], ScsiDisk::kMaxUnmapDescriptors);
   store_be64(&data[36], max_same);  // MAXIMUM WRITE SAME LENGTH

@@ -142,12 +142,12 @@ TEST(Inquiry, BlockLimits) {
   ScsiDisk disk = make_disk();
   const Bytes d = vpd(disk, 0xB0);
   ASSERT_EQ(d.size(), 64u);
-  EXPECT_EQ(d[4] & 0x01, 0x01);                                      // WSNZ
-  EXPECT_EQ(load_be16(&d[6]), 8u);                                   // 4 KiB granularity
-  EXPECT_EQ(load_be32(&d[8]), ScsiDisk::kMaxTransferBytes / 512);    // MAXIMUM TRANSFER LENGTH
-  EXPECT_EQ(load_be32(&d[20]), ScsiDisk::kMaxWriteSameBytes / 512);  // MAXIMUM UNMAP LBA COUNT
-  EXPECT_EQ(load_be32(&d[24]), ScsiDisk::kMaxUnmapDescriptors);      // descriptors
-  EXPECT_EQ(load_be64(&d[36]), ScsiDisk::kMaxWriteSameBytes / 512);  // MAXIMUM WRITE SAME LENGTH
+  EXPECT_EQ(d[4] & 0x01, 0x01);                                     // WSNZ
+  EXPECT_EQ(load_be16(&d[6]), 8u);                                  // 4 KiB granularity
+  EXPECT_EQ(load_be32(&d[8]), ScsiDisk::kMaxTransferBytes / 512);   // MAXIMUM TRANSFER LENGTH
+  EXPECT_EQ(load_be32(&d[20]), ScsiDisk::kMaxTransferBytes / 512);  // MAXIMUM UNMAP LBA COUNT
+  EXPECT_EQ(load_be32(&d[24]), ScsiDisk::kMaxUnmapDescriptors);     // descriptors
+  EXPECT_EQ(load_be64(&d[36]), ScsiDisk::kMaxTransferBytes / 512);  // MAXIMUM WRITE SAME LENGTH
   ScsiDisk large = make_disk(block_size_config(4096), 256);
   const Bytes l = vpd(large, 0xB0);
   EXPECT_EQ(load_be16(&l[6]), 1u);

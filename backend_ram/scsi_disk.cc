@@ -70,12 +70,33 @@ ScsiResult data_in(const Context& context, std::span<const uint8_t> parameter_da
                    uint32_t allocation_length) {
   const size_t spdtl = std::min<size_t>(parameter_data.size(), allocation_length);
   const uint32_t expected = expected_length(context, DataDirection::kRead);
-  const size_t count = std::min({spdtl, size_t{expected}, context.data_in.size()});
-  if (count > 0) std::memcpy(context.data_in.data(), parameter_data.data(), count);
+  const size_t count = std::min({spdtl, size_t{expected}, data_in_capacity(context)});
+  put_data_in(context, 0, parameter_data.first(count));
   ScsiResult result;
   result.data_in_length = static_cast<uint32_t>(count);
   set_residual(result, spdtl, expected);
   return result;
+}
+
+size_t data_in_capacity(const Context& context) {
+  size_t total = 0;
+  for (const std::span<uint8_t> piece : context.data_in)
+    total += piece.size();
+  return total;
+}
+
+void put_data_in(const Context& context, size_t offset, std::span<const uint8_t> bytes) {
+  for (const std::span<uint8_t> piece : context.data_in) {
+    if (bytes.empty()) return;
+    if (offset >= piece.size()) {
+      offset -= piece.size();
+      continue;
+    }
+    const size_t count = std::min(bytes.size(), piece.size() - offset);
+    std::memcpy(piece.data() + offset, bytes.data(), count);
+    bytes = bytes.subspan(count);
+    offset = 0;
+  }
 }
 
 size_t gather_data_out(const Context& context, std::span<uint8_t> dest) {
@@ -253,6 +274,9 @@ uint64_t encode_lun(uint16_t lun) {
 
 Expected<ScsiDisk, std::string> ScsiDisk::create(DiskConfig config,
                                                  std::unique_ptr<BlockStore> store) {
+  // Whole blocks, at least one, at most what any command may move.
+  config.max_transfer_bytes = std::min(config.max_transfer_bytes, kMaxTransferBytes);
+  config.max_transfer_bytes -= config.max_transfer_bytes % std::max(config.block_size, 1u);
   if (config.block_size != 512 && config.block_size != 4096) {
     return Unexpected{"block size " + std::to_string(config.block_size) +
                       " is not supported; use 512 or 4096"};
@@ -290,6 +314,11 @@ ScsiDisk::ScsiDisk(DiskConfig config, std::unique_ptr<BlockStore> store)
 }
 
 ScsiResult ScsiDisk::execute(const ScsiCommand& command, std::span<uint8_t> data_in) {
+  const std::span<uint8_t> pieces[1] = {data_in};
+  return execute(command, DataInPieces(pieces));
+}
+
+ScsiResult ScsiDisk::execute(const ScsiCommand& command, DataInPieces data_in) {
   static constexpr CommandInfo kUnknown{0, false, 0, 1, CommandKind::kTestUnitReady, {}};
   Context context{config_,
                   *store_,
@@ -338,6 +367,57 @@ ScsiResult ScsiDisk::execute(const ScsiCommand& command, std::span<uint8_t> data
                            data_in,
                            context.lun_present};
   return dispatch(dispatched);
+}
+
+namespace {
+
+// Parameter data of the commands other than READ (INQUIRY, MODE SENSE,
+// REPORT LUNS, ...) is far below this, whatever their allocation length.
+constexpr uint32_t kMaxParameterData = 64 * 1024;
+
+const CommandInfo* known_command(std::span<const uint8_t> cdb) {
+  if (cdb.empty()) return nullptr;
+  const CommandInfo* info = find_command(cdb[0], cdb.size() > 1 ? cdb[1] & 0x1F : 0);
+  return info != nullptr && cdb.size() >= info->cdb_length ? info : nullptr;
+}
+
+}  // namespace
+
+uint32_t ScsiDisk::data_out_length(const ScsiCommand& command) const {
+  const CommandInfo* info = known_command(command.cdb);
+  if (info == nullptr || command.direction != DataDirection::kWrite) return 0;
+  const uint32_t expected = command.expected_data_transfer_length;
+  const uint8_t* cdb = command.cdb.data();
+  uint64_t wanted = 0;
+  switch (info->kind) {
+    case CommandKind::kVerify:
+      // BYTCHK 01b compares data-out; the others take none.
+      if (((cdb[1] >> 1) & 0x03) != 1) return 0;
+      [[fallthrough]];
+    case CommandKind::kWrite:
+      wanted = internal::transfer_bytes(*info, cdb, config_.block_size);
+      if (wanted > config_.max_transfer_bytes) return 0;  // refused on its CDB
+      break;
+    case CommandKind::kWriteSame:
+      wanted = config_.block_size;  // one block, written over the range
+      break;
+    case CommandKind::kUnmap:
+      wanted = load_be16(&cdb[7]);  // PARAMETER LIST LENGTH
+      break;
+    default:
+      return 0;
+  }
+  return static_cast<uint32_t>(std::min<uint64_t>(wanted, expected));
+}
+
+uint32_t ScsiDisk::data_in_length(const ScsiCommand& command) const {
+  const CommandInfo* info = known_command(command.cdb);
+  if (info == nullptr || command.direction != DataDirection::kRead) return 0;
+  const uint32_t expected = command.expected_data_transfer_length;
+  if (info->kind != CommandKind::kRead) return std::min(expected, kMaxParameterData);
+  const uint64_t wanted = internal::transfer_bytes(*info, command.cdb.data(), config_.block_size);
+  if (wanted > config_.max_transfer_bytes) return 0;  // refused on its CDB
+  return static_cast<uint32_t>(std::min<uint64_t>(wanted, expected));
 }
 
 }  // namespace isergw::backend_ram

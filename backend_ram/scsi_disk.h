@@ -58,22 +58,33 @@ struct DiskConfig {
   std::string name = "isergw";
   // INQUIRY PRODUCT IDENTIFICATION, up to 16 ASCII characters.
   std::string product = "RAM DISK";
+  // The largest READ/WRITE, advertised as the Block Limits page's MAXIMUM
+  // TRANSFER LENGTH: what the relay can set aside for one command
+  // (gateway/buffer_pool.h), at most ScsiDisk::kMaxTransferBytes.
+  uint32_t max_transfer_bytes = 16u << 20;
 };
+
+// WRITE SAME and UNMAP reach no further than a WRITE: initiators size test
+// writes by the advertised WRITE SAME length.
+inline uint64_t max_write_same_bytes(const DiskConfig& config) {
+  return config.max_transfer_bytes;
+}
+
+// Where a command's data-in goes: pieces filled in order (pool buffers).
+using DataInPieces = std::span<const std::span<uint8_t>>;
 
 // One logical unit. Not thread-safe: it belongs to the worker that runs the
 // sessions mapped to it, like everything else on the data path.
 class ScsiDisk {
  public:
-  // The largest READ/WRITE the disk accepts, advertised in the Block Limits
-  // VPD page: the gateway accepts commands of up to 16 MiB (no max-I/O
-  // negotiation in iSER), and a bound keeps one command from holding a
-  // worker for long.
+  // The largest READ/WRITE the disk accepts at most (DiskConfig's
+  // max_transfer_bytes may lower it): the gateway accepts commands of up to
+  // 16 MiB (no max-I/O negotiation in iSER), and a bound keeps one command
+  // from holding a worker for long.
   static constexpr uint32_t kMaxTransferBytes = 16u << 20;
-  // Bounds WRITE SAME and UNMAP for the same reason, and no higher than a
-  // WRITE: initiators size test writes by the advertised WRITE SAME length
-  // (libiscsi writes 65536 blocks when it is 0 or larger), and libiscsi
-  // expects a MAXIMUM UNMAP LBA COUNT of at most 1 Mi blocks.
-  static constexpr uint64_t kMaxWriteSameBytes = kMaxTransferBytes;
+  // WRITE SAME and UNMAP are bounded like a WRITE (max_write_same_bytes()):
+  // libiscsi writes 65536 blocks when the WRITE SAME length is 0 or larger,
+  // and expects a MAXIMUM UNMAP LBA COUNT of at most 1 Mi blocks.
   static constexpr uint32_t kMaxUnmapDescriptors = 256;
 
   static Expected<ScsiDisk, std::string> create(DiskConfig config,
@@ -84,7 +95,15 @@ class ScsiDisk {
   // never throws: every failure is a SCSI status with sense data. Residuals
   // always compare the command's own transfer length with EDTL.
   ScsiResult execute(const ScsiCommand& command, std::span<uint8_t> data_in);
+  // The same, with data-in spread over pieces, filled in order.
+  ScsiResult execute(const ScsiCommand& command, DataInPieces data_in);
 
+  // How many bytes of data-out (data-in) the command would take (give) at
+  // most, never more than EDTL: what the relay sets aside before it asks
+  // the host for the data (or runs the command). 0 for a command that
+  // fails on its CDB alone, or moves no data that way.
+  uint32_t data_out_length(const ScsiCommand& command) const;
+  uint32_t data_in_length(const ScsiCommand& command) const;
   const DiskConfig& config() const { return config_; }
   uint64_t block_count() const { return block_count_; }
   BlockStore& store() { return *store_; }

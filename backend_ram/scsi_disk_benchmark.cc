@@ -57,7 +57,7 @@ void fill(ScsiDisk& disk) {
   for (uint64_t i = 0; i < kWorkingSetIos; ++i) {
     const std::vector<uint8_t> cdb = cdb10(0x2A, static_cast<uint32_t>(i * kIoBlocks));
     command.cdb = cdb;
-    (void)disk.execute(command, {});
+    (void)disk.execute(command, std::span<uint8_t>());
   }
 }
 
@@ -91,7 +91,7 @@ void write_loop(benchmark::State& state, ScsiDisk& disk) {
   uint64_t i = 0;
   for (auto _ : state) {
     store_be32(&cdb[2], lba_of(i++));
-    const ScsiResult result = disk.execute(command, {});
+    const ScsiResult result = disk.execute(command, std::span<uint8_t>());
     benchmark::DoNotOptimize(result);
   }
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));
