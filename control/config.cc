@@ -320,9 +320,9 @@ Expected<Config, ConfigError> config_from_json(const json& document) {
   if (document.contains("limits")) {
     const auto& limits = document.at("limits");
     if (!limits.is_object()) return Unexpected{error_at("limits", "must be an object")};
-    if (auto known = only_known_members(
-            limits, "limits",
-            {"sessions_per_portal", "logins_per_portal", "login_timeout_seconds"});
+    if (auto known = only_known_members(limits, "limits",
+                                        {"sessions_per_portal", "logins_per_portal",
+                                         "login_timeout_seconds", "data_timeout_seconds"});
         !known) {
       return Unexpected{known.error()};
     }
@@ -340,6 +340,11 @@ Expected<Config, ConfigError> config_from_json(const json& document) {
       auto seconds = positive_member(limits, "limits.", "login_timeout_seconds", 3600);
       if (!seconds) return Unexpected{seconds.error()};
       config.limits.login_timeout_seconds = static_cast<unsigned>(*seconds);
+    }
+    if (limits.contains("data_timeout_seconds")) {
+      auto seconds = positive_member(limits, "limits.", "data_timeout_seconds", 3600);
+      if (!seconds) return Unexpected{seconds.error()};
+      config.limits.data_timeout_seconds = static_cast<unsigned>(*seconds);
     }
   }
   if (document.contains("isns")) {
@@ -402,7 +407,8 @@ json config_to_json(const Config& config) {
   document["rdma"] = {{"posting", rdma::posting_mode_name(config.rdma.posting)}};
   document["limits"] = {{"sessions_per_portal", config.limits.sessions},
                         {"logins_per_portal", config.limits.logins_in_progress},
-                        {"login_timeout_seconds", config.limits.login_timeout_seconds}};
+                        {"login_timeout_seconds", config.limits.login_timeout_seconds},
+                        {"data_timeout_seconds", config.limits.data_timeout_seconds}};
   if (config.isns) {
     document["isns"] = {{"server", config.isns->server.host_port()},
                         {"refresh_seconds", config.isns->refresh_seconds}};

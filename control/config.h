@@ -68,6 +68,9 @@ struct PortalLimits {
   size_t sessions = 1024;          // connections, logged in or not
   size_t logins_in_progress = 64;  // connections whose login is not complete
   unsigned login_timeout_seconds = 15;
+  // A host asked for write data that sends none of it for this long is
+  // closed, and the buffers set aside for that data return.
+  unsigned data_timeout_seconds = 20;
 };
 
 // Registration with an iSNS server (RFC 4171), so hosts discover the

@@ -65,16 +65,27 @@ void IserTargetSession::on_message(const iser::ControlHeader& header,
   if (const size_t length = decoded->data.size(); length > 0) {
     // The receive slot goes back to the ring at once; the data moves to a
     // pool buffer that lives as long as the command needs it. Only login
-    // data, immediate and unsolicited data (8 KiB at most) take this copy.
-    gateway::Buffer buffer = pool_.acquire();
-    if (!buffer) {
-      log::warn("{}: buffer pool exhausted; closing so that the host retries", peer_);
-      close("buffer pool exhausted");
-      return;
+    // data, immediate data and other PDUs' data (8 KiB at most) take this
+    // copy. Immediate data is charged to the session's share of what hosts
+    // send unasked; where there is none left, the command is answered
+    // TASK SET FULL (FrontSession::refuse_for_buffers) and the host
+    // retries it. RDMA Reads need no receive, so nothing waits on a
+    // command refused here, and nothing is held back.
+    const bool command = std::holds_alternative<iscsi::ScsiCommand>(inbound.pdu);
+    gateway::Buffer buffer = pool_.acquire(command ? unasked_ : nullptr);
+    if (buffer) {
+      std::memcpy(buffer.data(), decoded->data.data(), length);
+      iscsi::set_pdu_data(inbound.pdu, {buffer.data(), length});
+      inbound.data = std::move(buffer);
+    } else if (command) {
+      iscsi::set_pdu_data(inbound.pdu, {});
+      inbound.discarded = true;
+    } else {
+      auto copy =
+          std::make_shared<std::vector<uint8_t>>(decoded->data.begin(), decoded->data.end());
+      iscsi::set_pdu_data(inbound.pdu, *copy);
+      inbound.landed_in = std::move(copy);
     }
-    std::memcpy(buffer.data(), decoded->data.data(), length);
-    iscsi::set_pdu_data(inbound.pdu, {buffer.data(), length});
-    inbound.data = std::move(buffer);
   }
   delivering_ = header;
   received_pdu(inbound);
@@ -172,29 +183,16 @@ void IserTargetSession::read_from_host(uint32_t itt, uint64_t id, uint32_t from,
     // The RDMA Read lands where the back leg lends memory for the data (an
     // iSER back leg's command buffer, registered on every device), else in
     // a pool buffer.
-    std::shared_ptr<const void> owner;
-    std::span<uint8_t> sink;
-    bool landed = false;
-    if (auto landing = this->landing(front_task->task, from, length)) {
-      owner = std::move(landing->owner);
-      sink = landing->bytes;
-      landed = true;
-    } else {
-      gateway::Buffer buffer = pool_.acquire();
-      if (!buffer) {
-        // The pool is dry: the rest waits for buffers to come back.
-        auto timer = std::make_shared<boost::asio::steady_timer>(io_);
-        timer->expires_after(std::chrono::milliseconds(1));
-        timer->async_wait([weak = weak_from_this(), timer, itt, id, from, to](auto error) {
-          auto self = std::static_pointer_cast<IserTargetSession>(weak.lock());
-          if (!error && self) self->read_from_host(itt, id, from, to);
-        });
-        return;
-      }
-      auto holder = std::make_shared<const gateway::Buffer>(std::move(buffer));
-      sink = std::span<uint8_t>(holder->data(), length);
-      owner = std::move(holder);
+    // Buffers for the data were set aside before it was fetched
+    // (FrontSession::landing()): the back leg's own memory, or claimed pool
+    // buffers, one RDMA Read each.
+    auto landing = this->landing(front_task->task, from, length);
+    if (!landing) {
+      protocol_error("no memory set aside for write data at offset " + std::to_string(from));
+      return;
     }
+    std::shared_ptr<const void> owner = std::move(landing->owner);
+    const std::span<uint8_t> sink = landing->bytes;
     // The host's write VA points past the data it sent unasked.
     auto address =
         iser::write_source_address(front_task->header, from, front_task->unsolicited_end);
@@ -203,16 +201,12 @@ void IserTargetSession::read_from_host(uint32_t itt, uint64_t id, uint32_t from,
       return;
     }
     connection_->rdma_read(sink, *address, front_task->header.write_stag,
-                           [weak = weak_from_this(), itt, id, from, sink, owner, landed] {
+                           [weak = weak_from_this(), itt, id, from, sink, owner] {
                              auto self = std::static_pointer_cast<IserTargetSession>(weak.lock());
                              if (!self) return;
                              FrontTask* arrived = self->find_task(itt, id);
                              if (arrived == nullptr) return;
-                             if (landed) {
-                               self->add_landed_write_data(*arrived, from, owner, sink);
-                             } else {
-                               self->add_write_data(*arrived, from, owner, sink);
-                             }
+                             self->add_landed_write_data(*arrived, from, owner, sink);
                              if (self->is_open()) self->serve_pulls(itt);
                            });
     from += length;

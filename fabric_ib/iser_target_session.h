@@ -71,8 +71,8 @@ class IserTargetSession : public gateway::FrontSession, public IserConnectionHan
   void send_status(FrontTask& ended, iscsi::ScsiResponse& response,
                    gateway::DataOwner owner) override;
 
-  // RDMA Reads [from, to) of a task, one pool buffer each; waits for
-  // buffers when the pool is dry.
+  // RDMA Reads [from, to) of a task, into the memory set aside for it, at
+  // most a pool buffer each.
   void read_from_host(uint32_t itt, uint64_t id, uint32_t from, uint32_t to);
 
   std::unique_ptr<IserConnection> connection_;
@@ -80,6 +80,9 @@ class IserTargetSession : public gateway::FrontSession, public IserConnectionHan
   iser::ControlHeader delivering_;
   boost::asio::io_context& io_;
   bool full_feature_sent_ = false;
+  // Charged with the immediate data this host sends.
+  std::shared_ptr<gateway::BufferAccount> unasked_ =
+      std::make_shared<gateway::BufferAccount>(gateway::BufferUse::kHostData);
 };
 
 }  // namespace isergw::fabric_ib

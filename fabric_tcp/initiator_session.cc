@@ -37,7 +37,8 @@ void InitiatorSession::connect(const std::vector<asio::ip::tcp::endpoint>& endpo
           fail("cannot connect to " + options().portal.host_port() + ": " + error.message());
           return;
         }
-        stream_ = std::make_shared<PduStream>(std::move(*socket), pool_, *this);
+        stream_ = std::make_shared<PduStream>(std::move(*socket), pool_, *this,
+                                              gateway::BufferUse::kStorageData);
         stream_->start();
         connected();
       });

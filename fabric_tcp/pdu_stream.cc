@@ -64,10 +64,11 @@ std::string describe_endpoint(const asio::ip::tcp::socket& socket) {
 }  // namespace
 
 PduStream::PduStream(asio::ip::tcp::socket socket, gateway::BufferPool& pool,
-                     PduStreamHandler& handler)
+                     PduStreamHandler& handler, gateway::BufferUse use)
     : socket_(std::move(socket)),
       buffer_wait_timer_(socket_.get_executor()),
       pool_(pool),
+      account_(std::make_shared<gateway::BufferAccount>(use)),
       handler_(handler),
       peer_(describe_endpoint(socket_)),
       inbound_(std::make_unique<InboundPdu>()) {
@@ -208,15 +209,21 @@ void PduStream::read_data_area() {
 }
 
 bool PduStream::take_pool_buffer() {
-  // Data the gateway solicited with an R2T is what a back end waits for
-  // (the built-in disk holds a whole write before it runs it), so it is
-  // always let in; holding it back could deadlock. What a peer sends
-  // unasked, and what the storage returns for a host, counts in the share.
-  const auto* data_out = std::get_if<iscsi::DataOut>(&inbound_->pdu);
-  const bool solicited = data_out != nullptr && data_out->ttt != iscsi::kReservedTag;
-  gateway::Buffer buffer = pool_.acquire(solicited ? nullptr : account_);
+  // Data the gateway asked for lands in memory set aside for it
+  // (landing_for()); what arrives here came unasked (immediate data,
+  // unsolicited Data-Out, Data-In for a host) or fits no request, and is
+  // charged to this connection's share of its budget.
+  gateway::Buffer buffer = pool_.acquire(account_);
   if (!buffer) {
     ++statistics_.buffer_waits;
+    if (!handler_.may_wait_for_buffer()) {
+      // The peer owes data the gateway asked for, behind this PDU: waiting
+      // here would hold that data back, and with it the buffers set aside
+      // for it. The segment is read and dropped; the handler answers the
+      // PDU (InboundPdu::discarded).
+      discard_data_segment();
+      return true;
+    }
     buffer_retry_ = std::min<std::chrono::microseconds>(
         buffer_retry_.count() == 0 ? kFirstBufferRetry : buffer_retry_ * 2, kLongestBufferRetry);
     buffer_wait_timer_.expires_after(buffer_retry_);
@@ -236,6 +243,15 @@ bool PduStream::take_pool_buffer() {
   inbound_->data = std::move(buffer);
   data_target_ = std::span<uint8_t>(inbound_->data.data(), framing_.data_segment_length);
   return true;
+}
+
+void PduStream::discard_data_segment() {
+  buffer_retry_ = {};
+  // One scratch area per worker thread: what lands in it is never read.
+  static thread_local std::vector<uint8_t> scratch;
+  if (scratch.size() < framing_.data_segment_length) scratch.resize(framing_.data_segment_length);
+  inbound_->discarded = true;
+  data_target_ = std::span<uint8_t>(scratch.data(), framing_.data_segment_length);
 }
 
 void PduStream::on_data_area(const error_code& error, size_t count) {
@@ -262,7 +278,7 @@ void PduStream::on_data_area(const error_code& error, size_t count) {
       return;
     }
   }
-  iscsi::set_pdu_data(inbound_->pdu, data);
+  iscsi::set_pdu_data(inbound_->pdu, inbound_->discarded ? std::span<const uint8_t>() : data);
   deliver();
 }
 
@@ -276,6 +292,7 @@ void PduStream::deliver() {
   handler_.on_pdu(*inbound_);
   inbound_->data = gateway::Buffer();
   inbound_->landed_in.reset();
+  inbound_->discarded = false;
   data_target_ = {};
   mid_pdu_ = false;
   read_bhs();

@@ -50,6 +50,10 @@ class PduStreamHandler {
                                                           uint32_t /*length*/) {
     return std::nullopt;
   }
+  // Whether a data segment that finds no pool buffer may wait for one,
+  // holding back everything behind it on the connection; false has it
+  // read and dropped (InboundPdu::discarded) instead.
+  virtual bool may_wait_for_buffer() { return true; }
   // Called once, when the connection is gone: closed by the peer, by
   // close(), or because the peer broke a rule, which `reason` names.
   virtual void on_closed(const std::string& reason) = 0;
@@ -57,8 +61,10 @@ class PduStreamHandler {
 
 class PduStream : public gateway::BatchedWriter, public std::enable_shared_from_this<PduStream> {
  public:
+  // `use` names the budget what the peer sends unasked is charged to: a
+  // host's write data, or a storage's read data.
   PduStream(boost::asio::ip::tcp::socket socket, gateway::BufferPool& pool,
-            PduStreamHandler& handler);
+            PduStreamHandler& handler, gateway::BufferUse use);
   ~PduStream();
   PduStream(const PduStream&) = delete;
   PduStream& operator=(const PduStream&) = delete;
@@ -108,6 +114,7 @@ class PduStream : public gateway::BatchedWriter, public std::enable_shared_from_
   // Puts a pool buffer under the data segment; false while none is free
   // (a retry is set) or after closing.
   bool take_pool_buffer();
+  void discard_data_segment();
   void on_data_area(const boost::system::error_code& error, size_t count);
   void deliver();
   void write_queued();
@@ -127,7 +134,7 @@ class PduStream : public gateway::BatchedWriter, public std::enable_shared_from_
   // Every data segment this connection reads unasked (immediate data,
   // unsolicited Data-Out, Data-In for a host) is charged here until its
   // buffer returns, so that the pool can hold this connection to its share.
-  std::shared_ptr<gateway::BufferAccount> account_ = std::make_shared<gateway::BufferAccount>();
+  std::shared_ptr<gateway::BufferAccount> account_;
   PduStreamHandler& handler_;
   std::string peer_;
   iscsi::DecodeOptions decode_options_;

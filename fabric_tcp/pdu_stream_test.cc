@@ -25,7 +25,9 @@ struct RecordingHandler : PduStreamHandler {
   std::vector<std::vector<uint8_t>> data;
   std::vector<const uint8_t*> data_addresses;
   std::vector<gateway::Buffer> kept;
-  std::vector<bool> landed;  // per PDU: received into lent memory
+  std::vector<bool> landed;     // per PDU: received into lent memory
+  std::vector<bool> discarded;  // per PDU: its data segment found no buffer
+  bool may_wait = true;         // what may_wait_for_buffer() answers
   std::optional<std::string> closed;
   bool keep_buffers = false;
   std::function<void()> answer;  // called for each PDU, after recording it
@@ -38,12 +40,14 @@ struct RecordingHandler : PduStreamHandler {
     data.emplace_back(bytes.begin(), bytes.end());
     data_addresses.push_back(bytes.data());
     landed.push_back(inbound.landed_in != nullptr);
+    discarded.push_back(inbound.discarded);
     if (keep_buffers) kept.push_back(std::move(inbound.data));
     if (answer) answer();
   }
   std::optional<gateway::DataLanding> landing_for(const iscsi::Pdu& pdu, uint32_t length) override {
     return lend ? lend(pdu, length) : std::nullopt;
   }
+  bool may_wait_for_buffer() override { return may_wait; }
   void on_closed(const std::string& reason) override { closed = reason; }
 };
 
@@ -64,7 +68,8 @@ class PduStreamTest : public testing::Test {
     client_.connect(acceptor.local_endpoint());
     tcp::socket server(context_);
     acceptor.accept(server);
-    stream_ = std::make_shared<PduStream>(std::move(server), *pool_, handler_);
+    stream_ = std::make_shared<PduStream>(std::move(server), *pool_, handler_,
+                                          gateway::BufferUse::kHostData);
     stream_->start();
   }
 
@@ -225,11 +230,12 @@ TEST_F(PduStreamTest, AHeaderReadAheadWaitsOutAPause) {
 }
 
 TEST_F(PduStreamTest, AnEmptyPoolDelaysDataAndNeverDropsIt) {
-  // Every buffer of the pool is taken (as by commands still in flight).
+  // Every buffer of the budget for unasked host data is taken (as by
+  // commands still in flight).
   std::vector<gateway::Buffer> taken;
-  for (size_t i = 0; i < 4; ++i)
+  for (size_t i = 0; i < pool_->budget(gateway::BufferUse::kHostData); ++i)
     taken.push_back(pool_->acquire());
-  ASSERT_EQ(pool_->in_use(), 4U);
+  ASSERT_FALSE(pool_->acquire());
   std::vector<uint8_t> payload(3000);
   std::iota(payload.begin(), payload.end(), 5);
   client_write(encode(data_out(payload, 0)));
@@ -244,28 +250,36 @@ TEST_F(PduStreamTest, AnEmptyPoolDelaysDataAndNeverDropsIt) {
 }
 
 // A connection holding its share of the pool (here one buffer of four) of
-// data it sent unasked waits, although buffers are free; data the gateway
-// solicited with an R2T is let in all the same.
-TEST_F(PduStreamTest, UnaskedDataIsHeldToTheSharePastWhichSolicitedDataStillComes) {
+// data it sent unasked waits, although buffers are free. Once its handler
+// says it must not wait (the host owes data the gateway asked for, behind
+// this PDU), the segment is read and dropped, and the PDU delivered marked
+// as such; what follows arrives as ever.
+TEST_F(PduStreamTest, UnaskedDataPastTheShareWaitsOrIsDroppedWhenWaitingWouldHoldBackOwedData) {
   handler_.keep_buffers = true;  // as tasks still in flight hold them
   ASSERT_EQ(pool_->share(), 1U);
   std::vector<uint8_t> payload(3000, 0x5a);
   iscsi::DataOut unsolicited = data_out(payload, 0);
   unsolicited.ttt = iscsi::kReservedTag;
   client_write(encode(unsolicited));
-  client_write(encode(data_out(payload, 3000)));
-  client_write(encode(data_out(payload, 6000)));
-  ASSERT_TRUE(run_until([&] { return handler_.pdus.size() == 3; }));
-  EXPECT_EQ(pool_->in_use(), 3U);
-  unsolicited.buffer_offset = 9000;
+  ASSERT_TRUE(run_until([&] { return handler_.pdus.size() == 1; }));
+  unsolicited.buffer_offset = 3000;
   client_write(encode(unsolicited));
   run_until([] { return false; });
-  EXPECT_EQ(handler_.pdus.size(), 3U) << "unasked data past the share came in";
-  EXPECT_EQ(pool_->in_use(), 3U);
+  EXPECT_EQ(handler_.pdus.size(), 1U) << "unasked data past the share came in";
+  EXPECT_EQ(pool_->in_use(), 1U);
   EXPECT_GE(stream_->statistics().buffer_waits, 1U);
+  handler_.may_wait = false;
+  ASSERT_TRUE(run_until([&] { return handler_.pdus.size() == 2; }));
+  EXPECT_TRUE(handler_.discarded[1]);
+  EXPECT_TRUE(handler_.data[1].empty());
+  EXPECT_EQ(pool_->in_use(), 1U);
   handler_.kept.front() = gateway::Buffer();  // the first unasked segment is done with
-  ASSERT_TRUE(run_until([&] { return handler_.pdus.size() == 4; }));
-  EXPECT_EQ(handler_.data[3], payload);
+  unsolicited.buffer_offset = 6000;
+  client_write(encode(unsolicited));
+  ASSERT_TRUE(run_until([&] { return handler_.pdus.size() == 3; }));
+  EXPECT_FALSE(handler_.discarded[2]);
+  EXPECT_EQ(handler_.data[2], payload);
+  EXPECT_FALSE(handler_.closed);
 }
 
 TEST_F(PduStreamTest, ChecksDigestsOnceNegotiated) {

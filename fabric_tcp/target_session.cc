@@ -37,7 +37,8 @@ TargetSession::TargetSession(asio::ip::tcp::socket socket, gateway::BufferPool& 
     local_host_ = local.address().to_string();
     local_port_ = local.port();
   }
-  stream_ = std::make_shared<PduStream>(std::move(socket), pool_, *this);
+  stream_ =
+      std::make_shared<PduStream>(std::move(socket), pool_, *this, gateway::BufferUse::kHostData);
 }
 
 TargetSession::~TargetSession() = default;
@@ -130,11 +131,18 @@ std::optional<gateway::DataLanding> TargetSession::landing_for(const iscsi::Pdu&
 
 void TargetSession::fetch(FrontTask& front_task, uint32_t from, uint32_t to) {
   auto& task = static_cast<TcpTask&>(front_task);
-  // R2Ts ask for bursts of at most MaxBurstLength.
+  // R2Ts ask for bursts of at most MaxBurstLength, and none crosses the
+  // edge of a buffer set aside for the data (FrontSession::landing()), so
+  // that each Data-Out lands whole in one: buffers hold the range's next
+  // buffer_size() bytes each, counted from `from`.
+  const uint32_t base = from;
+  const auto size = static_cast<uint32_t>(pool_.buffer_size());
   while (from < to) {
-    const uint32_t burst = std::min(to - from, parameters_.session.max_burst_length);
-    task.wanted.emplace_back(from, burst);
-    from += burst;
+    const uint64_t edge = base + (uint64_t{from - base} / size + 1) * size;
+    const auto burst = static_cast<uint32_t>(std::min<uint64_t>(to, edge) - from);
+    const uint32_t length = std::min(burst, parameters_.session.max_burst_length);
+    task.wanted.emplace_back(from, length);
+    from += length;
   }
   solicit(task);
 }

@@ -33,6 +33,7 @@ class TargetSession : public gateway::FrontSession, public PduStreamHandler {
   // PduStreamHandler
   void on_pdu(InboundPdu& inbound) override { received_pdu(inbound); }
   std::optional<gateway::DataLanding> landing_for(const iscsi::Pdu& pdu, uint32_t length) override;
+  bool may_wait_for_buffer() override { return !awaiting_solicited_data(); }
   void on_closed(const std::string& reason) override { connection_closed(reason); }
 
   // FrontLeg

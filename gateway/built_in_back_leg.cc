@@ -11,27 +11,11 @@ BackLegInfo BuiltInBackLeg::info() const {
   info.back_end = url_;
   info.state = "logged in";
   info.commands = commands_;
+  info.in_flight = static_cast<uint32_t>(waiting_.size());
   return info;
 }
 
-void BuiltInBackLeg::submit(Task& task, FrontLeg& front) {
-  ++commands_;
-  if (task.write && task.expected_data_transfer_length > 0) {
-    // The disk needs all of a write's data at once: store and forward.
-    front.pull(
-        task, 0, task.expected_data_transfer_length,
-        [this, &task, &front](std::vector<DataSlice> slices) { execute(task, front, slices); });
-    return;
-  }
-  execute(task, front, {});
-}
-
-void BuiltInBackLeg::execute(Task& task, FrontLeg& front, const std::vector<DataSlice>& data_out) {
-  std::vector<std::span<const uint8_t>> spans;
-  spans.reserve(data_out.size());
-  for (const DataSlice& slice : data_out)
-    spans.push_back(slice.bytes);
-
+backend_ram::ScsiCommand BuiltInBackLeg::scsi_command(const Task& task) const {
   backend_ram::ScsiCommand command;
   command.cdb = task.cdb;
   command.lun = task.lun;
@@ -39,36 +23,74 @@ void BuiltInBackLeg::execute(Task& task, FrontLeg& front, const std::vector<Data
   command.direction = task.write  ? backend_ram::DataDirection::kWrite
                       : task.read ? backend_ram::DataDirection::kRead
                                   : backend_ram::DataDirection::kNone;
+  return command;
+}
+
+void BuiltInBackLeg::submit(Task& task, FrontLeg& front) {
+  ++commands_;
+  const backend_ram::ScsiCommand command = scsi_command(task);
+  if (const uint32_t length = disk_->data_out_length(command); length > 0) {
+    // The disk needs all of a write's data at once: store and forward. Only
+    // what the CDB transfers is asked for, whatever EDTL the host declared;
+    // the disk reckons the residual.
+    front.pull(task, 0, length, [this, &task, &front](std::vector<DataSlice> slices) {
+      execute(task, front, slices, {});
+    });
+    return;
+  }
+  const uint32_t read_length = disk_->data_in_length(command);
+  if (read_length == 0) {
+    execute(task, front, {}, {});
+    return;
+  }
+  // Read data waits in the pool for the host to take it: claimed whole
+  // before the disk runs, in turn with the other sessions' claims.
+  const size_t count = (size_t{read_length} + pool_.buffer_size() - 1) / pool_.buffer_size();
+  std::vector<Buffer> buffers;
+  PendingClaim pending;
+  switch (pool_.claim(count, claims_, buffers, pending,
+                      [this, &task, &front](std::vector<Buffer> granted) {
+                        waiting_.erase(&task);
+                        execute(task, front, {}, std::move(granted));
+                      })) {
+    case BufferPool::ClaimOutcome::kGranted:
+      execute(task, front, {}, std::move(buffers));
+      break;
+    case BufferPool::ClaimOutcome::kWaiting:
+      waiting_.emplace(&task, std::move(pending));
+      break;
+    case BufferPool::ClaimOutcome::kRefused:
+      // Larger than a claim: only a disk whose MAXIMUM TRANSFER LENGTH is
+      // above the pool's gets here; it answers from the CDB, with no data.
+      execute(task, front, {}, {});
+      break;
+  }
+}
+
+void BuiltInBackLeg::execute(Task& task, FrontLeg& front, const std::vector<DataSlice>& data_out,
+                             std::vector<Buffer> data_in) {
+  std::vector<std::span<const uint8_t>> spans;
+  spans.reserve(data_out.size());
+  for (const DataSlice& slice : data_out)
+    spans.push_back(slice.bytes);
+  backend_ram::ScsiCommand command = scsi_command(task);
   command.data_out = spans;
 
-  // Read data lands in a pool buffer when one holds it; larger reads (up to
-  // 16 MiB) take heap memory, a cost only the built-in back end pays.
-  // EDTL is the host's to choose, up to 4 GiB, while the disk never answers
-  // more than kMaxTransferBytes: sized by EDTL alone, one READ could make the
-  // gateway allocate and zero gigabytes. The disk reckons residuals from
-  // EDTL, not from this buffer, so the cap changes nothing on the wire.
-  std::shared_ptr<const void> owner;
-  std::span<uint8_t> data_in;
-  const uint32_t read_length = task.read ? std::min(task.expected_data_transfer_length,
-                                                    backend_ram::ScsiDisk::kMaxTransferBytes)
-                                         : 0;
-  if (read_length > 0) {
-    Buffer buffer = read_length <= pool_.buffer_size() ? pool_.acquire() : Buffer();
-    if (buffer) {
-      data_in = std::span<uint8_t>(buffer.data(), read_length);
-      owner = std::make_shared<Buffer>(std::move(buffer));
-    } else {
-      // Not zeroed: only the bytes the disk writes are ever sent, and
-      // zeroing up to 16 MiB per command was most of a large read's cost.
-      auto heap = std::make_shared_for_overwrite<uint8_t[]>(read_length);
-      data_in = std::span<uint8_t>(heap.get(), read_length);
-      owner = heap;
-    }
-  }
-
-  const backend_ram::ScsiResult result = disk_->execute(command, data_in);
-  if (result.data_in_length > 0) {
-    front.push(task, 0, data_in.first(result.data_in_length), owner);
+  std::vector<std::span<uint8_t>> pieces;
+  pieces.reserve(data_in.size());
+  for (const Buffer& buffer : data_in)
+    pieces.push_back(buffer.bytes());
+  const backend_ram::ScsiResult result = disk_->execute(command, pieces);
+  // Each buffer's bytes go to the host from the buffer itself, which lives
+  // until they have left.
+  uint32_t offset = 0;
+  for (Buffer& buffer : data_in) {
+    if (offset >= result.data_in_length) break;
+    const auto length =
+        static_cast<uint32_t>(std::min<size_t>(buffer.size(), result.data_in_length - offset));
+    const std::span<const uint8_t> bytes(buffer.data(), length);
+    front.push(task, offset, bytes, std::make_shared<const Buffer>(std::move(buffer)));
+    offset += length;
   }
   Completion completion;
   completion.status = static_cast<uint8_t>(result.status);

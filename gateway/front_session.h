@@ -52,6 +52,9 @@ struct FrontSessionOptions {
   // closed if the host does not answer within nop_timeout.
   std::chrono::seconds nop_interval{15};
   std::chrono::seconds nop_timeout{15};
+  // A host asked for write data (R2T) that sends none of it for this long
+  // is closed, so that the buffers claimed for it return.
+  std::chrono::seconds data_timeout{20};
   // The connection's place in its portal's limits; given back as the login
   // completes and as the session ends.
   std::shared_ptr<PortalAdmission> admission;
@@ -74,6 +77,16 @@ struct FrontSessionStatistics {
   uint64_t bytes_landed = 0;
   uint64_t rejects = 0;
   uint64_t out_of_window_commands = 0;
+  // Commands whose fetch of write data waited for buffers (a claim, in
+  // order), and for how long in all.
+  uint64_t buffer_waits = 0;
+  uint64_t buffer_wait_nanoseconds = 0;
+  // Commands answered TASK SET FULL because their unasked data found no
+  // buffer while the host still owed data the gateway had asked for.
+  uint64_t task_set_full = 0;
+  // Connections closed because the host sent none of the data it was
+  // asked for within data_timeout.
+  uint64_t data_timeouts = 0;
   LatencyHistogram front_latency;  // command received to status sent
   LatencyHistogram back_latency;   // submitted to the back leg to its completion
 };
@@ -123,6 +136,19 @@ class FrontSession : public FrontLeg, public std::enable_shared_from_this<FrontS
     uint32_t length;
     PullDone done;
   };
+  // Pool buffers set aside for write data [offset, offset + length) before
+  // it was asked for: each buffer holds the next buffer_size() bytes, and
+  // goes to the data that fills its last byte (or with the task).
+  struct Landings {
+    uint32_t offset = 0;
+    uint32_t length = 0;
+    std::vector<std::shared_ptr<Buffer>> buffers;
+  };
+  // A fetch waiting for its claim, in the order the pulls asked.
+  struct QueuedFetch {
+    uint32_t from;
+    uint32_t to;
+  };
   // A command from the host while it runs. Fabrics extend it with their own
   // per-command state (make_task()).
   struct FrontTask {
@@ -132,8 +158,13 @@ class FrontSession : public FrontLeg, public std::enable_shared_from_this<FrontS
     WriteData write_data;
     uint32_t unsolicited_end = 0;  // immediate and unsolicited data end here
     uint32_t next_unsolicited_data_sn = 0;
-    uint32_t fetched_end = 0;  // data up to here is sent or being fetched
+    uint32_t fetched_end = 0;  // data up to here is sent, being fetched, or claimed
+    uint32_t asked_end = 0;    // data up to here was asked of the host
     std::vector<Pull> pulls;
+    std::vector<Landings> landings;
+    std::vector<QueuedFetch> queued_fetches;
+    PendingClaim pending_claim;
+    std::chrono::steady_clock::time_point claim_since;
   };
 
   FrontSession(boost::asio::any_io_executor executor, BufferPool& pool,
@@ -195,8 +226,16 @@ class FrontSession : public FrontLeg, public std::enable_shared_from_this<FrontS
   // is the landing's. Counted in bytes_landed.
   void add_landed_write_data(FrontTask& front_task, uint32_t offset,
                              std::shared_ptr<const void> owner, std::span<const uint8_t> bytes);
-  // Where the back leg would have this write data received (BackLeg::landing).
+  // Where write data the gateway asked for is received: memory the back
+  // leg lends (BackLeg::landing), else the buffers claimed for it.
   virtual std::optional<DataLanding> landing(const Task& task, uint32_t offset, uint32_t length);
+  // Whether the host owes data the gateway asked for: then reading its
+  // connection must not wait for a buffer, as that data would wait behind
+  // the PDU that waits.
+  bool awaiting_solicited_data() const;
+  // A command whose unasked data found no buffer: answered TASK SET FULL,
+  // which the host retries.
+  void refuse_for_buffers(const iscsi::ScsiCommand& command);
   void serve_pulls(uint32_t itt);
   uint32_t next_target_transfer_tag();
   uint32_t exp_cmd_sn() const { return exp_cmd_sn_; }
@@ -230,6 +269,13 @@ class FrontSession : public FrontLeg, public std::enable_shared_from_this<FrontS
   void handle_command(const iscsi::ScsiCommand& command, InboundPdu& inbound);
   void handle_data_out(const iscsi::DataOut& data_out, InboundPdu& inbound);
   void fetch_ahead(FrontTask& front_task);
+  // Sets buffers aside for write data [from, to), then fetches it: at once
+  // when the back leg lends memory or the claim is granted, else when the
+  // claim's turn comes. Fetches keep their order.
+  void claim_and_fetch(FrontTask& front_task, uint32_t from, uint32_t to);
+  void advance_fetches(uint32_t itt, uint64_t id);
+  void claim_granted(uint32_t itt, uint64_t id, std::vector<Buffer> buffers);
+  void start_fetch(FrontTask& front_task, uint32_t from, uint32_t to, std::vector<Buffer> buffers);
   void handle_nop_out(const iscsi::NopOut& nop);
   void handle_text(const iscsi::TextRequest& request);
   void handle_task_management(const iscsi::TaskManagementRequest& request);
@@ -261,6 +307,12 @@ class FrontSession : public FrontLeg, public std::enable_shared_from_this<FrontS
   uint32_t advertised_max_cmd_sn_ = 0;  // the highest MaxCmdSN the host has seen
   uint32_t next_ttt_ = 1;
   std::unordered_map<uint32_t, std::unique_ptr<FrontTask>> tasks_;
+  // Charged with the buffers this session's fetches claim.
+  std::shared_ptr<BufferAccount> claims_ = std::make_shared<BufferAccount>(BufferUse::kClaimed);
+  // Charged with write data fetched ahead of the storage's ask.
+  std::shared_ptr<BufferAccount> fetched_ahead_ =
+      std::make_shared<BufferAccount>(BufferUse::kHostData);
+  std::chrono::steady_clock::time_point last_data_;
 
   iscsi::TextKeyAccumulator text_accumulator_;
   std::deque<iscsi::TextSegment> text_pending_;

@@ -40,6 +40,9 @@ struct InboundPdu {
   // Set instead of `data` when the data segment was received straight into
   // memory the back leg lent for it (BackLeg::landing): what keeps it valid.
   std::shared_ptr<const void> landed_in;
+  // The data segment found no buffer and was read and dropped: `pdu`'s
+  // data segment is empty, and the handler answers for the loss.
+  bool discarded = false;
   std::array<uint8_t, kMaxHeaderLength> header{};
 };
 

@@ -205,6 +205,7 @@ void Gateway::on_accept(asio::ip::tcp::socket socket, const PortalAddress& porta
 FrontSessionOptions Gateway::session_options_locked() const {
   FrontSessionOptions options;
   options.login_timeout = std::chrono::seconds(config_.limits.login_timeout_seconds);
+  options.data_timeout = std::chrono::seconds(config_.limits.data_timeout_seconds);
   for (const auto& listener : listeners_) {
     const PortalAddress& portal = listener->address();
     // SendTargets lists the port actually bound, which differs for port 0.

@@ -40,7 +40,15 @@ Expected<std::shared_ptr<const TargetMap>, std::string> TargetMap::build(
                                           target.back_end.size_bytes};
         // The target name keeps the disk's serial number and designators
         // stable across restarts.
-        auto disk = backend_ram::open_backend(url, {.name = target.name});
+        // A command moves no more than the workers' pools can set aside
+        // for it at once (gateway/buffer_pool.h).
+        const BufferPoolOptions pool{.buffer_size = config.buffers.buffer_size,
+                                     .buffer_count = config.buffers.buffers_per_worker};
+        auto disk = backend_ram::open_backend(
+            url,
+            {.name = target.name,
+             .max_transfer_bytes = static_cast<uint32_t>(std::min<size_t>(
+                 BufferPool::max_claim_bytes(pool), backend_ram::ScsiDisk::kMaxTransferBytes))});
         if (!disk) return Unexpected{"target " + target.name + ": " + disk.error()};
         mapped.disk = std::make_shared<SharedDisk>(std::move(*disk));
         break;
@@ -87,6 +95,11 @@ Expected<std::shared_ptr<BackLeg>, std::string> TargetMap::make_back_leg(
   options.portal = config.back_end.portal;
   options.target_name = config.back_end.target_name;
   options.back_end = config.back_end.redacted();
+  // The storage asks for no more write data at once than one claim of the
+  // pool holds: each R2T's data is set aside whole before the host is
+  // asked for it (gateway/buffer_pool.h).
+  options.max_burst_length =
+      static_cast<uint32_t>(std::min<size_t>(options.max_burst_length, pool.max_claim_bytes()));
   if (config.identity == control::BackIdentity::kGateway) options.gateway_name = gateway_name_;
   if (config.back_chap) options.chap = to_login(*config.back_chap);
   if (config.back_mutual_chap) options.target_chap = to_login(*config.back_mutual_chap);

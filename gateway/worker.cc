@@ -31,7 +31,8 @@ std::optional<ErrorKind> error_of_close(const std::string& reason) {
   if (starts("protocol error") || starts("bad PDU header") || starts("DataSegmentLength")) {
     return ErrorKind::kProtocol;
   }
-  if (starts("login timed out") || starts("the host stopped answering")) {
+  if (starts("login timed out") || starts("the host stopped answering") ||
+      starts("the host stopped sending")) {
     return ErrorKind::kTimeout;
   }
   if (starts("back end failed")) return ErrorKind::kBackEnd;  // TargetSession::back_failed()
@@ -50,6 +51,7 @@ std::pair<TargetKey, TargetCounters> session_counters(const FrontSession& sessio
   counters.written_bytes = statistics.bytes_written;
   counters.written_bytes_fetched_ahead = statistics.bytes_fetched_ahead;
   counters.errors[static_cast<size_t>(ErrorKind::kRejected)] = statistics.rejects;
+  counters.errors[static_cast<size_t>(ErrorKind::kTaskSetFull)] = statistics.task_set_full;
   counters.errors[static_cast<size_t>(ErrorKind::kDigest)] =
       session.connection_statistics().digest_errors;
   if (const BackLeg* back = session.back_leg()) {
@@ -73,7 +75,12 @@ Expected<std::unique_ptr<Worker>, std::string> Worker::create(unsigned index,
 }
 
 Worker::Worker(unsigned index, std::unique_ptr<BufferPool> pool, rdma::PostingMode posting)
-    : index_(index), posting_(posting), pool_(std::move(pool)) {}
+    : index_(index), posting_(posting), pool_(std::move(pool)) {
+  // A claim waiting for buffers is granted from the loop, never inside the
+  // release of a buffer deep in another command's code.
+  pool_->set_deferral(
+      [this](std::function<void()> serve) { boost::asio::post(context_, std::move(serve)); });
+}
 
 Worker::~Worker() {
   stop();
@@ -292,6 +299,14 @@ WorkerMetrics Worker::metrics() {
     }
     metrics.buffers = pool_->capacity();
     metrics.used_buffers = pool_->in_use();
+    for (const BufferUse use :
+         {BufferUse::kClaimed, BufferUse::kHostData, BufferUse::kStorageData}) {
+      metrics.budget[static_cast<size_t>(use)] = pool_->budget(use);
+      metrics.used_by_use[static_cast<size_t>(use)] = pool_->in_use(use);
+    }
+    metrics.claims_waiting = pool_->claims_waiting();
+    metrics.claims_waited = pool_->claims_waited();
+    metrics.claim_wait_nanoseconds = pool_->claim_wait_nanoseconds();
     return metrics;
   });
 }

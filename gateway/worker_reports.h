@@ -37,10 +37,10 @@ struct SessionInfo {
 };
 
 // The label values of isergw_errors_total{kind}.
-enum class ErrorKind { kProtocol, kDigest, kRejected, kTimeout, kBackEnd, kRefused };
-inline constexpr size_t kErrorKindCount = 6;
+enum class ErrorKind { kProtocol, kDigest, kRejected, kTimeout, kBackEnd, kRefused, kTaskSetFull };
+inline constexpr size_t kErrorKindCount = 7;
 inline constexpr std::array<const char*, kErrorKindCount> kErrorKindNames = {
-    "protocol", "digest", "rejected", "timeout", "back_end", "refused"};
+    "protocol", "digest", "rejected", "timeout", "back_end", "refused", "task_set_full"};
 
 // Counters of one target on one fabric: closed sessions' totals plus the
 // live sessions' current values.
@@ -103,6 +103,13 @@ struct WorkerMetrics {
   std::map<std::string, RdmaCounters> rdma;     // by RDMA device
   size_t buffers = 0;
   size_t used_buffers = 0;
+  // By use (gateway/buffer_pool.h): the budget and what is in use of it.
+  std::array<size_t, kBufferUses> budget{};
+  std::array<size_t, kBufferUses> used_by_use{};
+  // Commands waiting for buffers now; those that waited, and how long.
+  size_t claims_waiting = 0;
+  uint64_t claims_waited = 0;
+  uint64_t claim_wait_nanoseconds = 0;
 };
 
 }  // namespace isergw::gateway

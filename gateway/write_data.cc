@@ -52,6 +52,19 @@ std::vector<DataSlice> WriteData::slices(uint32_t offset, uint32_t length) const
   return out;
 }
 
+std::vector<DataSlice> WriteData::take(uint32_t offset, uint32_t length) {
+  std::vector<DataSlice> out = slices(offset, length);
+  const uint64_t end = uint64_t{offset} + length;
+  for (auto it = by_offset_.lower_bound(offset); it != by_offset_.end() && it->first < end;) {
+    if (it->second.offset + it->second.bytes.size() <= end) {
+      it = by_offset_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  return out;
+}
+
 std::vector<std::pair<uint32_t, uint32_t>> WriteData::gaps(uint32_t offset, uint32_t length) const {
   std::vector<std::pair<uint32_t, uint32_t>> missing;
   uint32_t cursor = offset;

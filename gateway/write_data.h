@@ -28,6 +28,11 @@ class WriteData {
   // The slices that make up [offset, offset + length), cut at its edges;
   // only meaningful when covers() holds.
   std::vector<DataSlice> slices(uint32_t offset, uint32_t length) const;
+  // The same slices, handed over for good: the pieces that lie wholly in
+  // the range are forgotten here, so that their buffers go back as soon as
+  // the taker is done with them, not when the command ends. Data is handed
+  // over once (each pull asks for its own range).
+  std::vector<DataSlice> take(uint32_t offset, uint32_t length);
   // The parts of [offset, offset + length) not received yet, in order.
   std::vector<std::pair<uint32_t, uint32_t>> gaps(uint32_t offset, uint32_t length) const;
 

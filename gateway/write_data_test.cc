@@ -61,5 +61,25 @@ TEST_F(WriteDataTest, RefusesOverlapsAndDataPastTheEnd) {
   EXPECT_EQ(data.received(), 20U);
 }
 
+// Data handed over to a back leg is forgotten by the command, so its
+// buffers return once the back leg is done; what was received still
+// counts, and a slice that reaches past the range stays.
+TEST_F(WriteDataTest, TakeHandsOverWhatLiesWhollyInTheRange) {
+  WriteData data(300);
+  auto first = std::make_shared<int>(1);
+  auto second = std::make_shared<int>(2);
+  std::vector<uint8_t> bytes(300, 7);
+  ASSERT_TRUE(data.add(DataSlice{0, std::span(bytes).first(100), first}));
+  ASSERT_TRUE(data.add(DataSlice{100, std::span(bytes).subspan(100, 150), second}));
+  const std::vector<DataSlice> taken = data.take(0, 200);
+  ASSERT_EQ(taken.size(), 2U);
+  EXPECT_EQ(taken[1].bytes.size(), 100U);
+  EXPECT_EQ(first.use_count(), 2);   // the taker's copy, and the test's
+  EXPECT_EQ(second.use_count(), 3);  // still held for [200, 250) too
+  EXPECT_EQ(data.received(), 250U);
+  EXPECT_TRUE(data.covers(200, 50));
+  EXPECT_FALSE(data.covers(0, 100));
+}
+
 }  // namespace
 }  // namespace isergw::gateway
