@@ -120,10 +120,31 @@ std::vector<MetricFamily> metric_families(const std::vector<gateway::WorkerMetri
                         MetricType::Gauge);
   auto used = family("isergw_buffer_pool_used_buffers", "Buffers of the worker's pool in use",
                      MetricType::Gauge);
+  auto budget = family("isergw_buffer_pool_budget_buffers",
+                       "Buffers of the worker's pool set apart for one use", MetricType::Gauge);
+  auto budget_used = family("isergw_buffer_pool_budget_used_buffers",
+                            "Buffers of one use's budget in use", MetricType::Gauge);
+  auto waiting =
+      family("isergw_buffer_claims_waiting",
+             "Commands waiting for buffers to be set aside for their data", MetricType::Gauge);
+  auto waited = family("isergw_buffer_claim_waits_total",
+                       "Commands that waited for buffers for their data", MetricType::Counter);
+  auto wait_seconds = family("isergw_buffer_claim_wait_seconds_total",
+                             "Time commands spent waiting for buffers", MetricType::Counter);
+  static constexpr std::array<const char*, gateway::kBufferUses> kUses = {"claimed", "host_data",
+                                                                          "storage_data"};
   for (const auto& worker : workers) {
     const Labels labels{{"worker", std::to_string(worker.worker)}};
     add_gauge(buffers, labels, static_cast<double>(worker.buffers));
     add_gauge(used, labels, static_cast<double>(worker.used_buffers));
+    for (size_t use = 0; use < kUses.size(); ++use) {
+      const Labels by_use{{"use", kUses[use]}, {"worker", std::to_string(worker.worker)}};
+      add_gauge(budget, by_use, static_cast<double>(worker.budget[use]));
+      add_gauge(budget_used, by_use, static_cast<double>(worker.used_by_use[use]));
+    }
+    add_gauge(waiting, labels, static_cast<double>(worker.claims_waiting));
+    add_counter(waited, labels, static_cast<double>(worker.claims_waited));
+    add_counter(wait_seconds, labels, static_cast<double>(worker.claim_wait_nanoseconds) / 1e9);
   }
 
   // Fed by the iSER fabric's connections, by device; no device, no sample.
@@ -158,22 +179,13 @@ std::vector<MetricFamily> metric_families(const std::vector<gateway::WorkerMetri
   auto build = family("isergw_build_info", "The running isergw's version", MetricType::Gauge);
   add_gauge(build, {{"version", version}}, 1);
 
-  return {std::move(commands),
-          std::move(read_bytes),
-          std::move(written_bytes),
-          std::move(fetched_ahead),
-          std::move(errors),
-          std::move(logins),
-          std::move(sessions),
-          std::move(connection_gauge),
-          std::move(buffers),
-          std::move(used),
-          std::move(latency),
-          std::move(posted),
-          std::move(completion_errors),
-          std::move(doorbells),
-          std::move(handed_over),
-          std::move(refused),
+  return {std::move(commands),      std::move(read_bytes),       std::move(written_bytes),
+          std::move(fetched_ahead), std::move(errors),           std::move(logins),
+          std::move(sessions),      std::move(connection_gauge), std::move(buffers),
+          std::move(used),          std::move(budget),           std::move(budget_used),
+          std::move(waiting),       std::move(waited),           std::move(wait_seconds),
+          std::move(latency),       std::move(posted),           std::move(completion_errors),
+          std::move(doorbells),     std::move(handed_over),      std::move(refused),
           std::move(build)};
 }
 
