@@ -33,8 +33,8 @@ constexpr uint32_t kWriteBytes = 65536;
 constexpr uint32_t kWriteBlocks = kWriteBytes / 512;
 constexpr int kFloodHosts = 4;
 constexpr uint32_t kWritesPerFloodHost = 96;
-constexpr size_t kPoolBuffers = 64;  // stalled_storage_test.sh's config
-constexpr size_t kShare = kPoolBuffers / 8;
+constexpr size_t kPoolBuffers = 64;           // stalled_storage_test.sh's config
+constexpr size_t kShare = kPoolBuffers / 16;  // BufferPool::share()
 constexpr size_t kBufferBytes = 131072;
 
 int environment(const char* name) {

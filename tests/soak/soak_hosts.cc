@@ -5,7 +5,10 @@
 //     and again; every read is compared with what was last written there;
 //   - a discovery host that asks for the targets over and over;
 //   - a vanishing host that starts a read or a write and drops its
-//     connection in the middle.
+//     connection in the middle;
+//   - a deep writer, as Linux at its defaults: 32 WRITEs of 1280 KiB in
+//     flight at once (immediate data, the rest by R2T), every one read
+//     back, again and again: more than a worker's claims can hold at once.
 // At the end every writer reads its whole region in a fresh session. The
 // test fails on any byte that differs (a lost or misplaced write) and on any
 // error the gateway gave a well-behaved host. soak.sh samples the gateway's
@@ -50,6 +53,7 @@ struct Tally {
   std::atomic<uint64_t> flushes{0};
   std::atomic<uint64_t> discoveries{0};
   std::atomic<uint64_t> vanished{0};
+  std::atomic<uint64_t> deep_writes{0};
   std::atomic<uint64_t> mismatched_blocks{0};
   std::atomic<uint64_t> errors{0};
 
@@ -343,6 +347,73 @@ void vanish(Clock::time_point until, const Target& target, uint32_t first_lba, T
   }
 }
 
+// Rounds of kDeepWrites WRITEs of kDeepBytes sent at once on one session,
+// their R2Ts answered as they come, then every one read back.
+constexpr uint32_t kDeepWrites = 32;
+constexpr uint32_t kDeepBytes = 1280 * 1024;
+
+void write_deep(Clock::time_point until, const Target& target, uint32_t first_lba, Tally& tally) {
+  uint8_t seed = 0;
+  while (Clock::now() < until) {
+    try {
+      Session session(target, "iqn.1993-08.org.debian:01:soak-deep-writer");
+      TestInitiator& host = session.initiator();
+      const uint32_t first_itt = 1000;
+      std::vector<std::vector<uint8_t>> data;
+      for (uint32_t i = 0; i < kDeepWrites; ++i) {
+        data.push_back(testing_support::pattern(kDeepBytes, ++seed));
+        const auto cdb = TestInitiator::rw10(0x2a, first_lba + i * (kDeepBytes / 512),
+                                             static_cast<uint16_t>(kDeepBytes / 512));
+        iscsi::ScsiCommand command = host.command(first_itt + i, cdb, kDeepBytes, false, true);
+        const uint32_t immediate =
+            std::min(host.parameters().session.first_burst_length,
+                     host.parameters().connection.max_send_data_segment_length);
+        command.data = std::span<const uint8_t>(data.back()).first(immediate);
+        command.final = true;
+        host.send(command);
+      }
+      for (uint32_t done = 0; done < kDeepWrites;) {
+        const Received received = host.receive();
+        if (const auto* r2t = std::get_if<iscsi::R2t>(&received.pdu)) {
+          const std::vector<uint8_t>& bytes = data.at(r2t->itt - first_itt);
+          const uint32_t segment = host.parameters().connection.max_send_data_segment_length;
+          uint32_t data_sn = 0;
+          for (uint32_t sent = 0; sent < r2t->desired_data_transfer_length;) {
+            iscsi::DataOut data_out;
+            data_out.lun = host.lun();
+            data_out.itt = r2t->itt;
+            data_out.ttt = r2t->ttt;
+            data_out.data_sn = data_sn++;
+            data_out.buffer_offset = r2t->buffer_offset + sent;
+            const uint32_t length = std::min(segment, r2t->desired_data_transfer_length - sent);
+            data_out.data = std::span<const uint8_t>(bytes).subspan(data_out.buffer_offset, length);
+            sent += length;
+            data_out.final = sent == r2t->desired_data_transfer_length;
+            host.send(data_out);
+          }
+        } else if (const auto* response = std::get_if<iscsi::ScsiResponse>(&received.pdu)) {
+          if (response->status != 0)
+            throw std::runtime_error("deep WRITE status " + std::to_string(response->status));
+          ++done;
+          ++tally.deep_writes;
+        } else {
+          throw std::runtime_error("unexpected PDU among deep writes");
+        }
+      }
+      for (uint32_t i = 0; i < kDeepWrites; ++i) {
+        if (session.read(first_lba + i * (kDeepBytes / 512), kDeepBytes) != data[i])
+          ++tally.mismatched_blocks;
+        ++tally.verified_reads;
+      }
+      session.logout();
+      ++tally.sessions;
+    } catch (const std::exception& error) {
+      tally.error(std::string("deep writer: ") + error.what());
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  }
+}
+
 TEST(Soak, MixedHostsLoseNoWriteAndMeetNoError) {
   const int seconds = std::stoi(environment("SOAK_SECONDS", "60"));
   const std::vector<Target> soaked = targets();
@@ -362,6 +433,10 @@ TEST(Soak, MixedHostsLoseNoWriteAndMeetNoError) {
   hosts.emplace_back([&] { discover(until, soaked, tally); });
   hosts.emplace_back(
       [&] { vanish(until, soaked.front(), kWritersPerTarget * kRegionBlocks, tally); });
+  // On the first target, past the writers' and the vanishing host's
+  // regions: 40 MiB, which soak.sh's tgtd disk holds.
+  hosts.emplace_back(
+      [&] { write_deep(until, soaked.front(), (kWritersPerTarget + 1) * kRegionBlocks, tally); });
   for (auto& host : hosts)
     host.join();
   for (auto& writer : writers)
@@ -371,8 +446,8 @@ TEST(Soak, MixedHostsLoseNoWriteAndMeetNoError) {
             << tally.verified_reads << " verified reads, " << tally.pings << " pings, "
             << tally.aborts << " aborts, " << tally.flushes << " cache flushes, "
             << tally.discoveries << " discoveries, " << tally.vanished << " vanished hosts, "
-            << tally.mismatched_blocks << " blocks lost or corrupt, " << tally.errors
-            << " errors\n";
+            << tally.deep_writes << " deep writes, " << tally.mismatched_blocks
+            << " blocks lost or corrupt, " << tally.errors << " errors\n";
   for (const auto& error : tally.first_errors)
     std::cout << "soak hosts: error: " << error << "\n";
   EXPECT_EQ(tally.mismatched_blocks, 0U);
@@ -380,6 +455,7 @@ TEST(Soak, MixedHostsLoseNoWriteAndMeetNoError) {
   EXPECT_GT(tally.writes, 0U);
   EXPECT_GT(tally.aborts, 0U);
   EXPECT_GT(tally.vanished, 0U);
+  EXPECT_GE(tally.deep_writes, kDeepWrites);
 }
 
 }  // namespace

@@ -14,7 +14,8 @@ isergw_up() {
   fi
   # On iWARP the storage's iSER listener holds its port for TCP too.
   local tcp_port=${ISERGW_TCP_PORT:-3260}
-  local args=(--listen "tcp://$addr:$tcp_port" --workers 2 --log-level "${ISERGW_LOG_LEVEL:-info}")
+  local args=(--listen "tcp://$addr:$tcp_port" --workers "${ISERGW_WORKERS:-2}"
+    --log-level "${ISERGW_LOG_LEVEL:-info}")
   [ -n "${ISERGW_ISER_PORT:-}" ] && args+=(--listen "iser://$addr:$ISERGW_ISER_PORT")
   [ -n "${ISERGW_POSTING:-}" ] && args+=(--rdma-posting "$ISERGW_POSTING")
   for map in "$@"; do args+=(--map "$map"); done
@@ -108,6 +109,46 @@ oversized_write_refused() {
     { detail "the host had to log in again"; return 1; }
   detail "1 MiB write refused ($(tr -d '\n' < "$OUT/oversized.txt")), logged and counted;" \
     "the session went on"
+}
+
+# disk_of IQN: the block device of the session logged in to IQN.
+disk_of() {
+  local session b
+  for session in /sys/class/iscsi_session/session*; do
+    [ "$(cat "$session/targetname" 2> /dev/null)" = "$1" ] || continue
+    for b in "$session"/device/target*/*/block/*; do
+      [ -b "/dev/${b##*/}" ] && { echo "/dev/${b##*/}"; return 0; }
+    done
+  done
+  return 1
+}
+
+# deep_writes SIZE IQN...: what Linux hosts do at their defaults, on each
+# target's disk at once: sequential writes of 1280 KiB, 32 in flight, every
+# block verified. Through one worker that is more than its buffers can set
+# aside at once, so commands must wait for buffers (counted) and none may
+# stall: no I/O error, no mismatch, no connection the host had to rebuild.
+deep_writes() {
+  local size=$1 iqn dev pid pids=() waits errors failed=0
+  shift
+  waits=$(isergw_metric isergw_buffer_claim_waits_total)
+  errors=$(dmesg | grep -c "detected conn error" || true)
+  for iqn in "$@"; do
+    wait_for 60 "the disk of $iqn" disk_of "$iqn"
+    dev=$(disk_of "$iqn")
+    fio --output-format=json --output="$OUT/fio-deep-${iqn##*:}.json" --filename="$dev" \
+      --direct=1 --ioengine=libaio --name=deep --rw=write --bs=1280k --iodepth=32 \
+      --size="$size" --verify=crc32c --do_verify=1 --verify_fatal=1 &
+    pids+=($!)
+  done
+  for pid in "${pids[@]}"; do wait "$pid" || failed=1; done
+  [ "$failed" = 0 ] || { detail "fio failed: an I/O error or a verify mismatch"; return 1; }
+  [ "$(dmesg | grep -c "detected conn error" || true)" -le "$errors" ] ||
+    { detail "a host's connection broke under the load"; return 1; }
+  waits=$(($(isergw_metric isergw_buffer_claim_waits_total) - waits))
+  [ "$waits" -gt 0 ] || { detail "no command waited for buffers: the load proves nothing"; return 1; }
+  detail "$size of 1280 KiB writes, 32 deep, verified on $# disks at once; $waits commands" \
+    "waited for buffers, max_sectors_kb $(cat "/sys/block/${dev#/dev/}/queue/max_sectors_kb" 2> /dev/null)"
 }
 
 fio_verify() {
