@@ -47,12 +47,23 @@ Expected<BackEndUrl, std::string> parse_storage_url(std::string_view url, BackEn
 
 }  // namespace
 
+std::string size_text(uint64_t bytes) {
+  static constexpr std::pair<char, unsigned> kUnits[] = {
+      {'T', 40}, {'G', 30}, {'M', 20}, {'K', 10}};
+  for (const auto& [suffix, shift] : kUnits) {
+    if (bytes != 0 && bytes % (uint64_t{1} << shift) == 0) {
+      return std::to_string(bytes >> shift) + suffix;
+    }
+  }
+  return std::to_string(bytes);
+}
+
 std::string BackEndUrl::redacted() const {
   switch (kind) {
     case BackEndKind::kRam:
-      return "ram://" + std::to_string(size_bytes);
+      return "ram://" + size_text(size_bytes);
     case BackEndKind::kNull:
-      return "null://" + std::to_string(size_bytes);
+      return "null://" + size_text(size_bytes);
     case BackEndKind::kIscsi:
     case BackEndKind::kIser:
       break;

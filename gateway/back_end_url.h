@@ -30,4 +30,8 @@ struct BackEndUrl {
 
 Expected<BackEndUrl, std::string> parse_back_end_url(std::string_view url);
 
+// A size in the largest unit (K, M, G, T: powers of 1024) that says it
+// exactly, as an admin writes it: 1G, not 1073741824.
+std::string size_text(uint64_t bytes);
+
 }  // namespace isergw::gateway
