@@ -79,6 +79,9 @@ std::vector<MetricFamily> metric_families(const std::vector<gateway::WorkerMetri
                        "Errors by kind: protocol violations, digest mismatches, rejected PDUs, "
                        "timeouts, back-end failures",
                        MetricType::Counter);
+  auto digests = family("isergw_digest_errors_total",
+                        "Digest mismatches in PDUs from hosts, by digest (header or data)",
+                        MetricType::Counter);
   auto logins = family("isergw_logins_total", "Front logins by result", MetricType::Counter);
   auto sessions = family("isergw_sessions", "Logged-in normal sessions", MetricType::Gauge);
   auto latency = family("isergw_command_latency_seconds",
@@ -98,6 +101,11 @@ std::vector<MetricFamily> metric_families(const std::vector<gateway::WorkerMetri
           {{"fabric", fabric}, {"kind", gateway::kErrorKindNames[kind]}, {"target", target}},
           static_cast<double>(counters.errors[kind]));
     }
+    const uint64_t all_digests = counters.errors[static_cast<size_t>(gateway::ErrorKind::kDigest)];
+    add_counter(digests, {{"digest", "data"}, {"fabric", fabric}, {"target", target}},
+                static_cast<double>(counters.data_digest_errors));
+    add_counter(digests, {{"digest", "header"}, {"fabric", fabric}, {"target", target}},
+                static_cast<double>(all_digests - counters.data_digest_errors));
     add_counter(logins, {{"fabric", fabric}, {"result", "failure"}, {"target", target}},
                 static_cast<double>(counters.logins_failed));
     add_counter(logins, {{"fabric", fabric}, {"result", "success"}, {"target", target}},
@@ -162,6 +170,10 @@ std::vector<MetricFamily> metric_families(const std::vector<gateway::WorkerMetri
     for (const auto& [device, counters] : worker.rdma)
       devices[device].add(counters);
   }
+  // A box with no RDMA device still has the families, at zero under
+  // device="none": a dashboard panel shows 0 rather than "no data", and an
+  // alert can tell "no RDMA" from "no scrape".
+  if (devices.empty()) devices["none"] = {};
   for (const auto& [device, counters] : devices) {
     const Labels labels{{"device", device}};
     add_counter(posted, labels, static_cast<double>(counters.work_requests));
@@ -179,13 +191,28 @@ std::vector<MetricFamily> metric_families(const std::vector<gateway::WorkerMetri
   auto build = family("isergw_build_info", "The running isergw's version", MetricType::Gauge);
   add_gauge(build, {{"version", version}}, 1);
 
-  return {std::move(commands),      std::move(read_bytes),       std::move(written_bytes),
-          std::move(fetched_ahead), std::move(errors),           std::move(logins),
-          std::move(sessions),      std::move(connection_gauge), std::move(buffers),
-          std::move(used),          std::move(budget),           std::move(budget_used),
-          std::move(waiting),       std::move(waited),           std::move(wait_seconds),
-          std::move(latency),       std::move(posted),           std::move(completion_errors),
-          std::move(doorbells),     std::move(handed_over),      std::move(refused),
+  return {std::move(commands),
+          std::move(read_bytes),
+          std::move(written_bytes),
+          std::move(fetched_ahead),
+          std::move(errors),
+          std::move(digests),
+          std::move(logins),
+          std::move(sessions),
+          std::move(connection_gauge),
+          std::move(buffers),
+          std::move(used),
+          std::move(budget),
+          std::move(budget_used),
+          std::move(waiting),
+          std::move(waited),
+          std::move(wait_seconds),
+          std::move(latency),
+          std::move(posted),
+          std::move(completion_errors),
+          std::move(doorbells),
+          std::move(handed_over),
+          std::move(refused),
           std::move(build)};
 }
 

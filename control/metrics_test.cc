@@ -75,7 +75,20 @@ TEST(MetricsTest, CountersEqualTheIoDone) {
        {"isergw_rdma_posted_work_requests_total", "isergw_rdma_completion_errors_total",
         "isergw_rdma_doorbells_total", "isergw_rdma_send_lists_handed_over_total"}) {
     EXPECT_NE(text.find(std::string("# TYPE ") + family + " counter"), std::string::npos);
+    // No RDMA device here: the family says so at zero, for dashboards and
+    // alerts to tell "no RDMA" from "no scrape".
+    EXPECT_EQ(value(text, std::string(family) + R"({device="none"})"), 0) << family;
   }
+  for (const char* digest : {"header", "data"}) {
+    EXPECT_EQ(value(text, std::string(R"(isergw_digest_errors_total{digest=")") + digest +
+                              R"(",fabric="tcp",target=")" + kTargetA + R"("})"),
+              0);
+  }
+  // The pool's budgets (64 buffers: a quarter claimed, half host data, a
+  // quarter storage data).
+  EXPECT_EQ(value(text, R"(isergw_buffer_pool_budget_buffers{use="claimed",worker="0"})"), 16);
+  EXPECT_EQ(value(text, R"(isergw_buffer_pool_budget_buffers{use="host_data",worker="0"})"), 32);
+  EXPECT_EQ(value(text, R"(isergw_buffer_claims_waiting{worker="0"})"), 0);
 
   // After the host leaves, the totals stay and the gauges drop.
   ASSERT_TRUE(host.logout());

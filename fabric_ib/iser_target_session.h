@@ -66,6 +66,7 @@ class IserTargetSession : public gateway::FrontSession, public IserConnectionHan
   // status: the gateway's own act, so it may come before the storage asks.
   bool fetches_ahead() const override { return true; }
   bool accept_solicited_data_out(FrontTask& front_task, const iscsi::DataOut& data_out) override;
+  bool declares_max_recv_data_segment_length() const override { return false; }
   // No Data-In and no R2T travel on iSER.
   uint32_t data_pdus_sent(const FrontTask&) const override { return 0; }
   void send_status(FrontTask& ended, iscsi::ScsiResponse& response,

@@ -271,10 +271,18 @@ void PduStream::on_data_area(const error_code& error, size_t count) {
     const uint32_t received = iscsi::load_digest(inbound_trailer_.data() + framing_.padding_length);
     if (crc.value() != received) {
       ++statistics_.digest_errors;
+      ++statistics_.data_digest_errors;
       std::ostringstream text;
       text << "DataDigest mismatch: received 0x" << std::hex << received << ", computed 0x"
            << crc.value();
-      close(text.str());
+      // A target answers with a Reject first (RFC 7143 §7.8), which must
+      // leave before the connection closes.
+      iscsi::set_pdu_data(inbound_->pdu, {});
+      if (handler_.answer_data_digest_error(*inbound_)) {
+        close_after_sending(text.str());
+      } else {
+        close(text.str());
+      }
       return;
     }
   }

@@ -50,6 +50,10 @@ class PduStreamHandler {
                                                           uint32_t /*length*/) {
     return std::nullopt;
   }
+  // A PDU whose data segment failed its DataDigest: true when the handler
+  // answered it (a target's Reject), which is sent before the connection
+  // closes; false closes at once. The PDU's data segment is empty.
+  virtual bool answer_data_digest_error(InboundPdu& /*pdu*/) { return false; }
   // Whether a data segment that finds no pool buffer may wait for one,
   // holding back everything behind it on the connection; false has it
   // read and dropped (InboundPdu::discarded) instead.

@@ -34,6 +34,10 @@ class TargetSession : public gateway::FrontSession, public PduStreamHandler {
   void on_pdu(InboundPdu& inbound) override { received_pdu(inbound); }
   std::optional<gateway::DataLanding> landing_for(const iscsi::Pdu& pdu, uint32_t length) override;
   bool may_wait_for_buffer() override { return !awaiting_solicited_data(); }
+  bool answer_data_digest_error(InboundPdu& inbound) override {
+    reject_data_digest_error(inbound);
+    return true;
+  }
   void on_closed(const std::string& reason) override { connection_closed(reason); }
 
   // FrontLeg

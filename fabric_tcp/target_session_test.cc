@@ -362,5 +362,104 @@ TEST_F(TargetSessionTest, RefusesAnUnknownTarget) {
   EXPECT_TRUE(host.closed_by_peer());
 }
 
+// MaxRecvDataSegmentLength is declarative and usable in full feature
+// phase (RFC 7143 §13.12): a host that declares 4096 gets its read data in
+// pieces of 4096 from then on, and no answer to the key.
+TEST_F(TargetSessionTest, AMaxRecvDataSegmentLengthDeclaredAfterLoginSizesTheDataIns) {
+  TestInitiator host(port());
+  ASSERT_TRUE(host.login(kTarget));
+  const std::string keys = std::string("MaxRecvDataSegmentLength=4096") + '\0';
+  const std::vector<uint8_t> data(keys.begin(), keys.end());
+  iscsi::TextRequest text;
+  text.itt = 5;
+  text.immediate = true;
+  text.cmd_sn = host.cmd_sn();
+  text.data = data;
+  host.send(text);
+  const auto& answer = std::get<iscsi::TextResponse>(host.receive().pdu);
+  EXPECT_TRUE(answer.data.empty()) << std::string(answer.data.begin(), answer.data.end());
+  const auto cdb = TestInitiator::rw10(0x28, 0, 64);
+  host.send(host.command(6, cdb, 32768, true, false));
+  size_t data_ins = 0;
+  while (true) {
+    const Received received = host.receive();
+    const auto& data_in = std::get<iscsi::DataIn>(received.pdu);
+    EXPECT_LE(data_in.data.size(), 4096U);
+    ++data_ins;
+    if (data_in.status_present) break;
+  }
+  EXPECT_EQ(data_ins, 8U);
+}
+
+// Connection recovery needs ErrorRecoveryLevel 2: a Logout asking to
+// remove a connection for recovery hears "not supported" (RFC 7143
+// §11.15.1), and the session goes on.
+TEST_F(TargetSessionTest, ALogoutForConnectionRecoveryIsAnsweredNotSupported) {
+  TestInitiator host(port());
+  ASSERT_TRUE(host.login(kTarget));
+  iscsi::LogoutRequest logout;
+  logout.immediate = true;
+  logout.reason = iscsi::LogoutReason::kRemoveConnectionForRecovery;
+  logout.itt = 9;
+  logout.cmd_sn = host.cmd_sn();
+  host.send(logout);
+  const auto& response = std::get<iscsi::LogoutResponse>(host.receive().pdu);
+  EXPECT_EQ(response.response, iscsi::LogoutResponseCode::kRecoveryNotSupported);
+  const std::array<uint8_t, 6> test_unit_ready{};
+  host.send(host.command(10, test_unit_ready, 0, false, false));
+  EXPECT_TRUE(std::holds_alternative<iscsi::ScsiResponse>(host.receive().pdu));
+}
+
+// A data digest error (here on a command's immediate data) is answered with
+// a Reject naming it and carrying the PDU's header (RFC 7143 §7.8); at
+// error recovery level 0 the connection then closes, and it is counted.
+TEST_F(TargetSessionTest, ADataDigestErrorIsRejectedBeforeTheConnectionCloses) {
+  TestInitiator host(port());
+  ASSERT_TRUE(host.login(kTarget, testing_support::kTestInitiatorName, /*digests=*/true));
+  ASSERT_EQ(host.parameters().connection.data_digest, iscsi::DigestType::kCrc32c);
+  const auto data = pattern(4096, 9);
+  const auto cdb = TestInitiator::rw10(0x2a, 0, 8);
+  iscsi::ScsiCommand command = host.command(11, cdb, 4096, false, true);
+  command.data = data;
+  std::vector<uint8_t> bytes = host.encode(command);
+  bytes[48 + 4 + 100] ^= 1;  // a data byte, after the BHS and its HeaderDigest
+  host.send_raw(bytes);
+  const Received received = host.receive();
+  const auto* reject = std::get_if<iscsi::Reject>(&received.pdu);
+  ASSERT_NE(reject, nullptr);
+  EXPECT_EQ(reject->reason, iscsi::RejectReason::kDataDigestError);
+  ASSERT_EQ(reject->data.size(), iscsi::kBhsLength);
+  EXPECT_TRUE(std::equal(reject->data.begin(), reject->data.end(), bytes.begin()));
+  bool closed = false;
+  for (int i = 0; i < 50 && !closed; ++i)
+    closed = host.closed_by_peer();
+  EXPECT_TRUE(closed);
+  EXPECT_TRUE(eventually([&] {
+    return on_loop([&] { return sessions_.back()->connection_statistics().data_digest_errors; }) ==
+           1U;
+  }));
+}
+
+// The same for a NOP-Out's ping data: any PDU's data.
+TEST_F(TargetSessionTest, ADataDigestErrorOnPingDataIsRejectedToo) {
+  TestInitiator host(port());
+  ASSERT_TRUE(host.login(kTarget, testing_support::kTestInitiatorName, /*digests=*/true));
+  const auto ping = pattern(200, 4);
+  iscsi::NopOut nop;
+  nop.itt = 12;
+  nop.immediate = true;
+  nop.cmd_sn = host.cmd_sn();
+  nop.data = ping;
+  std::vector<uint8_t> bytes = host.encode(nop);
+  bytes.back() ^= 1;  // the DataDigest itself
+  host.send_raw(bytes);
+  const auto& reject = std::get<iscsi::Reject>(host.receive().pdu);
+  EXPECT_EQ(reject.reason, iscsi::RejectReason::kDataDigestError);
+  bool closed = false;
+  for (int i = 0; i < 50 && !closed; ++i)
+    closed = host.closed_by_peer();
+  EXPECT_TRUE(closed);
+}
+
 }  // namespace
 }  // namespace isergw::fabric_tcp

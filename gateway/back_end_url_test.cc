@@ -74,5 +74,16 @@ TEST(BackEndUrl, ExplainsWhatIsWrong) {
   EXPECT_NE(error_of("null://0"), "accepted");
 }
 
+// The API, the log and isergwctl show a built-in back end's size as an
+// admin writes it.
+TEST(BackEndUrl, ABuiltInSizeIsShownInItsLargestExactUnit) {
+  EXPECT_EQ(parse_back_end_url("ram://1G")->redacted(), "ram://1G");
+  EXPECT_EQ(parse_back_end_url("ram://1073741824")->redacted(), "ram://1G");
+  EXPECT_EQ(parse_back_end_url("null://1536K")->redacted(), "null://1536K");
+  EXPECT_EQ(parse_back_end_url("ram://4T")->redacted(), "ram://4T");
+  EXPECT_EQ(parse_back_end_url("ram://512")->redacted(), "ram://512");
+  EXPECT_EQ(size_text(3 * 512), "1536");
+}
+
 }  // namespace
 }  // namespace isergw::gateway

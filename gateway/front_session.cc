@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <charconv>
 
 #include "common/log.h"
 #include "iscsi/send_targets.h"
@@ -19,6 +20,22 @@ uint16_t next_tsih() {
   while (tsih == 0)
     tsih = static_cast<uint16_t>(++counter);
   return tsih;
+}
+
+// A MaxRecvDataSegmentLength value (RFC 7143 §13.12: 512 to 2^24 - 1), in
+// decimal or hexadecimal; nullopt when it is no such number.
+std::optional<uint32_t> declared_length(std::string_view text) {
+  int base = 10;
+  if (text.size() > 2 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X')) {
+    text.remove_prefix(2);
+    base = 16;
+  }
+  uint32_t value = 0;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value, base);
+  if (error != std::errc() || end != text.data() + text.size() || value < 512 || value > 16777215) {
+    return std::nullopt;
+  }
+  return value;
 }
 
 uint64_t next_task_id() {
@@ -755,7 +772,22 @@ void FrontSession::handle_text(const iscsi::TextRequest& request) {
                                             parameters_.session.target_name, visible);
     }
     for (const iscsi::TextKey& key : **keys) {
-      if (key.key != "SendTargets") answer.push_back({key.key, "NotUnderstood"});
+      if (key.key == "SendTargets") continue;
+      if (key.key == "MaxRecvDataSegmentLength") {
+        // Declarative, and usable in full feature phase (RFC 7143 §13.12):
+        // what is sent to the host from now on is cut to the new length;
+        // no answer is due, unless the value is out of range.
+        if (!declares_max_recv_data_segment_length()) {
+          answer.push_back({key.key, "Irrelevant"});
+        } else if (auto length = declared_length(key.value)) {
+          parameters_.connection.max_send_data_segment_length = *length;
+          log::info("{}: the host declared MaxRecvDataSegmentLength={}", peer_, *length);
+        } else {
+          answer.push_back({key.key, "Reject"});
+        }
+        continue;
+      }
+      answer.push_back({key.key, "NotUnderstood"});
     }
     for (auto& segment :
          iscsi::split_text_keys(answer, parameters_.connection.max_send_data_segment_length)) {
@@ -850,6 +882,17 @@ void FrontSession::handle_task_management(const iscsi::TaskManagementRequest& re
 
 void FrontSession::handle_logout(const iscsi::LogoutRequest& request) {
   if (!accept_cmd_sn(request.immediate, request.cmd_sn)) return;
+  if (request.reason == iscsi::LogoutReason::kRemoveConnectionForRecovery) {
+    // Connection recovery needs ErrorRecoveryLevel 2, which the gateway
+    // never negotiates: the answer says so (RFC 7143 §11.15.1), and the
+    // session goes on.
+    iscsi::LogoutResponse response;
+    response.response = iscsi::LogoutResponseCode::kRecoveryNotSupported;
+    response.itt = request.itt;
+    stamp(response, true);
+    send(response);
+    return;
+  }
   abort_all_tasks();
   iscsi::LogoutResponse response;
   response.itt = request.itt;
@@ -868,6 +911,14 @@ void FrontSession::reject(InboundPdu& inbound, iscsi::RejectReason reason, const
   std::vector<uint8_t> header(inbound.header.begin(), inbound.header.begin() + iscsi::kBhsLength);
   pdu.data = header;
   send(pdu, std::move(header));
+}
+
+void FrontSession::reject_data_digest_error(InboundPdu& inbound) {
+  if (!full_feature_) return;  // digests start with full feature phase
+  reject(inbound, iscsi::RejectReason::kDataDigestError,
+         std::string("data digest error on a ") +
+             std::string(iscsi::opcode_name(iscsi::pdu_opcode(inbound.pdu))) +
+             "; closing the connection (error recovery level 0)");
 }
 
 void FrontSession::protocol_error(const std::string& why) {

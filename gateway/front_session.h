@@ -202,6 +202,10 @@ class FrontSession : public FrontLeg, public std::enable_shared_from_this<FrontS
   virtual bool accept_solicited_data_out(FrontTask& front_task, const iscsi::DataOut& data_out) = 0;
   // Write data arrived for the task; a fabric may fetch more now.
   virtual void on_write_data(FrontTask& /*front_task*/) {}
+  // Whether MaxRecvDataSegmentLength means something on this fabric once
+  // logged in: on iSER the RDMA keys replace it (RFC 7145), and a host declaring it
+  // hears "Irrelevant".
+  virtual bool declares_max_recv_data_segment_length() const { return true; }
   // Data-In and R2T PDUs sent for the command: its status's ExpDataSN.
   virtual uint32_t data_pdus_sent(const FrontTask& front_task) const = 0;
   // Sends the status of a task that has ended (it left the window).
@@ -209,6 +213,10 @@ class FrontSession : public FrontLeg, public std::enable_shared_from_this<FrontS
 
   // For the fabric's connection.
   void received_pdu(InboundPdu& inbound);
+  // A PDU whose data failed its DataDigest: answered with a Reject
+  // (RFC 7143 §7.8); at error recovery level 0 the fabric then closes the
+  // connection, and the host logs in again and retries.
+  void reject_data_digest_error(InboundPdu& inbound);
   void connection_closed(const std::string& reason);
   void protocol_error(const std::string& why);
 

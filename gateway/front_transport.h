@@ -56,7 +56,8 @@ struct ConnectionStatistics {
   uint64_t pdus_sent = 0;
   uint64_t bytes_received = 0;
   uint64_t bytes_sent = 0;
-  uint64_t digest_errors = 0;
+  uint64_t digest_errors = 0;       // header and data digests
+  uint64_t data_digest_errors = 0;  // of which data digests
   // A data segment waited for a pool buffer: none was free, or this
   // connection held its share of the pool.
   uint64_t buffer_waits = 0;

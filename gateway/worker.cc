@@ -54,6 +54,7 @@ std::pair<TargetKey, TargetCounters> session_counters(const FrontSession& sessio
   counters.errors[static_cast<size_t>(ErrorKind::kTaskSetFull)] = statistics.task_set_full;
   counters.errors[static_cast<size_t>(ErrorKind::kDigest)] =
       session.connection_statistics().digest_errors;
+  counters.data_digest_errors = session.connection_statistics().data_digest_errors;
   if (const BackLeg* back = session.back_leg()) {
     counters.errors[static_cast<size_t>(ErrorKind::kRefused)] = back->info().refused_commands;
   }

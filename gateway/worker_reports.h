@@ -50,6 +50,7 @@ struct TargetCounters {
   uint64_t written_bytes = 0;
   uint64_t written_bytes_fetched_ahead = 0;
   std::array<uint64_t, kErrorKindCount> errors{};
+  uint64_t data_digest_errors = 0;  // of errors[kDigest]
   uint64_t logins_succeeded = 0;
   uint64_t logins_failed = 0;
   uint64_t sessions = 0;  // a gauge: live normal sessions only
@@ -63,6 +64,7 @@ struct TargetCounters {
     written_bytes_fetched_ahead += other.written_bytes_fetched_ahead;
     for (size_t i = 0; i < errors.size(); ++i)
       errors[i] += other.errors[i];
+    data_digest_errors += other.data_digest_errors;
     logins_succeeded += other.logins_succeeded;
     logins_failed += other.logins_failed;
     sessions += other.sessions;

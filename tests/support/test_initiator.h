@@ -54,17 +54,21 @@ class PduConnection {
     socket_.close(ignored);
   }
 
-  void send(const iscsi::Pdu& pdu) {
-    std::vector<uint8_t> bytes(iscsi::encoded_length(pdu, {}));
-    ASSERT_TRUE(iscsi::encode_pdu(pdu, {}, bytes));
-    asio::write(socket_, asio::buffer(bytes));
+  void send(const iscsi::Pdu& pdu) { asio::write(socket_, asio::buffer(encode(pdu))); }
+  // The bytes send() would write, digests included once negotiated.
+  std::vector<uint8_t> encode(const iscsi::Pdu& pdu) {
+    std::vector<uint8_t> bytes(iscsi::encoded_length(pdu, digests_));
+    EXPECT_TRUE(iscsi::encode_pdu(pdu, digests_, bytes));
+    return bytes;
   }
 
   Received receive() {
     Received received;
     received.bytes.resize(iscsi::kBhsLength);
     asio::read(socket_, asio::buffer(received.bytes));
-    const iscsi::DecodeOptions options{.max_recv_data_segment_length = 1 << 20};
+    const iscsi::DecodeOptions options{.header_digest = digests_.header_digest,
+                                       .data_digest = digests_.data_digest,
+                                       .max_recv_data_segment_length = 1 << 20};
     auto framing =
         iscsi::decode_framing(iscsi::BhsBytes(received.bytes.data(), iscsi::kBhsLength), options);
     EXPECT_TRUE(framing);
@@ -91,6 +95,10 @@ class PduConnection {
   }
 
  protected:
+  // CRC32C on both digests, from the first PDU after a login that
+  // negotiated them.
+  iscsi::EncodeOptions digests_;
+
   // A peer that never answers fails the test (the read throws) instead of
   // hanging it.
   void bound_waits() {
@@ -106,7 +114,10 @@ class TestInitiator : public PduConnection {
  public:
   explicit TestInitiator(uint16_t port) : PduConnection(port) {}
 
-  bool login(const std::string& target, const std::string& initiator = kTestInitiatorName) {
+  // `digests`: offer CRC32C header and data digests (and use them once
+  // negotiated).
+  bool login(const std::string& target, const std::string& initiator = kTestInitiatorName,
+             bool digests = false) {
     iscsi::LoginInitiatorConfig config;
     config.initiator_name = initiator;
     config.target_name = target;
@@ -115,6 +126,10 @@ class TestInitiator : public PduConnection {
     config.negotiation.immediate_data = true;
     config.negotiation.initial_r2t = false;
     config.negotiation.max_recv_data_segment_length = 65536;
+    if (digests) {
+      config.negotiation.header_digests = {"CRC32C"};
+      config.negotiation.data_digests = {"CRC32C"};
+    }
     config.cmd_sn = cmd_sn_;
     iscsi::LoginInitiator login(config);
     std::optional<iscsi::OwnedLoginRequest> request = login.start();
@@ -128,6 +143,8 @@ class TestInitiator : public PduConnection {
     cmd_sn_ = login.result()->exp_cmd_sn;
     login_window_ = login.result()->max_cmd_sn - login.result()->exp_cmd_sn + 1;
     parameters_ = login.result()->parameters;
+    digests_ = {.header_digest = parameters_.connection.header_digest == iscsi::DigestType::kCrc32c,
+                .data_digest = parameters_.connection.data_digest == iscsi::DigestType::kCrc32c};
     return true;
   }
 
