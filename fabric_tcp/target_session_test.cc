@@ -376,7 +376,8 @@ TEST_F(TargetSessionTest, AMaxRecvDataSegmentLengthDeclaredAfterLoginSizesTheDat
   text.cmd_sn = host.cmd_sn();
   text.data = data;
   host.send(text);
-  const auto& answer = std::get<iscsi::TextResponse>(host.receive().pdu);
+  const Received answer_pdu = host.receive();
+  const auto& answer = std::get<iscsi::TextResponse>(answer_pdu.pdu);
   EXPECT_TRUE(answer.data.empty()) << std::string(answer.data.begin(), answer.data.end());
   const auto cdb = TestInitiator::rw10(0x28, 0, 64);
   host.send(host.command(6, cdb, 32768, true, false));
@@ -403,7 +404,8 @@ TEST_F(TargetSessionTest, ALogoutForConnectionRecoveryIsAnsweredNotSupported) {
   logout.itt = 9;
   logout.cmd_sn = host.cmd_sn();
   host.send(logout);
-  const auto& response = std::get<iscsi::LogoutResponse>(host.receive().pdu);
+  const Received response_pdu = host.receive();
+  const auto& response = std::get<iscsi::LogoutResponse>(response_pdu.pdu);
   EXPECT_EQ(response.response, iscsi::LogoutResponseCode::kRecoveryNotSupported);
   const std::array<uint8_t, 6> test_unit_ready{};
   host.send(host.command(10, test_unit_ready, 0, false, false));
@@ -453,7 +455,8 @@ TEST_F(TargetSessionTest, ADataDigestErrorOnPingDataIsRejectedToo) {
   std::vector<uint8_t> bytes = host.encode(nop);
   bytes.back() ^= 1;  // the DataDigest itself
   host.send_raw(bytes);
-  const auto& reject = std::get<iscsi::Reject>(host.receive().pdu);
+  const Received reject_pdu = host.receive();
+  const auto& reject = std::get<iscsi::Reject>(reject_pdu.pdu);
   EXPECT_EQ(reject.reason, iscsi::RejectReason::kDataDigestError);
   bool closed = false;
   for (int i = 0; i < 50 && !closed; ++i)

@@ -42,7 +42,8 @@ Expected<std::shared_ptr<const TargetMap>, std::string> TargetMap::build(
         // stable across restarts.
         // A command moves no more than the workers' pools can set aside
         // for it at once (gateway/buffer_pool.h).
-        const BufferPoolOptions pool{.buffer_size = config.buffers.buffer_size,
+        const BufferPoolOptions pool{.name = target.name,
+                                     .buffer_size = config.buffers.buffer_size,
                                      .buffer_count = config.buffers.buffers_per_worker};
         auto disk = backend_ram::open_backend(
             url,

@@ -200,7 +200,8 @@ TEST(BufferAdmission, AOneBlockWriteDeclaringMoreIsAskedForOneBlock) {
   data_out.final = true;
   data_out.data = block;
   host.initiator.send(data_out);
-  const auto& response = std::get<iscsi::ScsiResponse>(host.initiator.receive().pdu);
+  const Received response_pdu = host.initiator.receive();
+  const auto& response = std::get<iscsi::ScsiResponse>(response_pdu.pdu);
   EXPECT_EQ(response.status, 0);
   EXPECT_TRUE(response.residual_underflow);
   EXPECT_EQ(response.residual_count, (128u << 20) - 512);
