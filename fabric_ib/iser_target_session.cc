@@ -180,12 +180,10 @@ void IserTargetSession::read_from_host(uint32_t itt, uint64_t id, uint32_t from,
     auto* front_task = static_cast<IserTask*>(find_task(itt, id));
     if (front_task == nullptr || !is_open()) return;
     const uint32_t length = static_cast<uint32_t>(std::min<size_t>(to - from, pool_.buffer_size()));
-    // The RDMA Read lands where the back leg lends memory for the data (an
-    // iSER back leg's command buffer, registered on every device), else in
-    // a pool buffer.
-    // Buffers for the data were set aside before it was fetched
-    // (FrontSession::landing()): the back leg's own memory, or claimed pool
-    // buffers, one RDMA Read each.
+    // The RDMA Read lands in memory set aside before the fetch
+    // (FrontSession::landing()): the back leg's own (an iSER back leg's
+    // command buffer, registered on every device), or claimed pool buffers,
+    // one RDMA Read each.
     auto landing = this->landing(front_task->task, from, length);
     if (!landing) {
       protocol_error("no memory set aside for write data at offset " + std::to_string(from));
