@@ -116,7 +116,8 @@ Expected<gateway::BufferPool*, std::string> RdmaWorker::command_buffers() {
   if (command_buffers_) return command_buffers_.get();
   auto pool = gateway::BufferPool::create({.name = pool_.name() + "-commands",
                                            .buffer_size = kCommandBufferSize,
-                                           .buffer_count = kCommandBufferCount});
+                                           .buffer_count = kCommandBufferCount,
+                                           .budgets = false});
   if (!pool) return Unexpected{pool.error()};
   command_buffers_ = std::move(*pool);
   for (auto& [context, device] : devices_) {

@@ -106,6 +106,12 @@ BufferPool::BufferPool(rte_mempool* pool, const BufferPoolOptions& options)
   // one kind a host can pile up before the gateway sees its commands, and
   // a 4 KiB immediate write takes a whole buffer.
   const size_t count = options.buffer_count;
+  if (!options.budgets) {
+    budget_[index(BufferUse::kHostData)] = count;
+    share_ = count;
+    max_claim_ = 0;  // claims are refused: they are for a worker's data pool
+    return;
+  }
   budget_[index(BufferUse::kClaimed)] = claimed_budget(count);
   budget_[index(BufferUse::kStorageData)] = count / 4;
   budget_[index(BufferUse::kHostData)] = count - 2 * (count / 4);

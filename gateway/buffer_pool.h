@@ -89,6 +89,10 @@ struct BufferPoolOptions {
   std::string name;  // unique per process, e.g. "worker0"
   size_t buffer_size = 128 * 1024;
   size_t buffer_count = 512;
+  // A worker's data pool is cut into the budgets above. A pool with one use
+  // of its own (an iSER back leg's command buffers, which commands take in
+  // turn) is not: acquire() without an account lends all of it.
+  bool budgets = true;
 };
 
 // What a claim is granted: its buffers, in order.

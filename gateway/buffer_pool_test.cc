@@ -232,6 +232,21 @@ TEST_F(BufferPoolTest, ASessionAtItsShareLetsOthersPassAndOversizedClaimsAreRefu
   EXPECT_EQ(pool->in_use(BufferUse::kClaimed), 4U);
 }
 
+// A pool of one use (an iSER back leg's command buffers) lends all of it.
+TEST_F(BufferPoolTest, APoolWithoutBudgetsLendsAllOfIt) {
+  auto pool = BufferPool::create(
+      {.name = "whole", .buffer_size = 4096, .buffer_count = 8, .budgets = false});
+  ASSERT_TRUE(pool) << pool.error();
+  std::vector<Buffer> held;
+  while (Buffer buffer = (*pool)->acquire())
+    held.push_back(std::move(buffer));
+  EXPECT_EQ(held.size(), 8U);
+  std::vector<Buffer> claimed;
+  PendingClaim none;
+  EXPECT_EQ((*pool)->claim(1, account(BufferUse::kClaimed), claimed, none, nullptr),
+            BufferPool::ClaimOutcome::kRefused);
+}
+
 TEST_F(BufferPoolTest, MovedHandlesReturnTheirBufferOnce) {
   auto pool = make_pool("moves", 4);
   ASSERT_NE(pool, nullptr);
