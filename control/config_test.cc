@@ -46,7 +46,8 @@ TEST(Config, ParsesEverySetting) {
     "gateway_name": "iqn.2026-11.com.example:gw1",
     "buffers": {"size": 262144, "per_worker": 1024},
     "rdma": {"posting": "inline"},
-    "limits": {"sessions_per_portal": 200, "logins_per_portal": 8, "login_timeout_seconds": 5},
+    "limits": {"sessions_per_portal": 200, "logins_per_portal": 8, "login_timeout_seconds": 5,
+               "data_timeout_seconds": 7},
     "targets": [{
       "name": "iqn.2026-11.com.example:db",
       "back_end": "iser://10.1.1.1:3261/iqn.2026-01.com.example:array",
@@ -68,6 +69,8 @@ TEST(Config, ParsesEverySetting) {
   EXPECT_EQ(config->limits.sessions, 200U);
   EXPECT_EQ(config->limits.logins_in_progress, 8U);
   EXPECT_EQ(config->limits.login_timeout_seconds, 5U);
+  EXPECT_EQ(config->limits.data_timeout_seconds, 7U);
+  EXPECT_EQ(config_to_json(*config)["limits"]["data_timeout_seconds"], 7);
   const TargetConfig* db = config->find_target("iqn.2026-11.com.example:db");
   ASSERT_NE(db, nullptr);
   EXPECT_EQ(db->identity, BackIdentity::kGateway);
