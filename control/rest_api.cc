@@ -24,7 +24,9 @@ using Params = std::vector<std::string>;
 HttpResponse json_response(http::status status, const json& body) {
   HttpResponse response(status, 11);
   response.set(http::field::content_type, "application/json");
-  response.body() = body.dump(2) + "\n";
+  // A peer's string that is not UTF-8 (an InitiatorAlias) is shown with
+  // U+FFFD, not turned into a 500 for the whole listing.
+  response.body() = body.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
   return response;
 }
 

@@ -5,6 +5,7 @@
 #include <charconv>
 
 #include "common/log.h"
+#include "iscsi/iscsi_name.h"
 #include "iscsi/send_targets.h"
 #include "iscsi/sense.h"
 #include "iscsi/serial_number.h"
@@ -158,8 +159,8 @@ void FrontSession::handle_login(InboundPdu& inbound) {
                 iscsi::describe(iscsi::status_class(login_->failure_status()),
                                 iscsi::status_detail(login_->failure_status()))
                     .text,
-                login_->failure_reason());
-      close_after_sending("login failed: " + login_->failure_reason());
+                iscsi::printable(login_->failure_reason()));
+      close_after_sending("login failed: " + iscsi::printable(login_->failure_reason()));
       break;
     case iscsi::LoginTarget::State::kFullFeature:
       enter_full_feature(response.header.max_cmd_sn);
@@ -224,9 +225,9 @@ void FrontSession::refuse_login(iscsi::OwnedLoginResponse response, iscsi::Login
   response.data.clear();
   log::warn("login from {} refused: {} ({})", peer_,
             iscsi::describe(iscsi::status_class(status), iscsi::status_detail(status)).text,
-            reason);
+            iscsi::printable(reason));
   send(response.pdu(), response.data);
-  close_after_sending("login failed: " + reason);
+  close_after_sending("login failed: " + iscsi::printable(reason));
 }
 
 void FrontSession::release_login_place() {
@@ -634,7 +635,7 @@ void FrontSession::handle_logout(const iscsi::LogoutRequest& request) {
 
 void FrontSession::reject(InboundPdu& inbound, iscsi::RejectReason reason, const std::string& why) {
   ++statistics_.rejects;
-  log::warn("{}: rejected a PDU: {}", peer_, why);
+  log::warn("{}: rejected a PDU: {}", peer_, iscsi::printable(why));
   iscsi::Reject pdu;
   pdu.reason = reason;
   stamp(pdu, true);
@@ -653,8 +654,9 @@ void FrontSession::reject_data_digest_error(InboundPdu& inbound) {
 }
 
 void FrontSession::protocol_error(const std::string& why) {
-  log::warn("{}: protocol error, closing the connection: {}", peer_, why);
-  close("protocol error: " + why);
+  // The reason may quote what the peer sent.
+  log::warn("{}: protocol error, closing the connection: {}", peer_, iscsi::printable(why));
+  close("protocol error: " + iscsi::printable(why));
 }
 
 void FrontSession::schedule_keepalive() {

@@ -17,4 +17,9 @@ inline constexpr size_t kMaxIscsiNameLength = 223;
 // the name breaks.
 Expected<void, std::string> validate_iscsi_name(std::string_view name);
 
+// A string a peer sent, fit for a log line or an error message: control
+// characters (a newline that would forge a log line), bytes that are not
+// UTF-8, and the backslash are written as \xNN; printable UTF-8 stays.
+std::string printable(std::string_view text);
+
 }  // namespace isergw::iscsi

@@ -34,5 +34,16 @@ TEST(IscsiName, SaysWhichRuleIsBroken) {
   check("iqn.2026-11.io.x:" + std::string(220, 'a'), "limit is 223");
 }
 
+TEST(IscsiName, PrintableEscapesWhatAPeerCouldHideInAName) {
+  EXPECT_EQ(printable("iqn.2026-11.io.isergw:ram0"), "iqn.2026-11.io.isergw:ram0");
+  EXPECT_EQ(printable("a\nb"), "a\\x0ab");
+  EXPECT_EQ(printable("\xff\\"), "\\xff\\x5c");
+  EXPECT_EQ(printable("RFC 7143 \xc2\xa7 11"), "RFC 7143 \xc2\xa7 11");       // '§' stays
+  EXPECT_EQ(printable("\xc2\x85\xe0\x80\xaf"), "\\xc2\\x85\\xe0\\x80\\xaf");  // C1, overlong
+  const auto result = validate_iscsi_name("iqn.2026-11.io.isergw:a\nforged");
+  ASSERT_FALSE(result);
+  EXPECT_EQ(result.error().find('\n'), std::string::npos) << result.error();
+}
+
 }  // namespace
 }  // namespace isergw::iscsi

@@ -2,8 +2,18 @@
 
 #include <utility>
 
+#include "iscsi/iscsi_name.h"
+
 namespace isergw::iscsi {
 namespace {
+
+std::string lower_case(std::string_view text) {
+  std::string lower(text);
+  for (char& c : lower) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return lower;
+}
 
 // RFC 7143 §13.12: until the login completes, each side may send data
 // segments of up to 8192 bytes, the MaxRecvDataSegmentLength default.
@@ -101,8 +111,8 @@ OwnedLoginResponse LoginTarget::respond(const LoginRequest& request, KeyList key
 }
 
 std::optional<OwnedLoginResponse> LoginTarget::check_header(const LoginRequest& request) {
-  itt_ = request.itt;
   if (state_ == State::kStart && !accumulator_.in_progress()) {
+    itt_ = request.itt;
     isid_ = request.isid;
     tsih_ = request.tsih;
     cid_ = request.cid;
@@ -111,6 +121,10 @@ std::optional<OwnedLoginResponse> LoginTarget::check_header(const LoginRequest& 
   } else if (request.isid != isid_ || request.tsih != tsih_ || request.cid != cid_) {
     return fail(LoginStatus::kInitiatorError,
                 "ISID, TSIH or CID changed during the login (RFC 7143 §6.3)");
+  } else if (request.itt != itt_ || request.cmd_sn != cmd_sn_) {
+    // One login carries one Initiator Task Tag (RFC 7143 §11.12), and its
+    // requests are immediate: CmdSN does not advance.
+    return fail(LoginStatus::kInitiatorError, "ITT or CmdSN changed during the login");
   }
   // RFC 7143 §11.12.4: this target speaks version 0 only.
   if (request.version_min > kIscsiVersion || request.version_max < request.version_min) {
@@ -140,6 +154,13 @@ std::optional<OwnedLoginResponse> LoginTarget::start_session(const KeyList& keys
     return fail(LoginStatus::kMissingParameter,
                 "first Login Request lacks InitiatorName (RFC 7143 §13.5)");
   }
+  // Names are checked before they reach a log line, a policy or the API: a
+  // newline could forge log lines, and bytes that are not UTF-8 cannot be
+  // listed in JSON. Initiators configured with upper-case letters are
+  // common, so the initiator's name is checked case-blind.
+  if (auto valid = validate_iscsi_name(lower_case(*initiator_name)); !valid) {
+    return fail(LoginStatus::kInitiatorError, "InitiatorName: " + valid.error());
+  }
   const std::string* session_type = find_key(keys, "SessionType");
   const bool discovery = session_type != nullptr && *session_type == "Discovery";
   discovery_ = discovery;
@@ -156,6 +177,9 @@ std::optional<OwnedLoginResponse> LoginTarget::start_session(const KeyList& keys
     if (target_name == nullptr || target_name->empty()) {
       return fail(LoginStatus::kMissingParameter,
                   "Normal session without TargetName (RFC 7143 §13.4)");
+    }
+    if (auto valid = validate_iscsi_name(*target_name); !valid) {
+      return fail(LoginStatus::kInitiatorError, "TargetName: " + valid.error());
     }
     target_name_ = *target_name;
     access_ = policy_.normal_session(*target_name, *initiator_name);

@@ -355,6 +355,9 @@ TEST(LoginTarget, LaterRequestHeaderErrors) {
       {"ISID", [](Request& r) { r.header.isid[5] = 9; }, LoginStatus::kInitiatorError},
       {"CID", [](Request& r) { r.header.cid = 9; }, LoginStatus::kInitiatorError},
       {"CSG stale", [](Request& r) { r.header.csg = kSec; }, LoginStatus::kInitiatorError},
+      // One login, one ITT, and CmdSN does not advance (RFC 7143 §11.12).
+      {"ITT", [](Request& r) { r.header.itt = 8; }, LoginStatus::kInitiatorError},
+      {"CmdSN", [](Request& r) { r.header.cmd_sn = 0x11; }, LoginStatus::kInitiatorError},
   };
   for (const auto& c : cases) {
     OneTarget policy;
@@ -368,6 +371,39 @@ TEST(LoginTarget, LaterRequestHeaderErrors) {
   }
 }
 
+// Names that are no iSCSI names (RFC 7143 §4.2.7) are refused as an
+// initiator error before they reach a log line or the API: bytes that are
+// not UTF-8 (the API once answered 500 while such a login was held), a
+// newline that would forge a log line. The reason shows them escaped. An
+// initiator configured with upper-case letters still logs in.
+TEST(LoginTarget, ANameThatIsNoIscsiNameIsRefusedAsAnInitiatorError) {
+  const auto refusal = [](const KeyList& keys) {
+    OneTarget policy;
+    LoginTarget target(config(), policy);
+    auto response = target.on_request(request(kSec, true, kOp, keys).pdu());
+    EXPECT_EQ(login_status(response.header.status_class, response.header.status_detail),
+              LoginStatus::kInitiatorError);
+    return target.failure_reason();
+  };
+  const std::string not_utf8 = refusal({{"InitiatorName", "\xff\xfe"},
+                                        {"TargetName", "iqn.2024-01.org.isergw:disk1"},
+                                        {"AuthMethod", "None"}});
+  EXPECT_NE(not_utf8.find("\\xff\\xfe"), std::string::npos) << not_utf8;
+  const std::string forged =
+      refusal({{"InitiatorName", "iqn.2005-03.org.open-iscsi:abcdef"},
+               {"TargetName", "iqn.2024-01.org.isergw:disk1\n[info] admin logged in"},
+               {"AuthMethod", "None"}});
+  EXPECT_EQ(forged.find('\n'), std::string::npos) << forged;
+  EXPECT_NE(forged.find("\\x0a"), std::string::npos) << forged;
+
+  OneTarget policy;
+  LoginTarget target(config(), policy);
+  KeyList upper = kFirstKeys;
+  upper[0].value = "iqn.1991-05.com.Microsoft:Host-7";
+  auto response = target.on_request(request(kSec, true, kOp, upper).pdu());
+  EXPECT_EQ(response.header.status_class, LoginStatusClass::kSuccess) << target.failure_reason();
+}
+
 LoginStatus first_status(const KeyList& keys, LoginStage csg = kSec, const OneTarget& policy = {}) {
   LoginTarget target(config(), policy);
   auto response = target.on_request(request(csg, true, kOp == csg ? kFfp : kOp, keys).pdu());
@@ -379,10 +415,11 @@ TEST(LoginTarget, FirstRequestKeyErrors) {
             LoginStatus::kMissingParameter);
   EXPECT_EQ(first_status({{"InitiatorName", ""}, {"TargetName", "iqn.2024-01.org.isergw:disk1"}}),
             LoginStatus::kMissingParameter);
-  EXPECT_EQ(first_status({{"InitiatorName", "iqn.x"}}), LoginStatus::kMissingParameter);
-  EXPECT_EQ(first_status({{"InitiatorName", "iqn.x"}, {"TargetName", "iqn.nope"}}),
+  const std::string host = "iqn.2005-03.org.open-iscsi:x";
+  EXPECT_EQ(first_status({{"InitiatorName", host}}), LoginStatus::kMissingParameter);
+  EXPECT_EQ(first_status({{"InitiatorName", host}, {"TargetName", "iqn.2024-01.org.isergw:nope"}}),
             LoginStatus::kNotFound);
-  EXPECT_EQ(first_status({{"InitiatorName", "iqn.x"}, {"SessionType", "Bogus"}}),
+  EXPECT_EQ(first_status({{"InitiatorName", host}, {"SessionType", "Bogus"}}),
             LoginStatus::kInitiatorError);
   // Operational keys do not belong in the security stage (RFC 7143 §6.3).
   KeyList with_op = kFirstKeys;
