@@ -6,12 +6,15 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/http.hpp>
 #include <functional>
+#include <memory>
 #include <string>
 #include <thread>
 
 #include "common/expected.h"
+#include "common/log.h"
 #include "gateway/portal_address.h"
 
 namespace isergw::control {
@@ -22,6 +25,9 @@ using HttpResponse = boost::beast::http::response<boost::beast::http::string_bod
 class HttpServer {
  public:
   using Handler = std::function<HttpResponse(const HttpRequest&)>;
+  // Connections served at once; one more is closed as it arrives (each
+  // idle one is closed after 30 s).
+  static constexpr size_t kMaxConnections = 256;
 
   explicit HttpServer(Handler handler);
   ~HttpServer();
@@ -39,6 +45,10 @@ class HttpServer {
   Handler handler_;
   boost::asio::io_context context_;
   boost::asio::ip::tcp::acceptor acceptor_;
+  boost::asio::steady_timer accept_timer_;
+  std::shared_ptr<size_t> open_ = std::make_shared<size_t>(0);
+  log::Throttle accept_log_;
+  log::Throttle refusal_log_;
   uint16_t bound_port_ = 0;
   std::thread thread_;
 };
