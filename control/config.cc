@@ -1,5 +1,6 @@
 #include "control/config.h"
 
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -369,6 +370,13 @@ Expected<Config, ConfigError> config_from_json(const json& document) {
 }
 
 Expected<Config, ConfigError> load_config_file(const std::string& path) {
+  // Opening a FIFO (or a device) blocks until someone writes to it, and a
+  // reload runs on the control API's thread: only a regular file is read.
+  std::error_code error;
+  if (const auto status = std::filesystem::status(path, error);
+      !error && !std::filesystem::is_regular_file(status)) {
+    return Unexpected{error_at("", "config file " + path + " is not a regular file")};
+  }
   std::ifstream stream(path);
   if (!stream) return Unexpected{error_at("", "cannot read config file " + path)};
   std::stringstream text;

@@ -1,6 +1,8 @@
 #include "control/config.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <fstream>
@@ -224,6 +226,19 @@ TEST(Config, TheEmbeddedDefaultIsValidAndSurvivesARoundTrip) {
   ASSERT_TRUE(reparsed) << reparsed.error().describe();
   EXPECT_EQ(config_to_json(*reparsed), config_to_json(config));
   EXPECT_EQ(reparsed->targets[0].back_end.kind, gateway::BackEndKind::kRam);
+}
+
+// A reload runs on the control API's thread: a config path that is a FIFO
+// would block it until someone wrote to the FIFO. It is refused at once.
+TEST(ConfigTest, AConfigPathThatIsNoRegularFileIsRefusedWithoutBlocking) {
+  const std::string fifo = std::string(getenv("TEST_TMPDIR")) + "/config.fifo";
+  unlink(fifo.c_str());
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  const auto loaded = load_config_file(fifo);
+  ASSERT_FALSE(loaded);
+  EXPECT_NE(loaded.error().message.find("not a regular file"), std::string::npos)
+      << loaded.error().message;
+  unlink(fifo.c_str());
 }
 
 }  // namespace
