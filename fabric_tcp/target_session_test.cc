@@ -356,6 +356,25 @@ TEST_F(TargetSessionTest, ALoginThatNeverCompletesIsClosed) {
       << last_close_reason_;
 }
 
+// A connection that sends nothing is closed well before the login timeout,
+// so that idle connections cannot hold the portal's logins in progress; a
+// host that logs in is not hurried.
+TEST_F(TargetSessionTest, AConnectionThatSendsNoLoginPduIsClosedEarly) {
+  options_.first_pdu_timeout = std::chrono::seconds(1);
+  const auto start = std::chrono::steady_clock::now();
+  TestInitiator silent(port());
+  EXPECT_TRUE(silent.closed_by_peer());
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+  EXPECT_TRUE(eventually([&] { return last_close_reason_ == "login timed out: no Login PDU"; }))
+      << last_close_reason_;
+  TestInitiator host(port());
+  ASSERT_TRUE(host.login(kTarget));
+  std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+  const std::array<uint8_t, 6> test_unit_ready{};
+  host.send(host.command(1, test_unit_ready, 0, false, false));
+  EXPECT_TRUE(std::holds_alternative<iscsi::ScsiResponse>(host.receive().pdu));
+}
+
 TEST_F(TargetSessionTest, RefusesAnUnknownTarget) {
   TestInitiator host(port());
   EXPECT_FALSE(host.login("iqn.2026-11.io.isergw.test:nothing", "iqn.1993-08.org.debian:01:x"));

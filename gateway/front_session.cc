@@ -103,6 +103,7 @@ void FrontSession::request_logout(std::chrono::seconds within) {
 
 void FrontSession::received_pdu(InboundPdu& inbound) {
   last_heard_ = std::chrono::steady_clock::now();
+  heard_ = true;
   if (!full_feature_) {
     if (!std::holds_alternative<iscsi::LoginRequest>(inbound.pdu)) {
       protocol_error(std::string("sent ") +
@@ -671,6 +672,11 @@ void FrontSession::on_keepalive_timer() {
   if (!is_open()) return;
   const auto now = std::chrono::steady_clock::now();
   if (!full_feature_) {
+    if (!heard_ && now - started_ >= options_.first_pdu_timeout) {
+      log::warn("{}: sent no Login PDU within {} s", peer_, options_.first_pdu_timeout.count());
+      close("login timed out: no Login PDU");
+      return;
+    }
     if (now - started_ >= options_.login_timeout) {
       log::warn("{}: login did not complete within {} s", peer_, options_.login_timeout.count());
       close("login timed out");

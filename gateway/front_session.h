@@ -48,6 +48,10 @@ struct FrontSessionOptions {
   uint32_t first_burst_length = 64 * 1024;
   uint32_t max_outstanding_r2t = 16;
   std::chrono::seconds login_timeout{15};
+  // A connection that has not sent its first Login PDU by then is closed,
+  // well before the login timeout: connections that send nothing must not
+  // hold the portal's places for logins in progress.
+  std::chrono::seconds first_pdu_timeout{5};
   // A quiet connection is pinged with a NOP-In after nop_interval, and
   // closed if the host does not answer within nop_timeout.
   std::chrono::seconds nop_interval{15};
@@ -330,6 +334,7 @@ class FrontSession : public FrontLeg, public std::enable_shared_from_this<FrontS
   boost::asio::steady_timer timer_;
   std::chrono::steady_clock::time_point started_;
   std::chrono::steady_clock::time_point last_heard_;
+  bool heard_ = false;  // any PDU yet
   std::optional<uint32_t> ping_ttt_;
   std::chrono::steady_clock::time_point ping_sent_;
 };

@@ -156,7 +156,8 @@ Worker& Gateway::least_loaded_worker() {
 
 std::optional<Gateway::Admitted> Gateway::admit(const PortalAddress& portal,
                                                 const std::shared_ptr<PortalLoad>& load,
-                                                const std::string& peer) {
+                                                const std::string& peer,
+                                                const std::string& source) {
   Admitted admitted;
   control::PortalLimits limits;
   {
@@ -166,11 +167,17 @@ std::optional<Gateway::Admitted> Gateway::admit(const PortalAddress& portal,
     limits = config_.limits;
   }
   admitted.options.admission =
-      PortalAdmission::admit(load, limits.sessions, limits.logins_in_progress);
+      PortalAdmission::admit(load, source, limits.sessions, limits.logins_in_progress);
   if (!admitted.options.admission) {
-    log::warn("portal {}: turned away {}: {} connections (limit {}), {} logging in (limit {})",
-              portal.url(), peer, load->connections.load(), limits.sessions,
-              load->logging_in.load(), limits.logins_in_progress);
+    // A host that keeps connecting is turned away again and again.
+    if (refusal_log_.allow()) {
+      log::warn(
+          "portal {}: turned away {}: {} connections (limit {}), {} logging in (limit {}, {} "
+          "from one address; {} more turned away since the last such line)",
+          portal.url(), peer, load->connections.load(), limits.sessions, load->logging_in.load(),
+          limits.logins_in_progress, logins_per_source(limits.logins_in_progress),
+          refusal_log_.suppressed());
+    }
     return std::nullopt;
   }
   return admitted;
@@ -178,7 +185,7 @@ std::optional<Gateway::Admitted> Gateway::admit(const PortalAddress& portal,
 
 void Gateway::on_iser_connect(rdma::CmEvent&& request, const PortalAddress& portal,
                               const std::shared_ptr<PortalLoad>& load) {
-  auto admitted = admit(portal, load, "an iSER connect request");
+  auto admitted = admit(portal, load, "an iSER connect request", "");
   if (!admitted) {
     rdma_reject(request.id, nullptr, 0);
     rdma_destroy_id(request.id);
@@ -192,7 +199,8 @@ void Gateway::on_accept(asio::ip::tcp::socket socket, const PortalAddress& porta
                         const std::shared_ptr<PortalLoad>& load) {
   boost::system::error_code error;
   const auto remote = socket.remote_endpoint(error);
-  auto admitted = admit(portal, load, error ? "a connection" : remote.address().to_string());
+  const std::string source = error ? std::string() : remote.address().to_string();
+  auto admitted = admit(portal, load, error ? "a connection" : source, source);
   if (!admitted) {
     socket.close(error);
     return;

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "common/expected.h"
+#include "common/log.h"
 #include "control/config.h"
 #include "gateway/back_end_health.h"
 #include "gateway/portal.h"
@@ -123,8 +124,11 @@ class Gateway {
     std::shared_ptr<const TargetMap> targets;
     FrontSessionOptions options;
   };
+  // `source`: the connecting address, empty where it is not known (an
+  // iSER connect request), for the per-address limit.
   std::optional<Admitted> admit(const PortalAddress& portal,
-                                const std::shared_ptr<PortalLoad>& load, const std::string& peer);
+                                const std::shared_ptr<PortalLoad>& load, const std::string& peer,
+                                const std::string& source);
   void on_accept(boost::asio::ip::tcp::socket socket, const PortalAddress& portal,
                  const std::shared_ptr<PortalLoad>& load);
   void on_iser_connect(rdma::CmEvent&& request, const PortalAddress& portal,
@@ -138,6 +142,7 @@ class Gateway {
   std::vector<std::unique_ptr<Worker>> workers_;
   boost::asio::io_context acceptor_context_;  // the portals' accepts
   std::thread acceptor_thread_;
+  log::Throttle refusal_log_;  // on the acceptor's thread only
 
   // One change at a time; held across a whole change, never on the data path.
   std::mutex change_mutex_;
