@@ -414,7 +414,9 @@ uint32_t ScsiDisk::data_in_length(const ScsiCommand& command) const {
   const CommandInfo* info = known_command(command.cdb);
   if (info == nullptr || command.direction != DataDirection::kRead) return 0;
   const uint32_t expected = command.expected_data_transfer_length;
-  if (info->kind != CommandKind::kRead) return std::min(expected, kMaxParameterData);
+  if (info->kind != CommandKind::kRead) {
+    return std::min({expected, kMaxParameterData, config_.max_transfer_bytes});
+  }
   const uint64_t wanted = internal::transfer_bytes(*info, command.cdb.data(), config_.block_size);
   if (wanted > config_.max_transfer_bytes) return 0;  // refused on its CDB
   return static_cast<uint32_t>(std::min<uint64_t>(wanted, expected));

@@ -219,9 +219,20 @@ bool PduStream::take_pool_buffer() {
     if (!handler_.may_wait_for_buffer()) {
       // The peer owes data the gateway asked for, behind this PDU: waiting
       // here would hold that data back, and with it the buffers set aside
-      // for it. The segment is read and dropped; the handler answers the
-      // PDU (InboundPdu::discarded).
-      discard_data_segment();
+      // for it. A command's or a Data-Out's segment is read and dropped, and
+      // the handler answers for it (InboundPdu::discarded); any other PDU's
+      // (a NOP-Out's ping data, a Text Request's keys: one at a time, a
+      // few KiB) is kept in memory of its own.
+      const bool data = std::holds_alternative<iscsi::ScsiCommand>(inbound_->pdu) ||
+                        std::holds_alternative<iscsi::DataOut>(inbound_->pdu);
+      if (data) {
+        discard_data_segment();
+      } else {
+        auto copy = std::make_shared<std::vector<uint8_t>>(framing_.data_segment_length);
+        data_target_ = std::span<uint8_t>(copy->data(), copy->size());
+        inbound_->landed_in = std::move(copy);
+      }
+      buffer_retry_ = {};
       return true;
     }
     buffer_retry_ = std::min<std::chrono::microseconds>(
@@ -246,12 +257,12 @@ bool PduStream::take_pool_buffer() {
 }
 
 void PduStream::discard_data_segment() {
-  buffer_retry_ = {};
-  // One scratch area per worker thread: what lands in it is never read.
-  static thread_local std::vector<uint8_t> scratch;
-  if (scratch.size() < framing_.data_segment_length) scratch.resize(framing_.data_segment_length);
+  // The stream's own: a receive into it may wait in the event loop while
+  // other connections of the worker drop segments too. Freed once the PDU
+  // is delivered, as dropping is rare.
+  discard_.resize(framing_.data_segment_length);
   inbound_->discarded = true;
-  data_target_ = std::span<uint8_t>(scratch.data(), framing_.data_segment_length);
+  data_target_ = std::span<uint8_t>(discard_.data(), discard_.size());
 }
 
 void PduStream::on_data_area(const error_code& error, size_t count) {
@@ -300,6 +311,7 @@ void PduStream::deliver() {
   handler_.on_pdu(*inbound_);
   inbound_->data = gateway::Buffer();
   inbound_->landed_in.reset();
+  if (inbound_->discarded) std::vector<uint8_t>().swap(discard_);
   inbound_->discarded = false;
   data_target_ = {};
   mid_pdu_ = false;

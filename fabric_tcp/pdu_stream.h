@@ -150,6 +150,8 @@ class PduStream : public gateway::BatchedWriter, public std::enable_shared_from_
   // the handler's landing.
   std::span<uint8_t> data_target_;
   std::array<uint8_t, iscsi::kMaxDataTrailerLength> inbound_trailer_{};
+  // Where a dropped data segment is received (discard_data_segment()).
+  std::vector<uint8_t> discard_;
   // The start of the next BHS, received with the last data segment.
   std::array<uint8_t, iscsi::kBhsLength> read_ahead_{};
   size_t read_ahead_length_ = 0;

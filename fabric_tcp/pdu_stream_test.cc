@@ -282,6 +282,26 @@ TEST_F(PduStreamTest, UnaskedDataPastTheShareWaitsOrIsDroppedWhenWaitingWouldHol
   EXPECT_FALSE(handler_.closed);
 }
 
+// Only a command's or a Data-Out's segment is ever dropped: any other PDU's
+// data (a NOP-Out's ping data, which must be echoed) is kept in memory of
+// its own when the pool has none to give and waiting is not allowed.
+TEST_F(PduStreamTest, APingsDataIsKeptWhenNoBufferMayBeWaitedFor) {
+  std::vector<gateway::Buffer> taken;
+  while (gateway::Buffer buffer = pool_->acquire())
+    taken.push_back(std::move(buffer));
+  handler_.may_wait = false;
+  const std::vector<uint8_t> ping(300, 0x6b);
+  iscsi::NopOut nop;
+  nop.itt = 3;
+  nop.immediate = true;
+  nop.data = ping;
+  client_write(encode(nop));
+  ASSERT_TRUE(run_until([&] { return handler_.pdus.size() == 1; }));
+  EXPECT_FALSE(handler_.discarded[0]);
+  EXPECT_TRUE(handler_.landed[0]);
+  EXPECT_EQ(handler_.data[0], ping);
+}
+
 TEST_F(PduStreamTest, ChecksDigestsOnceNegotiated) {
   const iscsi::EncodeOptions digests{.header_digest = true, .data_digest = true};
   stream_->set_decode_options(

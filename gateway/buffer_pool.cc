@@ -239,13 +239,20 @@ void BufferPool::serve_claims() {
   // account); the first one that only lacks room in the budget stops the
   // line until there is room for it.
   size_t position = 0;
+  // Accounts with a claim held back in this pass: their later claims wait
+  // behind it, so that a session's claims keep their order and a large one
+  // is not overtaken for ever by small ones.
+  std::vector<const BufferAccount*> held_back;
   while (position < waiters_.size()) {
     std::shared_ptr<PendingClaim::Waiter> waiter = waiters_[position];
     if (waiter->withdrawn) {
       waiters_.erase(waiters_.begin() + static_cast<std::ptrdiff_t>(position));
       continue;
     }
-    if (waiter->account->held + waiter->count > max_claim_) {
+    const bool behind =
+        std::find(held_back.begin(), held_back.end(), waiter->account.get()) != held_back.end();
+    if (behind || waiter->account->held + waiter->count > max_claim_) {
+      if (!behind) held_back.push_back(waiter->account.get());
       ++position;
       continue;
     }
@@ -265,6 +272,7 @@ void BufferPool::serve_claims() {
     // from the start afterwards.
     if (granted) granted(std::move(buffers));
     position = 0;
+    held_back.clear();
   }
   serving_ = false;
 }

@@ -233,6 +233,39 @@ TEST_F(BufferPoolTest, ASessionAtItsShareLetsOthersPassAndOversizedClaimsAreRefu
 }
 
 // A pool of one use (an iSER back leg's command buffers) lends all of it.
+// A session's claims keep their order: a small one that would fit its
+// account does not overtake a large one of the same account held back, or
+// a stream of small writes could starve a large one for ever.
+TEST_F(BufferPoolTest, ASessionsClaimsKeepTheirOrder) {
+  auto pool = make_pool("session-order", 64);  // at most 8 per account
+  ASSERT_NE(pool, nullptr);
+  auto session = account(BufferUse::kClaimed);
+  std::vector<Buffer> held;
+  PendingClaim none;
+  ASSERT_EQ(pool->claim(8, session, held, none, nullptr), BufferPool::ClaimOutcome::kGranted);
+  std::vector<int> order;
+  std::vector<Buffer> unused, large_holds, small_holds;
+  PendingClaim large, small;
+  ASSERT_EQ(pool->claim(6, session, unused, large,
+                        [&](std::vector<Buffer> buffers) {
+                          order.push_back(6);
+                          large_holds = std::move(buffers);
+                        }),
+            BufferPool::ClaimOutcome::kWaiting);
+  ASSERT_EQ(pool->claim(1, session, unused, small,
+                        [&](std::vector<Buffer> buffers) {
+                          order.push_back(1);
+                          small_holds = std::move(buffers);
+                        }),
+            BufferPool::ClaimOutcome::kWaiting);
+  held.resize(6);  // 6 held: the small claim would fit, the large not yet
+  run_deferred();
+  EXPECT_TRUE(order.empty());
+  held.clear();
+  run_deferred();
+  EXPECT_EQ(order, (std::vector<int>{6, 1}));
+}
+
 TEST_F(BufferPoolTest, APoolWithoutBudgetsLendsAllOfIt) {
   auto pool = BufferPool::create(
       {.name = "whole", .buffer_size = 4096, .buffer_count = 8, .budgets = false});

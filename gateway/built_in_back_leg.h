@@ -40,8 +40,11 @@ class SharedDisk {
 
 class BuiltInBackLeg : public BackLeg {
  public:
-  BuiltInBackLeg(std::shared_ptr<SharedDisk> disk, BufferPool& pool, std::string url)
-      : disk_(std::move(disk)), pool_(pool), url_(std::move(url)) {}
+  // `claims`: the session's account of claimed buffers (read data staged
+  // here counts in it beside the session's write data).
+  BuiltInBackLeg(std::shared_ptr<SharedDisk> disk, BufferPool& pool,
+                 std::shared_ptr<BufferAccount> claims, std::string url)
+      : disk_(std::move(disk)), pool_(pool), url_(std::move(url)), claims_(std::move(claims)) {}
 
   void open(FrontLeg&, const HostIdentity&, OpenDone done) override { done({}); }
   void close() override { waiting_.clear(); }
@@ -67,7 +70,7 @@ class BuiltInBackLeg : public BackLeg {
   uint64_t commands_ = 0;
   // Read data is staged in claimed pool buffers, like every data byte the
   // gateway holds; reads waiting for theirs, by task.
-  std::shared_ptr<BufferAccount> claims_ = std::make_shared<BufferAccount>(BufferUse::kClaimed);
+  std::shared_ptr<BufferAccount> claims_;
   std::unordered_map<const Task*, PendingClaim> waiting_;
 };
 

@@ -181,7 +181,8 @@ void FrontSession::open_back_leg(iscsi::OwnedLoginResponse final_response) {
                  "target " + session.target_name + " is gone");
     return;
   }
-  auto back = targets_->make_back_leg(*target_, pool_, timer_.get_executor(), options_.rdma);
+  auto back =
+      targets_->make_back_leg(*target_, pool_, timer_.get_executor(), options_.rdma, claims_);
   if (!back) {
     log::warn("{}: cannot relay to target {}: {}", peer(), session.target_name, back.error());
     refuse_login(std::move(final_response), iscsi::LoginStatus::kServiceUnavailable, back.error());

@@ -86,11 +86,11 @@ bool TargetMap::relays_over_iser() const {
 
 Expected<std::shared_ptr<BackLeg>, std::string> TargetMap::make_back_leg(
     const MappedTarget& target, BufferPool& pool, boost::asio::any_io_executor executor,
-    fabric_ib::RdmaWorker* rdma) const {
+    fabric_ib::RdmaWorker* rdma, std::shared_ptr<BufferAccount> claims) const {
   const control::TargetConfig& config = target.config;
   if (target.disk) {
-    return std::shared_ptr<BackLeg>(
-        std::make_shared<BuiltInBackLeg>(target.disk, pool, config.back_end.redacted()));
+    return std::shared_ptr<BackLeg>(std::make_shared<BuiltInBackLeg>(
+        target.disk, pool, std::move(claims), config.back_end.redacted()));
   }
   BackSessionOptions options;
   options.portal = config.back_end.portal;
@@ -101,6 +101,8 @@ Expected<std::shared_ptr<BackLeg>, std::string> TargetMap::make_back_leg(
   // asked for it (gateway/buffer_pool.h).
   options.max_burst_length =
       static_cast<uint32_t>(std::min<size_t>(options.max_burst_length, pool.max_claim_bytes()));
+  // FirstBurstLength may not exceed MaxBurstLength (RFC 7143 §13.14).
+  options.first_burst_length = std::min(options.first_burst_length, options.max_burst_length);
   if (config.identity == control::BackIdentity::kGateway) options.gateway_name = gateway_name_;
   if (config.back_chap) options.chap = to_login(*config.back_chap);
   if (config.back_mutual_chap) options.target_chap = to_login(*config.back_mutual_chap);

@@ -38,10 +38,12 @@ class TargetMap : public iscsi::LoginPolicy {
   // The targets an initiator may log in to, for SendTargets.
   std::vector<const MappedTarget*> visible_to(std::string_view initiator_name) const;
   // A new back leg for one front session, on the worker that runs it
-  // (`rdma`: its RDMA side, where it has one).
+  // (`rdma`: its RDMA side, where it has one). `claims` is the session's
+  // account of claimed buffers, which a built-in disk's read data shares
+  // with the session's write data.
   Expected<std::shared_ptr<BackLeg>, std::string> make_back_leg(
       const MappedTarget& target, BufferPool& pool, boost::asio::any_io_executor executor,
-      fabric_ib::RdmaWorker* rdma) const;
+      fabric_ib::RdmaWorker* rdma, std::shared_ptr<BufferAccount> claims) const;
   // Whether a target relays to iSER storage: the workers then need their
   // RDMA side even with no iSER portal.
   bool relays_over_iser() const;
