@@ -76,7 +76,13 @@ void FrontSession::start() {
   iscsi::NegotiationPolicy& policy = config.negotiation;
   policy.auth_methods = {"CHAP", "None"};
   policy.max_burst_length = options_.max_burst_length;
-  policy.first_burst_length = options_.first_burst_length;
+  // No more unasked data per command than one pool buffer holds, so that a
+  // host can send all of it as immediate data in the command itself (the
+  // data segment limit is a buffer too), as Linux does, rather than as
+  // unsolicited Data-Out, which could find no buffer behind data it owes
+  // (ARCHITECTURE.md, "Buffer admission").
+  policy.first_burst_length =
+      static_cast<uint32_t>(std::min<size_t>(options_.first_burst_length, pool_.buffer_size()));
   policy.max_outstanding_r2t = options_.max_outstanding_r2t;
   policy.initial_r2t = false;  // accept unsolicited data where the host offers it
   policy.immediate_data = true;
