@@ -106,22 +106,7 @@ std::vector<int> write_all_at_once(Host& host, uint32_t count, uint32_t bytes, u
   for (uint32_t done = 0; done < count;) {
     const Received received = initiator.receive();
     if (const auto* r2t = std::get_if<iscsi::R2t>(&received.pdu)) {
-      const std::vector<uint8_t>& bytes_of = data[index_of.at(r2t->itt)];
-      const uint32_t segment = initiator.parameters().connection.max_send_data_segment_length;
-      uint32_t data_sn = 0;
-      for (uint32_t sent = 0; sent < r2t->desired_data_transfer_length;) {
-        iscsi::DataOut data_out;
-        data_out.lun = initiator.lun();
-        data_out.itt = r2t->itt;
-        data_out.ttt = r2t->ttt;
-        data_out.data_sn = data_sn++;
-        data_out.buffer_offset = r2t->buffer_offset + sent;
-        const uint32_t length = std::min(segment, r2t->desired_data_transfer_length - sent);
-        data_out.data = std::span<const uint8_t>(bytes_of).subspan(data_out.buffer_offset, length);
-        sent += length;
-        data_out.final = sent == r2t->desired_data_transfer_length;
-        initiator.send(data_out);
-      }
+      initiator.answer_r2t(*r2t, data[index_of.at(r2t->itt)]);
     } else if (const auto* response = std::get_if<iscsi::ScsiResponse>(&received.pdu)) {
       statuses[index_of.at(response->itt)] = response->status;
       ++done;

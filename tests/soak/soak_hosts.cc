@@ -375,22 +375,7 @@ void write_deep(Clock::time_point until, const Target& target, uint32_t first_lb
       for (uint32_t done = 0; done < kDeepWrites;) {
         const Received received = host.receive();
         if (const auto* r2t = std::get_if<iscsi::R2t>(&received.pdu)) {
-          const std::vector<uint8_t>& bytes = data.at(r2t->itt - first_itt);
-          const uint32_t segment = host.parameters().connection.max_send_data_segment_length;
-          uint32_t data_sn = 0;
-          for (uint32_t sent = 0; sent < r2t->desired_data_transfer_length;) {
-            iscsi::DataOut data_out;
-            data_out.lun = host.lun();
-            data_out.itt = r2t->itt;
-            data_out.ttt = r2t->ttt;
-            data_out.data_sn = data_sn++;
-            data_out.buffer_offset = r2t->buffer_offset + sent;
-            const uint32_t length = std::min(segment, r2t->desired_data_transfer_length - sent);
-            data_out.data = std::span<const uint8_t>(bytes).subspan(data_out.buffer_offset, length);
-            sent += length;
-            data_out.final = sent == r2t->desired_data_transfer_length;
-            host.send(data_out);
-          }
+          host.answer_r2t(*r2t, data.at(r2t->itt - first_itt));
         } else if (const auto* response = std::get_if<iscsi::ScsiResponse>(&received.pdu)) {
           if (response->status != 0)
             throw std::runtime_error("deep WRITE status " + std::to_string(response->status));

@@ -225,6 +225,26 @@ class TestInitiator : public PduConnection {
     return std::string(response.data.begin(), response.data.end());
   }
 
+  // Sends the Data-Outs an R2T asks for, from `data` (the command's whole
+  // write data), in segments the target takes.
+  void answer_r2t(const iscsi::R2t& r2t, std::span<const uint8_t> data) {
+    uint32_t data_sn = 0;
+    for (uint32_t sent = 0; sent < r2t.desired_data_transfer_length;) {
+      const uint32_t chunk = std::min(r2t.desired_data_transfer_length - sent,
+                                      parameters_.connection.max_send_data_segment_length);
+      iscsi::DataOut data_out;
+      data_out.lun = lun_;
+      data_out.itt = r2t.itt;
+      data_out.ttt = r2t.ttt;
+      data_out.data_sn = data_sn++;
+      data_out.buffer_offset = r2t.buffer_offset + sent;
+      data_out.data = data.subspan(data_out.buffer_offset, chunk);
+      sent += chunk;
+      data_out.final = sent == r2t.desired_data_transfer_length;
+      send(data_out);
+    }
+  }
+
   // WRITE(10) with immediate data up to FirstBurstLength, the rest by R2T.
   uint8_t write(uint32_t itt, uint32_t lba, std::span<const uint8_t> data) {
     const auto cdb = rw10(0x2a, lba, static_cast<uint16_t>(data.size() / 512));
@@ -239,22 +259,7 @@ class TestInitiator : public PduConnection {
     while (true) {
       const Received received = receive();
       if (const auto* r2t = std::get_if<iscsi::R2t>(&received.pdu)) {
-        uint32_t sent = 0;
-        uint32_t data_sn = 0;
-        while (sent < r2t->desired_data_transfer_length) {
-          const uint32_t chunk = std::min(r2t->desired_data_transfer_length - sent,
-                                          parameters_.connection.max_send_data_segment_length);
-          iscsi::DataOut data_out;
-          data_out.lun = lun_;
-          data_out.itt = itt;
-          data_out.ttt = r2t->ttt;
-          data_out.data_sn = data_sn++;
-          data_out.buffer_offset = r2t->buffer_offset + sent;
-          data_out.data = data.subspan(data_out.buffer_offset, chunk);
-          sent += chunk;
-          data_out.final = sent == r2t->desired_data_transfer_length;
-          send(data_out);
-        }
+        answer_r2t(*r2t, data);
         continue;
       }
       return std::get<iscsi::ScsiResponse>(received.pdu).status;
