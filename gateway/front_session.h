@@ -81,10 +81,6 @@ struct FrontSessionStatistics {
   uint64_t bytes_landed = 0;
   uint64_t rejects = 0;
   uint64_t out_of_window_commands = 0;
-  // Commands whose fetch of write data waited for buffers (a claim, in
-  // order), and for how long in all.
-  uint64_t buffer_waits = 0;
-  uint64_t buffer_wait_nanoseconds = 0;
   // Commands answered TASK SET FULL because their unasked data found no
   // buffer while the host still owed data the gateway had asked for.
   uint64_t task_set_full = 0;
@@ -168,7 +164,6 @@ class FrontSession : public FrontLeg, public std::enable_shared_from_this<FrontS
     std::vector<Landings> landings;
     std::vector<QueuedFetch> queued_fetches;
     PendingClaim pending_claim;
-    std::chrono::steady_clock::time_point claim_since;
   };
 
   FrontSession(boost::asio::any_io_executor executor, BufferPool& pool,

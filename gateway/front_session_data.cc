@@ -55,11 +55,8 @@ void FrontSession::advance_fetches(uint32_t itt, uint64_t id) {
                     [weak = weak_from_this(), itt, id](std::vector<Buffer> granted) {
                       if (auto self = weak.lock()) self->claim_granted(itt, id, std::move(granted));
                     });
-    if (outcome == BufferPool::ClaimOutcome::kWaiting) {
-      ++statistics_.buffer_waits;
-      current->claim_since = std::chrono::steady_clock::now();
-      return;
-    }
+    // Waiting: the pool counts it (isergw_buffer_claim_waits_total).
+    if (outcome == BufferPool::ClaimOutcome::kWaiting) return;
     if (outcome == BufferPool::ClaimOutcome::kRefused) {
       // More than one claim may take: the back end asked for more at once
       // than the pool can set aside (a built-in disk's command above its
@@ -78,10 +75,6 @@ void FrontSession::claim_granted(uint32_t itt, uint64_t id, std::vector<Buffer> 
   FrontTask* front_task = find_task(itt, id);
   if (front_task == nullptr || !is_open() || front_task->queued_fetches.empty()) return;
   front_task->pending_claim = PendingClaim();
-  statistics_.buffer_wait_nanoseconds +=
-      static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                std::chrono::steady_clock::now() - front_task->claim_since)
-                                .count());
   const QueuedFetch next = front_task->queued_fetches.front();
   front_task->queued_fetches.erase(front_task->queued_fetches.begin());
   start_fetch(*front_task, next.from, next.to, std::move(buffers));
