@@ -226,12 +226,35 @@ const TargetConfig* Config::find_target(std::string_view name) const {
   return nullptr;
 }
 
+Result<DiscoveryConfig> parse_discovery(const json& value) {
+  if (!value.is_object()) {
+    return Unexpected{error_at("discovery", "must be an object {chap, mutual_chap}")};
+  }
+  if (auto known = only_known_members(value, "discovery", {"chap", "mutual_chap"}); !known) {
+    return Unexpected{known.error()};
+  }
+  DiscoveryConfig discovery;
+  for (const auto& [key, slot] :
+       {std::pair<const char*, std::optional<ChapCredentials>*>{"chap", &discovery.chap},
+        {"mutual_chap", &discovery.mutual_chap}}) {
+    if (!value.contains(key)) continue;
+    auto chap = parse_chap(value.at(key), std::string("discovery.") + key);
+    if (!chap) return Unexpected{chap.error()};
+    *slot = std::move(*chap);
+  }
+  if (discovery.mutual_chap && !discovery.chap) {
+    return Unexpected{
+        error_at("discovery.mutual_chap", "needs discovery.chap: mutual CHAP follows one-way CHAP")};
+  }
+  return discovery;
+}
+
 Expected<Config, ConfigError> config_from_json(const json& document) {
   if (!document.is_object()) return Unexpected{error_at("", "the config must be a JSON object")};
   if (auto known =
           only_known_members(document, "",
                              {"workers", "listen", "control", "control_token_file", "gateway_name",
-                              "buffers", "rdma", "limits", "isns", "targets"});
+                              "buffers", "rdma", "limits", "isns", "discovery", "targets"});
       !known) {
     return Unexpected{known.error()};
   }
@@ -353,6 +376,11 @@ Expected<Config, ConfigError> config_from_json(const json& document) {
     if (!isns) return Unexpected{isns.error()};
     config.isns = std::move(*isns);
   }
+  if (document.contains("discovery")) {
+    auto discovery = parse_discovery(document.at("discovery"));
+    if (!discovery) return Unexpected{discovery.error()};
+    config.discovery = std::move(*discovery);
+  }
   if (!document.contains("targets") || !document.at("targets").is_array()) {
     return Unexpected{error_at("targets", "is required: a list of {name, back_end}")};
   }
@@ -420,6 +448,12 @@ json config_to_json(const Config& config) {
   if (config.isns) {
     document["isns"] = {{"server", config.isns->server.host_port()},
                         {"refresh_seconds", config.isns->refresh_seconds}};
+  }
+  if (config.discovery.chap) {
+    json& discovery = document["discovery"];
+    discovery["chap"] = chap_to_json(*config.discovery.chap);
+    if (config.discovery.mutual_chap)
+      discovery["mutual_chap"] = chap_to_json(*config.discovery.mutual_chap);
   }
   document["targets"] = json::array();
   for (const auto& target : config.targets) {

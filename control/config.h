@@ -50,6 +50,13 @@ struct TargetConfig {
   std::vector<std::string> allowed_initiators;
 };
 
+// Authentication of discovery sessions, apart from any target's CHAP (as
+// LIO's discovery_auth): a host that fails it learns no target names.
+struct DiscoveryConfig {
+  std::optional<ChapCredentials> chap;         // what hosts must prove
+  std::optional<ChapCredentials> mutual_chap;  // what the gateway shows back
+};
+
 struct RdmaConfig {
   // How workers post RDMA send lists (rdma/posting_mode.h).
   rdma::PostingMode posting = rdma::PostingMode::kAuto;
@@ -98,6 +105,7 @@ struct Config {
   RdmaConfig rdma;
   PortalLimits limits;
   std::optional<IsnsConfig> isns;  // absent: no iSNS registration
+  DiscoveryConfig discovery;
   std::vector<TargetConfig> targets;
 
   const TargetConfig* find_target(std::string_view name) const;

@@ -186,6 +186,42 @@ TEST(Config, IsnsIsOptionalAndValidated) {
   expect({{"server", "host"}, {"refresh", 30}}, "isns.refresh", "unknown setting");
 }
 
+TEST(Config, DiscoveryChapIsOptionalValidatedAndNeverShown) {
+  auto without = config_from_json(minimal());
+  ASSERT_TRUE(without) << without.error().describe();
+  EXPECT_FALSE(without->discovery.chap);
+  EXPECT_FALSE(config_to_json(*without).contains("discovery"));
+
+  json document = minimal();
+  document["discovery"] = {{"chap", {{"user", "host"}, {"secret", "discovery-secret-1"}}},
+                           {"mutual_chap", {{"user", "gw"}, {"secret", "gateway-secret-12"}}}};
+  auto config = config_from_json(document);
+  ASSERT_TRUE(config) << config.error().describe();
+  ASSERT_TRUE(config->discovery.chap);
+  EXPECT_EQ(config->discovery.chap->user, "host");
+  EXPECT_EQ(config->discovery.chap->secret, "discovery-secret-1");
+  ASSERT_TRUE(config->discovery.mutual_chap);
+  EXPECT_EQ(config->discovery.mutual_chap->secret, "gateway-secret-12");
+  const json shown = config_to_json(*config);
+  EXPECT_EQ(shown["discovery"]["chap"]["user"], "host");
+  EXPECT_EQ(shown["discovery"]["chap"]["secret"], "***");
+  EXPECT_EQ(shown["discovery"]["mutual_chap"]["secret"], "***");
+
+  auto expect = [](json discovery, std::string_view field, std::string_view reason) {
+    json bad = minimal();
+    bad["discovery"] = std::move(discovery);
+    const ConfigError error = error_of(bad);
+    EXPECT_EQ(error.field, field) << error.describe();
+    EXPECT_NE(error.message.find(reason), std::string::npos) << error.describe();
+  };
+  expect("chap", "discovery", "must be an object");
+  expect({{"mutual_chap", {{"user", "gw"}, {"secret", "gateway-secret-12"}}}},
+         "discovery.mutual_chap", "needs discovery.chap");
+  expect({{"chap", {{"user", "host"}, {"secret", "short"}}}}, "discovery.chap.secret", "12 to 256");
+  expect({{"chap", {{"user", "host"}}}}, "discovery.chap.secret", "is required");
+  expect({{"auth", "chap"}}, "discovery.auth", "unknown setting");
+}
+
 TEST(Config, UrlCredentialsBecomeBackChapAndAreNeverShown) {
   json document = minimal();
   document["targets"][0]["back_end"] =

@@ -67,6 +67,13 @@ std::optional<std::string> FrontSession::target_of_login() const {
   return login_->target_name();
 }
 
+std::string FrontSession::login_destination() const {
+  if (!login_ || login_->state() == iscsi::LoginTarget::State::kStart) return "";
+  if (login_->discovery()) return " to discovery";
+  if (login_->target_name().empty()) return "";
+  return " to " + iscsi::printable(login_->target_name());
+}
+
 void FrontSession::start() {
   started_ = last_heard_ = std::chrono::steady_clock::now();
   iscsi::LoginTargetConfig config;
@@ -162,7 +169,7 @@ void FrontSession::handle_login(InboundPdu& inbound) {
   send(response.pdu(), response.data);
   switch (login_->state()) {
     case iscsi::LoginTarget::State::kFailed:
-      log::warn("login from {} refused: {} ({})", peer_,
+      log::warn("login from {}{} refused: {} ({})", peer_, login_destination(),
                 iscsi::describe(iscsi::status_class(login_->failure_status()),
                                 iscsi::status_detail(login_->failure_status()))
                     .text,
@@ -231,7 +238,7 @@ void FrontSession::refuse_login(iscsi::OwnedLoginResponse response, iscsi::Login
   response.header.status_class = iscsi::status_class(status);
   response.header.status_detail = iscsi::status_detail(status);
   response.data.clear();
-  log::warn("login from {} refused: {} ({})", peer_,
+  log::warn("login from {}{} refused: {} ({})", peer_, login_destination(),
             iscsi::describe(iscsi::status_class(status), iscsi::status_detail(status)).text,
             iscsi::printable(reason));
   send(response.pdu(), response.data);

@@ -265,6 +265,8 @@ class FrontSession : public FrontLeg, public std::enable_shared_from_this<FrontS
   FrontSessionStatistics statistics_;
 
  private:
+  // " to discovery", " to IQN", or nothing: for the log line of a refusal.
+  std::string login_destination() const;
   void handle_login(InboundPdu& inbound);
   void open_back_leg(iscsi::OwnedLoginResponse final_response);
   void on_back_open(const iscsi::OwnedLoginResponse& final_response, const BackOpenResult& opened);

@@ -24,6 +24,7 @@ Expected<std::shared_ptr<const TargetMap>, std::string> TargetMap::build(
     const control::Config& config, const TargetMap* previous) {
   auto map = std::make_shared<TargetMap>();
   map->gateway_name_ = config.gateway_name;
+  map->discovery_ = config.discovery;
   for (const control::TargetConfig& target : config.targets) {
     MappedTarget mapped{target, nullptr};
     switch (target.back_end.kind) {
@@ -135,8 +136,16 @@ std::optional<iscsi::TargetAccess> TargetMap::normal_session(
 
 std::optional<iscsi::TargetAccess> TargetMap::discovery_session(std::string_view) const {
   // Discovery shows only names and addresses, and SendTargets answers each
-  // initiator with just the targets it may log in to.
-  return iscsi::TargetAccess{};
+  // initiator with just the targets it may log in to. The InitiatorName is
+  // only what the host claims, so discovery CHAP, where configured, is what
+  // keeps the names from hosts that hold no secret.
+  iscsi::TargetAccess access;
+  if (discovery_.chap) {
+    access.auth = iscsi::AuthRequirement::kChap;
+    access.initiator_chap = to_login(*discovery_.chap);
+    if (discovery_.mutual_chap) access.target_chap = to_login(*discovery_.mutual_chap);
+  }
+  return access;
 }
 
 }  // namespace isergw::gateway

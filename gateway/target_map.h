@@ -56,6 +56,7 @@ class TargetMap : public iscsi::LoginPolicy {
  private:
   std::vector<MappedTarget> targets_;
   std::string gateway_name_;
+  control::DiscoveryConfig discovery_;
 };
 
 }  // namespace isergw::gateway

@@ -96,6 +96,9 @@ class LoginTarget {
   // The TargetName the first request named: empty for a discovery login,
   // and before the first request was taken.
   const std::string& target_name() const { return target_name_; }
+  // Whether the login asked for a discovery session (known once the first
+  // request's keys are read).
+  bool discovery() const { return discovery_; }
   // Why the login failed, for the log: the status and the rule broken.
   LoginStatus failure_status() const { return failure_status_; }
   const std::string& failure_reason() const { return failure_reason_; }

@@ -24,7 +24,8 @@ iscsid_up() {
 # iscsi_login PORTAL IQN IFACE (IFACE: default for TCP, iser for iSER)
 iscsi_login() {
   local portal=$1 iqn=$2 iface=$3 dev
-  iscsiadm -m discovery -t st -p "$portal" -I "$iface"
+  # ISCSI_DISCOVERED=yes: iscsi_discover_chap made the node records already.
+  [ "${ISCSI_DISCOVERED:-}" = yes ] || iscsiadm -m discovery -t st -p "$portal" -I "$iface"
   iscsiadm -m node -T "$iqn" -p "$portal" -I "$iface" -o update -n node.session.initial_login_retry_max -v 2
   iscsiadm -m node -T "$iqn" -p "$portal" -I "$iface" -o update -n 'node.conn[0].timeo.login_timeout' -v 15
   iscsiadm -m node -T "$iqn" -p "$portal" -I "$iface" --login
@@ -32,6 +33,41 @@ iscsi_login() {
   dev=$(find_disk)
   # iscsiadm -m session: "iser: [1] 192.168.77.2:3260,1 IQN (non-flash)"
   detail "$dev over $(iscsiadm -m session | awk '{sub(":", "", $1); print $1, $3, $4}')"
+}
+
+# iscsi_discover_chap PORTAL USER SECRET [USER_IN SECRET_IN]: SendTargets
+# discovery through the portal's discovery CHAP (mutual with USER_IN), the
+# way an admin configures it (discovery.sendtargets.auth.*); the node
+# records it makes are what iscsi_login logs in with.
+iscsi_discover_chap() {
+  local portal=$1 user=$2 secret=$3 user_in=${4:-} secret_in=${5:-} found
+  local db=(iscsiadm -m discoverydb -t st -p "$portal")
+  # A refused plain discovery leaves a record without CHAP behind.
+  "${db[@]}" -o delete > /dev/null 2>&1 || true
+  "${db[@]}" -o new
+  "${db[@]}" -o update -n discovery.sendtargets.auth.authmethod -v CHAP
+  "${db[@]}" -o update -n discovery.sendtargets.auth.username -v "$user"
+  "${db[@]}" -o update -n discovery.sendtargets.auth.password -v "$secret"
+  if [ -n "$user_in" ]; then
+    "${db[@]}" -o update -n discovery.sendtargets.auth.username_in -v "$user_in"
+    "${db[@]}" -o update -n discovery.sendtargets.auth.password_in -v "$secret_in"
+  fi
+  found=$("${db[@]}" --discover)
+  echo "$found"
+  detail "found: $(echo "$found" | awk '{print $2}' | tr '\n' ' ')"
+  [ -n "$found" ]
+}
+
+# iscsi_discovery_refused PORTAL: SendTargets discovery without a secret
+# must fail (the portal wants discovery CHAP), and list nothing.
+iscsi_discovery_refused() {
+  local portal=$1 found
+  if found=$(iscsiadm -m discovery -t st -p "$portal" 2>&1); then
+    detail "discovery without a secret succeeded: $found"
+    return 1
+  fi
+  echo "$found"
+  detail "refused: $(echo "$found" | grep -m1 -i 'auth\|discovery' || echo "$found" | tail -1)"
 }
 
 # limit_request_size KIB: the largest request the host sends to its iSCSI
@@ -55,6 +91,12 @@ find_disk() {
 iscsi_logout() {
   iscsiadm -m node --logoutall=all
   iscsiadm -m node -o delete || true
+  # Discovery records (with their CHAP settings) would follow the next
+  # scenario in this guest to the same portal.
+  # `iscsiadm -m discoverydb` lists them as "ADDR:PORT via sendtargets".
+  iscsiadm -m discoverydb 2> /dev/null | while read -r portal _ type; do
+    iscsiadm -m discoverydb -t "$type" -p "$portal" -o delete > /dev/null 2>&1 || true
+  done
   wait_for 30 "sessions to go" no_sessions
 }
 

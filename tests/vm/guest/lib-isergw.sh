@@ -18,6 +18,9 @@ isergw_up() {
     --log-level "${ISERGW_LOG_LEVEL:-info}")
   [ -n "${ISERGW_ISER_PORT:-}" ] && args+=(--listen "iser://$addr:$ISERGW_ISER_PORT")
   [ -n "${ISERGW_POSTING:-}" ] && args+=(--rdma-posting "$ISERGW_POSTING")
+  # ISERGW_CONFIG: a config file instead of the maps, for settings that have
+  # no flag (discovery CHAP); --listen still wins over its portals.
+  if [ -n "${ISERGW_CONFIG:-}" ]; then args+=(--config "$ISERGW_CONFIG"); fi
   for map in "$@"; do args+=(--map "$map"); done
   daemon isergw "$binary" "${args[@]}"
   wait_for 60 "isergw to listen on $addr:$tcp_port" bash -c "exec 3<>/dev/tcp/$addr/$tcp_port"
