@@ -1,7 +1,5 @@
 #include "gateway/back_session.h"
 
-#include <openssl/rand.h>
-
 #include <algorithm>
 #include <atomic>
 
@@ -24,18 +22,6 @@ LoginStatus status_for_host(LoginStatus back) {
   if (back == LoginStatus::kAuthorizationFailure) return LoginStatus::kAuthorizationFailure;
   if (iscsi::status_class(back) == iscsi::LoginStatusClass::kTargetError) return back;
   return LoginStatus::kTargetError;
-}
-
-// ISIDs of the Random format (RFC 7143 §11.12.5, T = 10b): unique among the
-// sessions the gateway opens under its own name.
-iscsi::Isid gateway_isid() {
-  static std::atomic<uint16_t> qualifier{0};
-  iscsi::Isid isid{0x80, 0, 0, 0, 0, 0};
-  RAND_bytes(isid.data() + 1, 3);
-  const uint16_t q = ++qualifier;
-  isid[4] = static_cast<uint8_t>(q >> 8);
-  isid[5] = static_cast<uint8_t>(q);
-  return isid;
 }
 
 constexpr uint32_t kLeadingLoginCmdSn = 1;
@@ -70,7 +56,7 @@ void BackSession::open(FrontLeg& front, const HostIdentity& host, OpenDone done)
   // Passthrough keeps the host's ISID too: the storage sees the host's own
   // I_T nexus, and a host that logs in again after a failure reinstates its
   // old session at the storage (RFC 7143 §6.3.5), clearing its tasks there.
-  config.isid = options_.gateway_name ? gateway_isid() : host.isid;
+  config.isid = options_.gateway_name ? iscsi::random_isid() : host.isid;
   config.target_name = options_.target_name;
   config.itt = allocate_itt();
   config.cmd_sn = kLeadingLoginCmdSn;

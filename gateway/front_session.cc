@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <boost/asio/post.hpp>
+#include <cctype>
 #include <charconv>
 
 #include "common/log.h"
@@ -162,7 +164,7 @@ void FrontSession::handle_login(InboundPdu& inbound) {
   iscsi::OwnedLoginResponse response = login_->on_request(request);
   if (login_->state() == iscsi::LoginTarget::State::kFullFeature &&
       login_->result()->parameters.session.session_type == iscsi::SessionType::kNormal) {
-    open_back_leg(std::move(response));
+    reinstate_then_open(std::move(response));
     return;
   }
   if (login_->state() == iscsi::LoginTarget::State::kFullFeature) release_login_place();
@@ -182,6 +184,39 @@ void FrontSession::handle_login(InboundPdu& inbound) {
     default:
       break;
   }
+}
+
+bool SessionIdentity::matches(const iscsi::LoginTargetResult& result) const {
+  const iscsi::SessionParameters& session = result.parameters.session;
+  // iSCSI names compare without regard to case (RFC 3722 §6.1 folds them).
+  auto same_name = [](std::string_view a, std::string_view b) {
+    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+             return std::tolower(static_cast<unsigned char>(x)) ==
+                    std::tolower(static_cast<unsigned char>(y));
+           });
+  };
+  return session.session_type == iscsi::SessionType::kNormal && result.isid == isid &&
+         same_name(session.initiator_name, initiator_name) &&
+         same_name(session.target_name, target_name);
+}
+
+void FrontSession::reinstate_then_open(iscsi::OwnedLoginResponse final_response) {
+  if (!options_.reinstate) {
+    open_back_leg(std::move(final_response));
+    return;
+  }
+  const iscsi::LoginTargetResult& result = *login_->result();
+  SessionIdentity identity{result.parameters.session.initiator_name, result.isid,
+                           result.parameters.session.target_name};
+  // Nothing is read until the old session is gone and the back leg open.
+  pause_receiving();
+  auto held = std::make_shared<iscsi::OwnedLoginResponse>(std::move(final_response));
+  options_.reinstate(identity, [weak = weak_from_this(), executor = timer_.get_executor(), held] {
+    boost::asio::post(executor, [weak, held] {
+      auto self = weak.lock();
+      if (self && self->is_open()) self->open_back_leg(std::move(*held));
+    });
+  });
 }
 
 void FrontSession::open_back_leg(iscsi::OwnedLoginResponse final_response) {

@@ -38,6 +38,16 @@
 
 namespace isergw::gateway {
 
+// Who a normal session belongs to, for reinstatement (RFC 7143 §6.3.5):
+// the initiator's name and ISID, and the target it logged in to.
+struct SessionIdentity {
+  std::string initiator_name;
+  iscsi::Isid isid{};
+  std::string target_name;
+
+  bool matches(const iscsi::LoginTargetResult& result) const;
+};
+
 struct FrontSessionOptions {
   uint16_t portal_group_tag = 1;
   // The portals SendTargets lists (RFC 7143 Appendix C); an empty host
@@ -64,6 +74,12 @@ struct FrontSessionOptions {
   std::shared_ptr<PortalAdmission> admission;
   // The worker's RDMA side, for back legs to iSER storage; null without one.
   fabric_ib::RdmaWorker* rdma = nullptr;
+  // Session reinstatement: a login that names an initiator and ISID which
+  // already have a session to the target ends that session first, and its
+  // back leg with it, so that the storage sees the old I_T nexus go before
+  // the new one logs in. Called once the login has passed; `done` runs, on
+  // any thread, once the old sessions are closed. Empty: nothing to end.
+  std::function<void(const SessionIdentity&, std::function<void()> done)> reinstate;
 };
 
 struct FrontSessionStatistics {
@@ -269,6 +285,7 @@ class FrontSession : public FrontLeg, public std::enable_shared_from_this<FrontS
   std::string login_destination() const;
   void handle_login(InboundPdu& inbound);
   void open_back_leg(iscsi::OwnedLoginResponse final_response);
+  void reinstate_then_open(iscsi::OwnedLoginResponse final_response);
   void on_back_open(const iscsi::OwnedLoginResponse& final_response, const BackOpenResult& opened);
   void refuse_login(iscsi::OwnedLoginResponse response, iscsi::LoginStatus status,
                     const std::string& reason);

@@ -1,6 +1,7 @@
 #include "gateway/gateway.h"
 
 #include <algorithm>
+#include <atomic>
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/execution.hpp>
 #include <boost/asio/post.hpp>
@@ -11,6 +12,7 @@
 #include "fabric_ib/iser_listener.h"
 #include "fabric_tcp/listener.h"
 #include "gateway/dpdk_memory.h"
+#include "iscsi/iscsi_name.h"
 
 namespace isergw::gateway {
 
@@ -214,6 +216,9 @@ FrontSessionOptions Gateway::session_options_locked() const {
   FrontSessionOptions options;
   options.login_timeout = std::chrono::seconds(config_.limits.login_timeout_seconds);
   options.data_timeout = std::chrono::seconds(config_.limits.data_timeout_seconds);
+  options.reinstate = [this](const SessionIdentity& identity, std::function<void()> done) {
+    reinstate(identity, std::move(done));
+  };
   for (const auto& listener : listeners_) {
     const PortalAddress& portal = listener->address();
     // SendTargets lists the port actually bound, which differs for port 0.
@@ -221,6 +226,39 @@ FrontSessionOptions Gateway::session_options_locked() const {
                                listener->bound_port(), options.portal_group_tag});
   }
   return options;
+}
+
+void Gateway::reinstate(const SessionIdentity& identity, std::function<void()> done) const {
+  // The old session may run on any worker; each closes its own, and the
+  // last to answer lets the new login go on. Workers are fixed once the
+  // gateway runs, so the count holds.
+  struct Round {
+    std::atomic<size_t> left;
+    std::function<void()> done;
+  };
+  if (workers_.empty()) {
+    done();
+    return;
+  }
+  auto round = std::make_shared<Round>();
+  round->left = workers_.size();
+  round->done = std::move(done);
+  std::string isid;
+  for (const uint8_t byte : identity.isid)
+    isid += fmt::format("{:02x}", byte);
+  const std::string reason = "reinstated: " + iscsi::printable(identity.initiator_name) +
+                             " logged in again with ISID 0x" + isid + " (RFC 7143 §6.3.5)";
+  for (auto& worker : workers_) {
+    worker->close_sessions_later(
+        [identity](const FrontSession& session, const TargetMap*) {
+          const auto& result = session.login_result();
+          return session.logged_in() && result && identity.matches(*result);
+        },
+        reason,
+        [round](size_t) {
+          if (round->left.fetch_sub(1) == 1) round->done();
+        });
+  }
 }
 
 void Gateway::drain(std::chrono::seconds within) {
@@ -290,6 +328,14 @@ Expected<void, ChangeError> Gateway::apply(const control::Config& next) {
   if (next.control.url() != current.control.url()) return Unexpected{invalid("control", restart)};
   if (next.control_token_file != current.control_token_file) {
     return Unexpected{invalid("control_token_file", restart)};
+  }
+  const auto tls_files = [](const control::Config& config) {
+    return config.control_tls ? config.control_tls->cert_file + "\n" + config.control_tls->key_file
+                              : std::string();
+  };
+  if (tls_files(next) != tls_files(current)) return Unexpected{invalid("control_tls", restart)};
+  if (next.control_allow_plain_http != current.control_allow_plain_http) {
+    return Unexpected{invalid("control_allow_plain_http", restart)};
   }
   if (next.listen.empty()) return Unexpected{invalid("listen", "needs at least one portal")};
 

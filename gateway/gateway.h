@@ -135,6 +135,9 @@ class Gateway {
                        const std::shared_ptr<PortalLoad>& load);
   Worker& least_loaded_worker();
   FrontSessionOptions session_options_locked() const;
+  // FrontSessionOptions::reinstate: closes the identity's sessions on every
+  // worker, then calls `done`.
+  void reinstate(const SessionIdentity& identity, std::function<void()> done) const;
   template <typename Work>
   auto on_acceptor(Work work) -> decltype(work());
 

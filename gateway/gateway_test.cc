@@ -125,6 +125,40 @@ TEST_F(GatewayTest, SessionsAreListedAndClosedById) {
   EXPECT_TRUE(host.closed_by_gateway());
 }
 
+// RFC 7143 §6.3.5: a login with the InitiatorName and ISID of a session to
+// the same target (and TSIH 0) replaces that session; another ISID, another
+// initiator or another target each keep their own.
+TEST_F(GatewayTest, ALoginWithTheSameIsidReinstatesTheSession) {
+  const std::string name = "iqn.1993-08.org.debian:01:reinstated";
+  TestHost old_host(port());
+  ASSERT_TRUE(old_host.login(kTargetA, name)) << old_host.error();
+  TestHost other_isid(port());
+  ASSERT_TRUE(other_isid.login(kTargetA, name)) << other_isid.error();
+  TestHost other_target(port());
+  other_target.use_isid(old_host.isid());
+  ASSERT_TRUE(other_target.login(kTargetB, name)) << other_target.error();
+  TestHost other_name(port());
+  other_name.use_isid(old_host.isid());
+  ASSERT_TRUE(other_name.login(kTargetA, "iqn.1993-08.org.debian:01:bystander"));
+  ASSERT_EQ(gateway_->sessions().size(), 4U);
+
+  std::vector<uint8_t> data(4096, 0x5a);
+  ASSERT_EQ(old_host.write(0, data), 0);
+  TestHost again(port());
+  again.use_isid(old_host.isid());
+  // The case of a name does not make it another initiator (RFC 3722).
+  ASSERT_TRUE(again.login(kTargetA, "iqn.1993-08.org.debian:01:REINSTATED")) << again.error();
+  EXPECT_TRUE(old_host.closed_by_gateway());
+  const auto sessions = gateway_->sessions();
+  EXPECT_EQ(sessions.size(), 4U);
+  std::vector<uint8_t> read;
+  ASSERT_EQ(again.read(0, 4096, read), 0);
+  EXPECT_EQ(read, data);
+  for (TestHost* kept : {&other_isid, &other_target, &other_name}) {
+    EXPECT_EQ(kept->read(0, 4096, read), 0) << "a session that was not reinstated was closed";
+  }
+}
+
 // A portal takes so many connections and so many logins in progress; one
 // more is turned away at once, counted, and the hosts already there keep
 // working. A limit changes live.

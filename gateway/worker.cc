@@ -268,19 +268,29 @@ bool Worker::close_session(uint64_t id, const std::string& reason) {
   });
 }
 
+size_t Worker::close_matching(
+    const std::function<bool(const FrontSession&, const TargetMap*)>& doomed,
+    const std::string& reason) {
+  std::vector<std::shared_ptr<FrontSession>> closing;
+  for (const auto& [id, entry] : sessions_) {
+    if (doomed(*entry.session, entry.targets.get())) closing.push_back(entry.session);
+  }
+  for (const auto& session : closing) {
+    log::info("{}: closing the session: {}", session->peer(), reason);
+    session->close(reason);
+  }
+  return closing.size();
+}
+
 size_t Worker::close_sessions_if(std::function<bool(const FrontSession&, const TargetMap*)> doomed,
                                  const std::string& reason) {
-  return call([this, &doomed, &reason] {
-    std::vector<std::shared_ptr<FrontSession>> closing;
-    for (const auto& [id, entry] : sessions_) {
-      if (doomed(*entry.session, entry.targets.get())) closing.push_back(entry.session);
-    }
-    for (const auto& session : closing) {
-      log::info("{}: closing the session: {}", session->peer(), reason);
-      session->close(reason);
-    }
-    return closing.size();
-  });
+  return call([this, &doomed, &reason] { return close_matching(doomed, reason); });
+}
+
+void Worker::close_sessions_later(std::function<bool(const FrontSession&, const TargetMap*)> doomed,
+                                  std::string reason, std::function<void(size_t)> done) {
+  asio::post(context_, [this, doomed = std::move(doomed), reason = std::move(reason),
+                        done = std::move(done)] { done(close_matching(doomed, reason)); });
 }
 
 WorkerMetrics Worker::metrics() {

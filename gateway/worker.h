@@ -73,6 +73,10 @@ class Worker {
   // holds; returns how many.
   size_t close_sessions_if(std::function<bool(const FrontSession&, const TargetMap*)> doomed,
                            const std::string& reason);
+  // The same, without waiting: `done(count)` runs on the worker's loop once
+  // they are closed. For other workers' loops, which must never block.
+  void close_sessions_later(std::function<bool(const FrontSession&, const TargetMap*)> doomed,
+                            std::string reason, std::function<void(size_t)> done);
   WorkerMetrics metrics();
 
  private:
@@ -89,6 +93,8 @@ class Worker {
   // Once stopping and the last session is gone, nothing is left to wait for.
   void finish_stop_if_idle();
   void account_closed(const FrontSession& session, const std::string& reason);
+  size_t close_matching(const std::function<bool(const FrontSession&, const TargetMap*)>& doomed,
+                        const std::string& reason);
 
   // Runs `work` on the loop and returns its result; never from the loop itself.
   template <typename Work>

@@ -1,8 +1,22 @@
 #include "iscsi/login_initiator.h"
 
+#include <openssl/rand.h>
+
+#include <atomic>
 #include <utility>
 
 namespace isergw::iscsi {
+
+Isid random_isid() {
+  static std::atomic<std::uint16_t> qualifier{0};
+  Isid isid{0x80, 0, 0, 0, 0, 0};
+  RAND_bytes(isid.data() + 1, 3);
+  const std::uint16_t q = ++qualifier;
+  isid[4] = static_cast<std::uint8_t>(q >> 8);
+  isid[5] = static_cast<std::uint8_t>(q);
+  return isid;
+}
+
 namespace {
 
 // RFC 7143 §13.12: the 8192-byte default bounds data segments during login.

@@ -18,6 +18,11 @@
 
 namespace isergw::iscsi {
 
+// An ISID of the Random format (RFC 7143 §11.12.5, T = 10b), unique among
+// the sessions this process opens: each session of an initiator needs its
+// own, or the target takes a second login for a reinstatement of the first.
+Isid random_isid();
+
 struct LoginInitiatorConfig {
   std::string initiator_name;
   std::string initiator_alias;  // sent when not empty

@@ -91,7 +91,7 @@ bool TestHost::begin_login(const std::string& target, const std::string& initiat
   iscsi::LoginInitiatorConfig config;
   config.initiator_name = initiator;
   config.target_name = target;
-  config.isid = {0x80, 0, 0, 0, 0, 1};
+  config.isid = isid_;
   config.negotiation.immediate_data = true;
   config.negotiation.initial_r2t = false;
   config.negotiation.max_recv_data_segment_length = 65536;

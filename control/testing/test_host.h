@@ -43,6 +43,10 @@ class TestHost {
   bool closed_by_gateway();
 
   const std::string& error() const { return error_; }
+  // The ISID of this connection's session; give another host's before
+  // login() to reinstate that host's session (RFC 7143 §6.3.5).
+  const iscsi::Isid& isid() const { return isid_; }
+  void use_isid(const iscsi::Isid& isid) { isid_ = isid; }
 
  private:
   struct Received {
@@ -61,6 +65,7 @@ class TestHost {
   uint32_t itt_ = 1;
   iscsi::NegotiatedParameters parameters_;
   std::unique_ptr<iscsi::LoginInitiator> login_;
+  iscsi::Isid isid_ = iscsi::random_isid();
   std::optional<iscsi::OwnedLoginRequest> next_request_;
   std::string error_;
 };

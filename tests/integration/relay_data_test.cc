@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -50,8 +51,11 @@ uint16_t storage_port() {
 // A host logged in to the relayed target, or directly to tgtd's.
 class Host {
  public:
-  Host(uint16_t port, const std::string& target, const std::string& name, uint16_t lun = kLun)
+  // `isid`: another host's, to reinstate its session.
+  Host(uint16_t port, const std::string& target, const std::string& name, uint16_t lun = kLun,
+       std::optional<iscsi::Isid> isid = std::nullopt)
       : initiator_(port) {
+    if (isid) initiator_.use_isid(*isid);
     logged_in_ = initiator_.login(target, name);
     initiator_.set_lun(lun);
     if (logged_in_) initiator_.take_unit_attention(next_itt_);
@@ -396,6 +400,37 @@ TEST(RelayShutdown, SigtermAsksHostsToLogOutThenLogsOutOfTheStorage) {
   const std::string log = gateway.log();
   EXPECT_NE(log.find("logged out of " + environment("TGTD_IQN")), std::string::npos) << log;
   EXPECT_NE(log.find("] stopped"), std::string::npos) << log;
+}
+
+// RFC 7143 §6.3.5: a login with the InitiatorName and ISID of a live session
+// (TSIH 0) replaces it. The back leg follows: the storage is left with one
+// I_T nexus for the host, and what the old session wrote reads back.
+TEST(RelayReinstatement, ALoginWithTheSameIsidReplacesTheSessionAtTheStorageToo) {
+  const std::string name = "iqn.1993-08.org.debian:01:reinstating";
+  Host old_host(gateway_port(), kRelay, name);
+  ASSERT_TRUE(old_host.logged_in());
+  const std::vector<uint8_t> data = pattern(65536, 0x6d);
+  ASSERT_EQ(old_host.write(4096, data), 0);
+
+  Host again(gateway_port(), kRelay, name, kLun, old_host->isid());
+  ASSERT_TRUE(again.logged_in());
+  EXPECT_TRUE(old_host->closed_by_peer());
+  uint8_t status = 0xff;
+  EXPECT_EQ(again.read(4096, data.size(), &status), data);
+  EXPECT_EQ(status, 0);
+  const std::string nexus = "Initiator: " + name + " ";
+  auto nexuses = [&] {
+    const std::string shown = storage_nexuses();
+    size_t count = 0;
+    for (size_t at = shown.find(nexus); at != std::string::npos; at = shown.find(nexus, at + 1))
+      ++count;
+    return count;
+  };
+  // The old back leg logs out on its own time; tgtd shows it gone soon after.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (nexuses() > 1 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_EQ(nexuses(), 1U) << storage_nexuses();
 }
 
 TEST(RelayShutdown, AHostThatIgnoresTheRequestIsClosedAfterTheDrainTime) {

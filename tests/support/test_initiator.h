@@ -12,6 +12,7 @@
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <utility>
@@ -122,7 +123,10 @@ class TestInitiator : public PduConnection {
     config.initiator_name = initiator;
     config.target_name = target;
     if (target.empty()) config.session_type = iscsi::SessionType::kDiscovery;
-    config.isid = {0x80, 0, 0, 0, 0, 1};
+    // One ISID per connection, as a real initiator gives each session its
+    // own; use_isid() gives another connection the same one.
+    if (!isid_) isid_ = iscsi::random_isid();
+    config.isid = *isid_;
     config.negotiation.immediate_data = true;
     config.negotiation.initial_r2t = false;
     config.negotiation.max_recv_data_segment_length = 65536;
@@ -276,6 +280,10 @@ class TestInitiator : public PduConnection {
   uint64_t lun() const { return lun_; }
   // MaxCmdSN - ExpCmdSN + 1 of the final Login Response.
   uint32_t login_window() const { return login_window_; }
+  // The ISID of this connection's session; give another connection's before
+  // login() to reinstate that session (RFC 7143 §6.3.5).
+  const std::optional<iscsi::Isid>& isid() const { return isid_; }
+  void use_isid(const iscsi::Isid& isid) { isid_ = isid; }
   // The status of a refused login.
   iscsi::LoginStatus login_status() const { return login_status_; }
   // The LUN field of the commands sent from now on (SAM-5 peripheral
@@ -286,6 +294,7 @@ class TestInitiator : public PduConnection {
   uint32_t cmd_sn_ = 0;
   uint64_t lun_ = 0;
   uint32_t login_window_ = 0;
+  std::optional<iscsi::Isid> isid_;
   iscsi::NegotiatedParameters parameters_;
   iscsi::LoginStatus login_status_ = iscsi::LoginStatus::kSuccess;
 };
