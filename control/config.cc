@@ -189,11 +189,62 @@ Result<IsnsConfig> parse_isns(const json& value) {
   return isns;
 }
 
+Result<ControlTls> parse_control_tls(const json& value) {
+  if (!value.is_object()) {
+    return Unexpected{error_at("control_tls", "must be an object {cert_file, key_file}")};
+  }
+  if (auto known = only_known_members(value, "control_tls", {"cert_file", "key_file"}); !known) {
+    return Unexpected{known.error()};
+  }
+  ControlTls tls;
+  for (const char* key : {"cert_file", "key_file"}) {
+    const std::string path = std::string("control_tls.") + key;
+    if (!value.contains(key)) return Unexpected{error_at(path, "is required: a PEM file")};
+    auto text = string_member(value, "control_tls.", key);
+    if (!text) return Unexpected{text.error()};
+    if (text->empty()) return Unexpected{error_at(path, "must not be empty")};
+    (std::string(key) == "cert_file" ? tls.cert_file : tls.key_file) = std::move(*text);
+  }
+  return tls;
+}
+
 json chap_to_json(const ChapCredentials& chap) {
   return {{"user", chap.user}, {"secret", "***"}};
 }
 
 }  // namespace
+
+bool is_loopback_host(std::string_view host) {
+  if (host == "localhost" || host == "::1") return true;
+  // 127.0.0.0/8, written as a dotted quad.
+  if (!host.starts_with("127.")) return false;
+  int dots = 0;
+  for (const char c : host) {
+    if (c == '.') {
+      ++dots;
+    } else if (c < '0' || c > '9') {
+      return false;
+    }
+  }
+  return dots == 3;
+}
+
+Expected<void, ConfigError> check_control_transport(const Config& config) {
+  if (config.control_tls && config.control_allow_plain_http) {
+    return Unexpected{error_at("control_allow_plain_http",
+                               "control_tls is set, so the control API speaks HTTPS only; "
+                               "remove one of the two")};
+  }
+  if (config.control_tls || config.control_allow_plain_http ||
+      is_loopback_host(config.control.host)) {
+    return {};
+  }
+  return Unexpected{error_at(
+      "control", config.control.host_port() +
+                     " is not a loopback address, and plain HTTP there would send tokens in the "
+                     "clear: set control_tls {cert_file, key_file} for HTTPS, or "
+                     "\"control_allow_plain_http\": true to accept plain HTTP")};
+}
 
 bool take_url_credentials(TargetConfig& target) {
   if (target.back_end.chap_user.empty()) return true;
@@ -253,8 +304,9 @@ Expected<Config, ConfigError> config_from_json(const json& document) {
   if (!document.is_object()) return Unexpected{error_at("", "the config must be a JSON object")};
   if (auto known =
           only_known_members(document, "",
-                             {"workers", "listen", "control", "control_token_file", "gateway_name",
-                              "buffers", "rdma", "limits", "isns", "discovery", "targets"});
+                             {"workers", "listen", "control", "control_token_file", "control_tls",
+                              "control_allow_plain_http", "gateway_name", "buffers", "rdma",
+                              "limits", "isns", "discovery", "targets"});
       !known) {
     return Unexpected{known.error()};
   }
@@ -302,6 +354,21 @@ Expected<Config, ConfigError> config_from_json(const json& document) {
     auto path = string_member(document, "", "control_token_file");
     if (!path) return Unexpected{path.error()};
     config.control_token_file = std::move(*path);
+  }
+  if (document.contains("control_tls")) {
+    auto tls = parse_control_tls(document.at("control_tls"));
+    if (!tls) return Unexpected{tls.error()};
+    config.control_tls = std::move(*tls);
+  }
+  if (document.contains("control_allow_plain_http")) {
+    const auto& allow = document.at("control_allow_plain_http");
+    if (!allow.is_boolean()) {
+      return Unexpected{error_at("control_allow_plain_http", "must be true or false")};
+    }
+    config.control_allow_plain_http = allow.get<bool>();
+  }
+  if (auto transport = check_control_transport(config); !transport) {
+    return Unexpected{transport.error()};
   }
   if (document.contains("buffers")) {
     const auto& buffers = document.at("buffers");
@@ -437,6 +504,11 @@ json config_to_json(const Config& config) {
   document["control"] = config.control.host_port();
   if (!config.control_token_file.empty())
     document["control_token_file"] = config.control_token_file;
+  if (config.control_tls) {
+    document["control_tls"] = {{"cert_file", config.control_tls->cert_file},
+                               {"key_file", config.control_tls->key_file}};
+  }
+  if (config.control_allow_plain_http) document["control_allow_plain_http"] = true;
   document["gateway_name"] = config.gateway_name;
   document["buffers"] = {{"size", config.buffers.buffer_size},
                          {"per_worker", config.buffers.buffers_per_worker}};

@@ -92,6 +92,13 @@ struct IsnsConfig {
 // RFC 4171 §10: iSNS listens on TCP port 3205.
 inline constexpr uint16_t kIsnsPort = 3205;
 
+// The control API's certificate chain and private key, PEM files: with them
+// it speaks HTTPS only.
+struct ControlTls {
+  std::string cert_file;
+  std::string key_file;
+};
+
 inline constexpr std::string_view kDefaultGatewayName = "iqn.2026-11.io.isergw:gateway";
 inline constexpr std::string_view kDefaultControlAddress = "127.0.0.1:9860";
 
@@ -99,7 +106,11 @@ struct Config {
   unsigned workers = 0;  // 0: one per core
   std::vector<gateway::PortalAddress> listen;
   gateway::PortalAddress control;  // REST API and /metrics
-  std::string control_token_file;  // bearer token for changes; empty: changes refused
+  std::string control_token_file;  // bearer tokens (control/api_tokens.h); empty: changes refused
+  std::optional<ControlTls> control_tls;  // absent: plain HTTP
+  // Plain HTTP on a control address that is not loopback, asked for in so
+  // many words: tokens and answers then cross the network in the clear.
+  bool control_allow_plain_http = false;
   std::string gateway_name = std::string(kDefaultGatewayName);
   BufferConfig buffers;
   RdmaConfig rdma;
@@ -119,6 +130,15 @@ bool take_url_credentials(TargetConfig& target);
 // Whether two target entries agree in every setting, secrets included: a
 // live config change leaves the sessions of such a target alone.
 bool same_target(const TargetConfig& a, const TargetConfig& b);
+
+// Whether a control address is loopback only: 127.0.0.0/8, ::1 or
+// "localhost". A wildcard (0.0.0.0, ::) is not.
+bool is_loopback_host(std::string_view host);
+
+// Refuses plain HTTP on a control address that is not loopback, unless
+// control_allow_plain_http says so; the error names the field. Run on the
+// file (config_from_json) and again after command-line flags (--control).
+Expected<void, ConfigError> check_control_transport(const Config& config);
 
 // Validates a parsed JSON document against the schema of docs/CONFIG.md.
 Expected<Config, ConfigError> config_from_json(const nlohmann::json& document);

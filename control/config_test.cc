@@ -45,6 +45,7 @@ TEST(Config, ParsesEverySetting) {
     "listen": ["tcp://[::]:3260", "iser://192.168.77.1"],
     "control": "0.0.0.0:9900",
     "control_token_file": "/etc/isergw/token",
+    "control_tls": {"cert_file": "/etc/isergw/control.crt", "key_file": "/etc/isergw/control.key"},
     "gateway_name": "iqn.2026-11.com.example:gw1",
     "buffers": {"size": 262144, "per_worker": 1024},
     "rdma": {"posting": "inline"},
@@ -64,6 +65,9 @@ TEST(Config, ParsesEverySetting) {
   auto config = config_from_json(document);
   ASSERT_TRUE(config) << config.error().describe();
   EXPECT_EQ(config->workers, 4U);
+  ASSERT_TRUE(config->control_tls);
+  EXPECT_EQ(config->control_tls->key_file, "/etc/isergw/control.key");
+  EXPECT_EQ(config_to_json(*config)["control_tls"]["cert_file"], "/etc/isergw/control.crt");
   EXPECT_EQ(config->listen[1].transport, gateway::Transport::kIser);
   EXPECT_EQ(config->buffers.buffer_size, 262144U);
   EXPECT_EQ(config->rdma.posting, rdma::PostingMode::kInline);
@@ -143,6 +147,57 @@ TEST(Config, ErrorsNameTheFieldAndTheReason) {
   expect(json::parse(R"({"listen": []})"), "listen", "non-empty");
   expect(json::parse(R"({"workers": 0, "targets": []})"), "workers", "1 to 256");
   expect(json::array(), "", "JSON object");
+}
+
+// Plain HTTP carries tokens in the clear: beyond loopback it takes TLS, or
+// an explicit opt-in, and the refusal names the field and both ways out.
+TEST(Config, PlainHttpBeyondLoopbackIsRefusedUnlessAskedFor) {
+  for (const char* loopback : {"127.0.0.1:9860", "127.3.2.1:1", "[::1]:9860", "localhost:9860"}) {
+    json document = minimal();
+    document["control"] = loopback;
+    auto config = config_from_json(document);
+    EXPECT_TRUE(config) << loopback << ": " << config.error().describe();
+  }
+  for (const char* exposed : {"0.0.0.0:9860", "[::]:9860", "10.1.1.5:9860", "127.0.0.1.example:1",
+                              "gateway.example:9860"}) {
+    json document = minimal();
+    document["control"] = exposed;
+    const ConfigError error = error_of(document);
+    EXPECT_EQ(error.field, "control") << exposed;
+    EXPECT_NE(error.message.find("control_tls"), std::string::npos) << error.message;
+    EXPECT_NE(error.message.find("control_allow_plain_http"), std::string::npos) << error.message;
+
+    document["control_allow_plain_http"] = true;
+    auto allowed = config_from_json(document);
+    ASSERT_TRUE(allowed) << exposed << ": " << allowed.error().describe();
+    EXPECT_TRUE(allowed->control_allow_plain_http);
+    EXPECT_EQ(config_to_json(*allowed)["control_allow_plain_http"], true);
+  }
+  json tls = minimal();
+  tls["control"] = "0.0.0.0:9860";
+  tls["control_tls"] = {{"cert_file", "/c.pem"}, {"key_file", "/k.pem"}};
+  EXPECT_TRUE(config_from_json(tls));
+
+  json both = tls;
+  both["control_allow_plain_http"] = true;
+  EXPECT_EQ(error_of(both).field, "control_allow_plain_http");
+  json no_key = tls;
+  no_key["control_tls"].erase("key_file");
+  EXPECT_EQ(error_of(no_key).field, "control_tls.key_file");
+  json typo = tls;
+  typo["control_tls"]["ca_file"] = "/ca.pem";
+  EXPECT_EQ(error_of(typo).field, "control_tls.ca_file");
+  json not_bool = minimal();
+  not_bool["control_allow_plain_http"] = "yes";
+  EXPECT_EQ(error_of(not_bool).field, "control_allow_plain_http");
+
+  // The command line's --control is checked the same way after the file.
+  Config config = default_config();
+  EXPECT_TRUE(check_control_transport(config));
+  config.control = *gateway::parse_host_port("0.0.0.0:9860", gateway::Transport::kTcp);
+  auto refused = check_control_transport(config);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().field, "control");
 }
 
 TEST(Config, IsnsIsOptionalAndValidated) {
