@@ -19,7 +19,8 @@ using isergw::control::HttpReply;
 using nlohmann::json;
 
 constexpr const char* kUsage =
-    "Usage: isergwctl [--control ADDR:PORT] [--token-file F] [--json] COMMAND\n\n"
+    "Usage: isergwctl [--control [https://]ADDR:PORT] [--ca-file F] [--token-file F] [--json] "
+    "COMMAND\n\n"
     "Commands:\n"
     "  sessions                 the sessions, both legs of each\n"
     "  targets                  the target map\n"
@@ -30,6 +31,7 @@ constexpr const char* kUsage =
     "  map FRONT_IQN=URL        add a target, or replace it\n"
     "  unmap FRONT_IQN          remove a target (its sessions are closed)\n"
     "  logout SESSION_ID        close a session\n\n"
+    "The token comes from --token-file, else from the environment's ISERGW_TOKEN.\n\n"
     "Options";
 
 // Prints rows as aligned columns; the first row is the header.
@@ -219,10 +221,16 @@ int report_error(const HttpReply& reply) {
 
 int main(int argc, char** argv) {
   po::options_description options(kUsage);
-  options.add_options()                                                                      //
-      ("help,h", "show this help")                                                           //
-      ("control", po::value<std::string>()->default_value("127.0.0.1:9860"), "ADDR:PORT")    //
-      ("token-file", po::value<std::string>(), "file holding the bearer token for changes")  //
+  options.add_options()             //
+      ("help,h", "show this help")  //
+      ("control", po::value<std::string>()->default_value("127.0.0.1:9860"),
+       "the gateway's control API: ADDR:PORT or http://ADDR:PORT for plain HTTP, "
+       "https://ADDR:PORT for HTTPS")  //
+      ("ca-file", po::value<std::string>(),
+       "PEM file of the CA that signed the gateway's certificate; implies HTTPS (without it, "
+       "https:// trusts the system's CAs)")  //
+      ("token-file", po::value<std::string>(),
+       "file holding the bearer token (one token, on the first line)")  //
       ("json", "print the API's JSON instead of a table");
   po::options_description hidden;
   hidden.add_options()("args", po::value<std::vector<std::string>>());
@@ -245,10 +253,23 @@ int main(int argc, char** argv) {
     std::cout << options;
     return args.empty() && !values.count("help") ? 2 : 0;
   }
-  const std::string control = values["control"].as<std::string>();
+  std::string control = values["control"].as<std::string>();
+  bool https = values.count("ca-file") > 0;
+  if (control.starts_with("https://")) {
+    https = true;
+    control.erase(0, 8);
+  } else if (control.starts_with("http://")) {
+    if (https) {
+      std::cerr << "isergwctl: --ca-file is for HTTPS, but --control says http://\n";
+      return 2;
+    }
+    control.erase(0, 7);
+  }
+  if (!control.empty() && control.back() == '/') control.pop_back();
   const size_t colon = control.rfind(':');
-  if (colon == std::string::npos) {
-    std::cerr << "isergwctl: --control wants ADDR:PORT, got '" << control << "'\n";
+  if (colon == std::string::npos || control.find('/') != std::string::npos) {
+    std::cerr << "isergwctl: --control wants [https://]ADDR:PORT, got '"
+              << values["control"].as<std::string>() << "'\n";
     return 2;
   }
   std::string host = control.substr(0, colon);
@@ -269,9 +290,27 @@ int main(int argc, char** argv) {
     }
     while (!line.empty() && std::isspace(static_cast<unsigned char>(line.back())))
       line.pop_back();
+    while (!line.empty() && std::isspace(static_cast<unsigned char>(line.front())))
+      line.erase(0, 1);
+    // The gateway's file of named tokens is no token: sent whole, it would
+    // put every token of the file on the wire.
+    if (line.find_first_of(" \t") != std::string::npos || line.starts_with("#")) {
+      std::cerr << "isergwctl: " << path
+                << " holds NAME ROLE TOKEN lines (the gateway's file); give a file that holds "
+                   "one token, or set ISERGW_TOKEN\n";
+      return 2;
+    }
     token = line;
+  } else if (const char* from_environment = std::getenv("ISERGW_TOKEN");
+             from_environment != nullptr && *from_environment != '\0') {
+    token = from_environment;
   }
-  const HttpClient client(host, static_cast<uint16_t>(port), token);
+  std::optional<isergw::control::TlsVerification> tls;
+  if (https) {
+    tls = isergw::control::TlsVerification{
+        values.count("ca-file") ? values["ca-file"].as<std::string>() : std::string()};
+  }
+  const HttpClient client(host, static_cast<uint16_t>(port), token, tls);
   const bool as_json = values.count("json") > 0;
   const std::string& command = args[0];
   const auto want_args = [&](size_t count) {

@@ -216,8 +216,33 @@ std::vector<MetricFamily> metric_families(const std::vector<gateway::WorkerMetri
           std::move(build)};
 }
 
+std::vector<MetricFamily> control_metric_families(const ControlRequestCounts& counts) {
+  auto changes = family("isergw_control_changes_total",
+                        "Changes asked of the control API, by token name and result: applied, or "
+                        "rejected by the gateway's checks",
+                        MetricType::Counter);
+  for (const auto& [token, count] : counts.applied)
+    add_counter(changes, {{"result", "applied"}, {"token", token}}, static_cast<double>(count));
+  for (const auto& [token, count] : counts.rejected)
+    add_counter(changes, {{"result", "rejected"}, {"token", token}}, static_cast<double>(count));
+  auto refused = family("isergw_control_refused_requests_total",
+                        "Control API requests refused for their token: unauthorized (none or "
+                        "unknown), read_only (a change with a read-only token), changes_disabled "
+                        "(no control_token_file)",
+                        MetricType::Counter);
+  for (const auto& [key, count] : counts.refused)
+    add_counter(refused, {{"reason", key.first}, {"token", key.second}},
+                static_cast<double>(count));
+  return {std::move(changes), std::move(refused)};
+}
+
 std::vector<MetricFamily> GatewayCollector::Collect() const {
-  return metric_families(gateway_.metrics(), gateway::kVersion, gateway_.portals());
+  auto families = metric_families(gateway_.metrics(), gateway::kVersion, gateway_.portals());
+  if (control_) {
+    for (auto& control : control_metric_families(control_()))
+      families.push_back(std::move(control));
+  }
+  return families;
 }
 
 std::string serialize_metrics(const std::vector<MetricFamily>& families) {

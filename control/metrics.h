@@ -7,20 +7,39 @@
 #include <prometheus/collectable.h>
 #include <prometheus/metric_family.h>
 
+#include <cstdint>
+#include <functional>
+#include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "gateway/gateway.h"
 
 namespace isergw::control {
 
+// What the control API counts of its own requests (control/control_audit.h).
+struct ControlRequestCounts {
+  // Changes by token name: answered 2xx (applied), or refused by the
+  // gateway's checks (rejected: an invalid body, an unknown name, ...).
+  std::map<std::string, uint64_t> applied;
+  std::map<std::string, uint64_t> rejected;
+  // Requests refused before any handler ran, by (reason, token name); the
+  // name is empty when no token matched.
+  std::map<std::pair<std::string, std::string>, uint64_t> refused;
+};
+
 class GatewayCollector : public prometheus::Collectable {
  public:
-  explicit GatewayCollector(gateway::Gateway& gateway) : gateway_(gateway) {}
+  // `control`, when given, supplies the control API's own counts.
+  explicit GatewayCollector(gateway::Gateway& gateway,
+                            std::function<ControlRequestCounts()> control = nullptr)
+      : gateway_(gateway), control_(std::move(control)) {}
   std::vector<prometheus::MetricFamily> Collect() const override;
 
  private:
   gateway::Gateway& gateway_;
+  std::function<ControlRequestCounts()> control_;
 };
 
 // Builds the families from workers' reports; separate so that it can be
@@ -28,6 +47,9 @@ class GatewayCollector : public prometheus::Collectable {
 std::vector<prometheus::MetricFamily> metric_families(
     const std::vector<gateway::WorkerMetrics>& workers, const std::string& version,
     const std::vector<gateway::PortalInfo>& portals = {});
+
+// isergw_control_changes_total and isergw_control_refused_requests_total.
+std::vector<prometheus::MetricFamily> control_metric_families(const ControlRequestCounts& counts);
 
 // The Prometheus text exposition format (version 0.0.4).
 std::string serialize_metrics(const std::vector<prometheus::MetricFamily>& families);

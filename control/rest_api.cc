@@ -1,16 +1,12 @@
 #include "control/rest_api.h"
 
-#include <sys/stat.h>
-
-#include <cerrno>
 #include <charconv>
-#include <cstring>
-#include <fstream>
 #include <functional>
 #include <nlohmann/json.hpp>
 
 #include "common/log.h"
 #include "control/api_json.h"
+#include "iscsi/iscsi_name.h"
 
 namespace isergw::control {
 
@@ -147,16 +143,6 @@ json target_json(const Config& config, const std::string& name) {
   Config one;
   one.targets.push_back(*config.find_target(name));
   return config_to_json(one)["targets"][0];
-}
-
-bool same_token(std::string_view given, std::string_view token) {
-  // Constant time for a given length: the comparison does not tell an
-  // attacker how much of a guess was right.
-  if (given.size() != token.size() || token.empty()) return false;
-  unsigned char difference = 0;
-  for (size_t i = 0; i < token.size(); ++i)
-    difference |= static_cast<unsigned char>(given[i] ^ token[i]);
-  return difference == 0;
 }
 
 std::optional<uint64_t> session_id(const std::string& text) {
@@ -346,10 +332,67 @@ const std::vector<RouteEntry>& route_table() {
   return table;
 }
 
+// The token of the request's Authorization header, or null.
+const ApiToken* presented_token(const HttpRequest& request, const ApiTokens& tokens) {
+  const auto raw = request[http::field::authorization];
+  const std::string_view authorization(raw.data(), raw.size());
+  constexpr std::string_view kBearer = "Bearer ";
+  if (authorization.rfind(kBearer, 0) != 0) return nullptr;
+  return tokens.find(authorization.substr(kBearer.size()));
+}
+
+// What a change named, for the audit line: the target, portal or session
+// of its path or body, and the names of the body's fields. Never a value
+// other than those names: a body may hold CHAP secrets.
+std::string describe_change(const RouteEntry& route, const Params& params,
+                            const HttpRequest& request) {
+  std::string subject;
+  const auto add = [&subject](std::string_view key, std::string_view value) {
+    // Blanks escaped too, so that a name cannot pose as more fields.
+    std::string text;
+    for (const char c : iscsi::printable(value))
+      text += c == ' ' ? std::string("\\x20") : std::string(1, c);
+    subject += (subject.empty() ? "" : " ") + std::string(key) + "=" + text;
+  };
+  const std::vector<std::string> parts = split_path(route.pattern);
+  size_t param = 0;
+  for (const std::string& part : parts) {
+    if (part.front() != '{' || param >= params.size()) continue;
+    const std::string& value = params[param++];
+    if (part == "{name}") {
+      add("target", value);
+    } else if (part == "{url}") {
+      add("portal", value);
+    } else if (part == "{id}") {
+      add("session", value);
+    }
+  }
+  const json body = json::parse(request.body(), nullptr, /*allow_exceptions=*/false);
+  if (!body.is_object()) return subject;
+  if (route.pattern == "/api/v1/targets" && body.contains("name") && body["name"].is_string()) {
+    add("target", body["name"].get<std::string>());
+  }
+  if (route.pattern == "/api/v1/portals" && body.contains("url") && body["url"].is_string()) {
+    add("portal", body["url"].get<std::string>());
+  }
+  std::string fields;
+  for (const auto& [key, value] : body.items())
+    fields += (fields.empty() ? "" : ",") + key;
+  if (!fields.empty()) add("fields", fields);
+  return subject;
+}
+
 }  // namespace
 
-RestApi::RestApi(gateway::Gateway& gateway, std::optional<std::string> token)
-    : gateway_(gateway), token_(std::move(token)), collector_(gateway) {}
+RestApi::RestApi(gateway::Gateway& gateway, ApiTokens tokens, std::string token_file,
+                 ControlAudit::Writer audit)
+    : gateway_(gateway),
+      tokens_(std::move(tokens)),
+      token_file_(std::move(token_file)),
+      audit_(std::move(audit)),
+      collector_(gateway, [this] { return audit_.counts(); }) {
+  audit_.know_tokens(tokens_);
+}
 
 std::vector<Route> RestApi::routes() {
   std::vector<Route> routes;
@@ -390,54 +433,60 @@ HttpResponse RestApi::handle(const HttpRequest& request) {
     response.set(http::field::allow, allowed);
     return response;
   }
-  if (request.method() != http::verb::get) {
-    if (!token_) {
-      return error_response(http::status::forbidden, "changes_disabled",
-                            "changes are refused: the gateway has no control_token_file; set "
-                            "one in the config and restart");
-    }
-    const auto raw_authorization = request[http::field::authorization];
-    const std::string_view authorization(raw_authorization.data(), raw_authorization.size());
-    constexpr std::string_view kBearer = "Bearer ";
-    if (authorization.rfind(kBearer, 0) != 0 ||
-        !same_token(authorization.substr(kBearer.size()), *token_)) {
-      log::warn("control API: {} {} refused: {} bearer token", std::string(request.method_string()),
-                std::string(target), authorization.empty() ? "no" : "a wrong");
-      HttpResponse response = error_response(http::status::unauthorized, "unauthorized",
-                                             "this request needs Authorization: Bearer <token> "
-                                             "with the token of control_token_file");
-      response.set(http::field::www_authenticate, "Bearer");
-      return response;
-    }
-    log::info("control API: {} {}", std::string(request.method_string()), std::string(target));
+  const bool change = request.method() != http::verb::get;
+  const bool health = route->pattern == "/healthz" || route->pattern == "/readyz";
+  const std::string method(request.method_string());
+  const ApiToken* token = presented_token(request, tokens_);
+  if (change && tokens_.tokens.empty()) {
+    audit_.refused("changes_disabled", "", method, route->pattern, 403);
+    return error_response(http::status::forbidden, "changes_disabled",
+                          "changes are refused: the gateway has no control_token_file; set "
+                          "one in the config and restart");
   }
-  return route->handler(gateway_, collector_, request, params);
-}
+  if ((change || (tokens_.reads_need_token && !health)) && token == nullptr) {
+    audit_.refused("unauthorized", "", method, route->pattern, 401);
+    HttpResponse response = error_response(http::status::unauthorized, "unauthorized",
+                                           "this request needs Authorization: Bearer <token> "
+                                           "with a token of control_token_file");
+    response.set(http::field::www_authenticate, "Bearer");
+    return response;
+  }
+  if (change && token->role != Role::kAdmin) {
+    audit_.refused("read_only", token->name, method, route->pattern, 403);
+    return error_response(http::status::forbidden, "forbidden",
+                          "the token " + token->name + " is " +
+                              std::string(role_name(token->role)) +
+                              "; changes need an admin token");
+  }
+  if (!change) return route->handler(gateway_, collector_, request, params);
 
-Expected<std::string, std::string> read_token_file(const std::string& path) {
-  struct stat status {};
-  if (::stat(path.c_str(), &status) != 0) {
-    return Unexpected{"control_token_file " + path + " cannot be read: " + std::strerror(errno)};
+  // Copied: a reload may replace the token it was asked with.
+  const std::string by = token->name;
+  const std::string subject = describe_change(*route, params, request);
+  std::optional<ApiTokens> reloaded_tokens;
+  if (route->pattern == "/api/v1/config/reload" && !token_file_.empty()) {
+    // Read before the config, so that a bad token file changes nothing.
+    auto read = read_api_tokens_file(token_file_);
+    if (!read) {
+      audit_.change(by, method, route->pattern, subject, 400);
+      return error_response(http::status::bad_request, "invalid_config", read.error(),
+                            "control_token_file");
+    }
+    reloaded_tokens = std::move(*read);
   }
-  if ((status.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
-    return Unexpected{"control_token_file " + path +
-                      " may be read by group or others; chmod 600 it"};
+  HttpResponse response;
+  try {
+    response = route->handler(gateway_, collector_, request, params);
+  } catch (...) {
+    audit_.change(by, method, route->pattern, subject, 500);
+    throw;
   }
-  std::ifstream file(path);
-  std::string token;
-  if (!file || !std::getline(file, token)) {
-    return Unexpected{"control_token_file " + path + " cannot be read or is empty"};
+  audit_.change(by, method, route->pattern, subject, response.result_int());
+  if (reloaded_tokens && response.result() == http::status::ok) {
+    tokens_ = std::move(*reloaded_tokens);
+    audit_.tokens_reloaded(by, tokens_);
   }
-  const auto blank = [](char c) { return c == ' ' || c == '\t' || c == '\r'; };
-  while (!token.empty() && blank(token.back()))
-    token.pop_back();
-  while (!token.empty() && blank(token.front()))
-    token.erase(0, 1);
-  // A short token can be guessed over the network.
-  if (token.size() < 16) {
-    return Unexpected{"control_token_file " + path + ": the token must be at least 16 characters"};
-  }
-  return token;
+  return response;
 }
 
 }  // namespace isergw::control

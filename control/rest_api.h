@@ -1,8 +1,10 @@
 // The REST control API (docs/CONTROL.md, docs/openapi.yaml): routes each
 // request to the running gateway and answers JSON. Requests that change
-// state carry the bearer token from control_token_file; without such a file
-// every change is refused, so an unconfigured gateway cannot be altered by
-// whoever reaches its control port.
+// state carry an admin token of control_token_file (control/api_tokens.h);
+// without such a file every change is refused, so an unconfigured gateway
+// cannot be altered by whoever reaches its control port. Every change, and
+// every request refused for its token, goes to the audit trail
+// (control/control_audit.h).
 #pragma once
 
 #include <optional>
@@ -10,6 +12,8 @@
 #include <vector>
 
 #include "common/expected.h"
+#include "control/api_tokens.h"
+#include "control/control_audit.h"
 #include "control/http_server.h"
 #include "control/metrics.h"
 #include "gateway/gateway.h"
@@ -23,8 +27,11 @@ struct Route {
 
 class RestApi {
  public:
-  // `token`: the bearer token; none: changes are refused.
-  RestApi(gateway::Gateway& gateway, std::optional<std::string> token);
+  // `tokens`: none, and changes are refused. `token_file`: where they came
+  // from, read again at every config reload (rotation); empty: never.
+  // `audit`: where audit lines go; null: the "audit" logger.
+  RestApi(gateway::Gateway& gateway, ApiTokens tokens, std::string token_file = "",
+          ControlAudit::Writer audit = nullptr);
 
   HttpResponse handle(const HttpRequest& request);
 
@@ -33,12 +40,10 @@ class RestApi {
 
  private:
   gateway::Gateway& gateway_;
-  std::optional<std::string> token_;
+  ApiTokens tokens_;
+  std::string token_file_;
+  ControlAudit audit_;
   GatewayCollector collector_;
 };
-
-// Reads the bearer token: the file's first line, surrounding blanks
-// trimmed. Refuses a file that group or others may read, or an empty one.
-Expected<std::string, std::string> read_token_file(const std::string& path);
 
 }  // namespace isergw::control

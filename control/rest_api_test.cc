@@ -370,21 +370,5 @@ TEST(RestApiTest, ConcurrentChangesFromSeveralThreadsAllLand) {
   EXPECT_EQ(gateway.gateway().targets()->find("iqn.2026-11.io.isergw.test:t0-0"), nullptr);
 }
 
-TEST(ReadTokenFileTest, RefusesFilesOthersCanRead) {
-  const std::string path = std::string(getenv("TEST_TMPDIR")) + "/token";
-  std::ofstream(path) << "  0123456789abcdef0123  \n";
-  ::chmod(path.c_str(), 0644);
-  auto token = read_token_file(path);
-  ASSERT_FALSE(token);
-  EXPECT_NE(token.error().find("chmod 600"), std::string::npos);
-  ::chmod(path.c_str(), 0600);
-  token = read_token_file(path);
-  ASSERT_TRUE(token) << token.error();
-  EXPECT_EQ(*token, "0123456789abcdef0123");
-  std::ofstream(path) << "short\n";
-  EXPECT_FALSE(read_token_file(path));
-  EXPECT_FALSE(read_token_file(path + ".missing"));
-}
-
 }  // namespace
 }  // namespace isergw::control

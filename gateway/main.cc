@@ -48,14 +48,14 @@ void lift_memlock_limit() {
 int run(const gateway::CommandLine& command_line) {
   const control::Config& config = command_line.config;
   lift_memlock_limit();
-  std::optional<std::string> token;
+  control::ApiTokens tokens;
   if (!config.control_token_file.empty()) {
-    auto read = control::read_token_file(config.control_token_file);
+    auto read = control::read_api_tokens_file(config.control_token_file);
     if (!read) {
       log::error("{}", read.error());
       return 1;
     }
-    token = std::move(*read);
+    tokens = std::move(*read);
   }
 
   auto started = gateway::Gateway::start(
@@ -69,10 +69,15 @@ int run(const gateway::CommandLine& command_line) {
   }
   gateway::Gateway& gateway = **started;
 
-  control::RestApi api(gateway, token);
+  const size_t token_count = tokens.tokens.size();
+  const bool reads_need_token = tokens.reads_need_token;
+  control::RestApi api(gateway, std::move(tokens), config.control_token_file);
   control::HttpServer server(
       [&api](const control::HttpRequest& request) { return api.handle(request); });
-  if (auto serving = server.start(config.control); !serving) {
+  std::optional<control::TlsFiles> tls;
+  if (config.control_tls)
+    tls = control::TlsFiles{config.control_tls->cert_file, config.control_tls->key_file};
+  if (auto serving = server.start(config.control, tls); !serving) {
     log::error("{}", serving.error());
     return 1;
   }
@@ -86,8 +91,19 @@ int run(const gateway::CommandLine& command_line) {
   for (const auto& target : config.targets) {
     log::info("target {} -> {}", target.name, target.back_end.redacted());
   }
-  log::info("control API and /metrics on http://{}:{}{}", config.control.host, server.bound_port(),
-            token ? "" : " (read-only: no control_token_file)");
+  gateway::PortalAddress bound = config.control;
+  bound.port = server.bound_port();
+  log::info("control API and /metrics on {}://{}{}", server.serves_tls() ? "https" : "http",
+            bound.host_port(),
+            token_count == 0   ? " (read-only: no control_token_file)"
+            : reads_need_token ? fmt::format(" ({} named tokens; reads need one)", token_count)
+                               : std::string());
+  if (!server.serves_tls() && !control::is_loopback_host(config.control.host)) {
+    log::warn(
+        "control API on {} speaks plain HTTP (control_allow_plain_http): tokens cross the "
+        "network in the clear",
+        bound.host_port());
+  }
   log::info("hosts find the targets with: iscsiadm -m discovery -t st -p {}",
             config.listen.front().host_port());
 
@@ -177,6 +193,14 @@ int main(int argc, char** argv) {
   if (!log::set_level(parsed->log_level)) {
     std::fprintf(stderr, "isergw: unknown --log-level '%s'\n", parsed->log_level.c_str());
     return 2;
+  }
+  // The file was checked alone; --control may have moved the API since.
+  if (parsed->action == gateway::CommandLine::Action::kRun ||
+      parsed->action == gateway::CommandLine::Action::kCheckConfig) {
+    if (auto transport = control::check_control_transport(parsed->config); !transport) {
+      std::fprintf(stderr, "isergw: %s\n", transport.error().describe().c_str());
+      return 2;
+    }
   }
   switch (parsed->action) {
     case gateway::CommandLine::Action::kHelp:

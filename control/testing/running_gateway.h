@@ -46,8 +46,14 @@ inline Config test_config() {
 
 class RunningGateway {
  public:
+  // `token`: one admin token, as the single-token file format gives.
   explicit RunningGateway(Config config = test_config(), std::string config_path = "",
-                          std::optional<std::string> token = std::string(kToken)) {
+                          std::optional<std::string> token = std::string(kToken))
+      : RunningGateway(std::move(config), std::move(config_path),
+                       token ? ApiTokens::single_admin(*token) : ApiTokens{}) {}
+
+  RunningGateway(Config config, std::string config_path, ApiTokens tokens,
+                 std::string token_file = "", ControlAudit::Writer audit = nullptr) {
     auto started = gateway::Gateway::start(std::move(config),
                                            {.config_path = std::move(config_path),
                                             .overrides = nullptr,
@@ -58,7 +64,8 @@ class RunningGateway {
       return;
     }
     gateway_ = std::move(*started);
-    api_ = std::make_unique<RestApi>(*gateway_, std::move(token));
+    api_ = std::make_unique<RestApi>(*gateway_, std::move(tokens), std::move(token_file),
+                                     std::move(audit));
     server_ = std::make_unique<HttpServer>(
         [this](const HttpRequest& request) { return api_->handle(request); });
     auto serving = server_->start(loopback(0));
