@@ -294,8 +294,8 @@ Result<DiscoveryConfig> parse_discovery(const json& value) {
     *slot = std::move(*chap);
   }
   if (discovery.mutual_chap && !discovery.chap) {
-    return Unexpected{
-        error_at("discovery.mutual_chap", "needs discovery.chap: mutual CHAP follows one-way CHAP")};
+    return Unexpected{error_at("discovery.mutual_chap",
+                               "needs discovery.chap: mutual CHAP follows one-way CHAP")};
   }
   return discovery;
 }
@@ -413,7 +413,8 @@ Expected<Config, ConfigError> config_from_json(const json& document) {
     if (!limits.is_object()) return Unexpected{error_at("limits", "must be an object")};
     if (auto known = only_known_members(limits, "limits",
                                         {"sessions_per_portal", "logins_per_portal",
-                                         "login_timeout_seconds", "data_timeout_seconds"});
+                                         "login_timeout_seconds", "data_timeout_seconds",
+                                         "task_management_timeout_seconds"});
         !known) {
       return Unexpected{known.error()};
     }
@@ -436,6 +437,11 @@ Expected<Config, ConfigError> config_from_json(const json& document) {
       auto seconds = positive_member(limits, "limits.", "data_timeout_seconds", 3600);
       if (!seconds) return Unexpected{seconds.error()};
       config.limits.data_timeout_seconds = static_cast<unsigned>(*seconds);
+    }
+    if (limits.contains("task_management_timeout_seconds")) {
+      auto seconds = positive_member(limits, "limits.", "task_management_timeout_seconds", 3600);
+      if (!seconds) return Unexpected{seconds.error()};
+      config.limits.task_management_timeout_seconds = static_cast<unsigned>(*seconds);
     }
   }
   if (document.contains("isns")) {
@@ -516,7 +522,9 @@ json config_to_json(const Config& config) {
   document["limits"] = {{"sessions_per_portal", config.limits.sessions},
                         {"logins_per_portal", config.limits.logins_in_progress},
                         {"login_timeout_seconds", config.limits.login_timeout_seconds},
-                        {"data_timeout_seconds", config.limits.data_timeout_seconds}};
+                        {"data_timeout_seconds", config.limits.data_timeout_seconds},
+                        {"task_management_timeout_seconds",
+                         config.limits.task_management_timeout_seconds}};
   if (config.isns) {
     document["isns"] = {{"server", config.isns->server.host_port()},
                         {"refresh_seconds", config.isns->refresh_seconds}};

@@ -78,6 +78,11 @@ struct PortalLimits {
   // A host asked for write data that sends none of it for this long is
   // closed, and the buffers set aside for that data return.
   unsigned data_timeout_seconds = 20;
+  // A task management function the storage has not answered by then gets
+  // "function rejected", and the session ends (the storage aborts its
+  // tasks as the connection goes): below Linux's abort_timeout (15 s), so
+  // the host hears the answer rather than timing out itself.
+  unsigned task_management_timeout_seconds = 10;
 };
 
 // Registration with an iSNS server (RFC 4171), so hosts discover the

@@ -50,7 +50,7 @@ TEST(Config, ParsesEverySetting) {
     "buffers": {"size": 262144, "per_worker": 1024},
     "rdma": {"posting": "inline"},
     "limits": {"sessions_per_portal": 200, "logins_per_portal": 8, "login_timeout_seconds": 5,
-               "data_timeout_seconds": 7},
+               "data_timeout_seconds": 7, "task_management_timeout_seconds": 4},
     "targets": [{
       "name": "iqn.2026-11.com.example:db",
       "back_end": "iser://10.1.1.1:3261/iqn.2026-01.com.example:array",
@@ -77,6 +77,8 @@ TEST(Config, ParsesEverySetting) {
   EXPECT_EQ(config->limits.login_timeout_seconds, 5U);
   EXPECT_EQ(config->limits.data_timeout_seconds, 7U);
   EXPECT_EQ(config_to_json(*config)["limits"]["data_timeout_seconds"], 7);
+  EXPECT_EQ(config->limits.task_management_timeout_seconds, 4U);
+  EXPECT_EQ(config_to_json(*config)["limits"]["task_management_timeout_seconds"], 4);
   const TargetConfig* db = config->find_target("iqn.2026-11.com.example:db");
   ASSERT_NE(db, nullptr);
   EXPECT_EQ(db->identity, BackIdentity::kGateway);

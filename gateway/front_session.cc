@@ -652,7 +652,35 @@ void FrontSession::handle_task_management(const iscsi::TaskManagementRequest& re
       respond(Code::kFunctionNotSupported);
       return;
   }
-  back_->manage(passed, [weak = weak_from_this(), covered, respond](Code code) {
+  // Whichever comes first answers: the storage, or the deadline. A stuck
+  // storage (stopped, its disk hung) would otherwise hold the host's abort
+  // or reset, and every retry of it, until the host gives up on the whole
+  // session itself. Past the deadline the tasks' fate at the storage is
+  // unknown, so nothing is claimed aborted: the answer is "function
+  // rejected" and the session ends, which at ErrorRecoveryLevel 0 makes the
+  // storage abort all of its tasks (RFC 7143 §6.1.1).
+  auto answered = std::make_shared<bool>(false);
+  auto deadline = std::make_shared<boost::asio::steady_timer>(timer_.get_executor(),
+                                                              options_.task_management_timeout);
+  deadline->async_wait([weak = weak_from_this(), answered, respond,
+                        function = request.function](const boost::system::error_code& error) {
+    if (error || *answered) return;
+    *answered = true;
+    auto self = weak.lock();
+    if (!self || !self->is_open()) return;
+    const auto seconds = self->options_.task_management_timeout.count();
+    log::warn(
+        "{}: the storage did not answer {} within {} s; the host hears \"function "
+        "rejected\" and the session ends",
+        self->peer_, iscsi::task_management_function_name(function), seconds);
+    respond(Code::kFunctionRejected);
+    self->close_after_sending("back end failed: no answer to task management within " +
+                              std::to_string(seconds) + " s");
+  });
+  back_->manage(passed, [weak = weak_from_this(), covered, respond, answered, deadline](Code code) {
+    if (*answered) return;
+    *answered = true;
+    deadline->cancel();
     if (auto self = weak.lock()) {
       for (const auto& [itt, id] : covered) {
         if (self->find_task(itt, id) != nullptr) self->end_task(itt, Task::State::kAborted);

@@ -69,6 +69,10 @@ struct FrontSessionOptions {
   // A host asked for write data (R2T) that sends none of it for this long
   // is closed, so that the buffers claimed for it return.
   std::chrono::seconds data_timeout{20};
+  // A task management function the storage has not answered by then is
+  // answered "function rejected", and the session ends: a stuck storage
+  // must not leave the host waiting on its abort or reset for ever.
+  std::chrono::seconds task_management_timeout{10};
   // The connection's place in its portal's limits; given back as the login
   // completes and as the session ends.
   std::shared_ptr<PortalAdmission> admission;

@@ -216,6 +216,8 @@ FrontSessionOptions Gateway::session_options_locked() const {
   FrontSessionOptions options;
   options.login_timeout = std::chrono::seconds(config_.limits.login_timeout_seconds);
   options.data_timeout = std::chrono::seconds(config_.limits.data_timeout_seconds);
+  options.task_management_timeout =
+      std::chrono::seconds(config_.limits.task_management_timeout_seconds);
   options.reinstate = [this](const SessionIdentity& identity, std::function<void()> done) {
     reinstate(identity, std::move(done));
   };

@@ -25,6 +25,12 @@ Expected<std::shared_ptr<const TargetMap>, std::string> TargetMap::build(
   auto map = std::make_shared<TargetMap>();
   map->gateway_name_ = config.gateway_name;
   map->discovery_ = config.discovery;
+  // The gateway's own login to the storage ends well inside the host's, so
+  // that a storage that takes the connection and never answers (stopped,
+  // wedged) costs the host a refusal it can read, not a timeout of its own:
+  // two thirds, 10 s of the default 15.
+  map->back_login_timeout_ =
+      std::chrono::seconds(std::max(1U, config.limits.login_timeout_seconds * 2 / 3));
   for (const control::TargetConfig& target : config.targets) {
     MappedTarget mapped{target, nullptr};
     switch (target.back_end.kind) {
@@ -97,6 +103,7 @@ Expected<std::shared_ptr<BackLeg>, std::string> TargetMap::make_back_leg(
   options.portal = config.back_end.portal;
   options.target_name = config.back_end.target_name;
   options.back_end = config.back_end.redacted();
+  options.login_timeout = back_login_timeout_;
   // The storage asks for no more write data at once than one claim of the
   // pool holds: each R2T's data is set aside whole before the host is
   // asked for it (gateway/buffer_pool.h).

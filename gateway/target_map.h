@@ -4,6 +4,7 @@
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>
+#include <chrono>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -57,6 +58,7 @@ class TargetMap : public iscsi::LoginPolicy {
   std::vector<MappedTarget> targets_;
   std::string gateway_name_;
   control::DiscoveryConfig discovery_;
+  std::chrono::seconds back_login_timeout_{10};
 };
 
 }  // namespace isergw::gateway

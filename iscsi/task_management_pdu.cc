@@ -7,6 +7,28 @@ namespace {
 constexpr std::uint8_t kFunctionMask = 0x7f;
 }  // namespace
 
+std::string_view task_management_function_name(TaskManagementFunction function) {
+  switch (function) {
+    case TaskManagementFunction::kAbortTask:
+      return "ABORT TASK";
+    case TaskManagementFunction::kAbortTaskSet:
+      return "ABORT TASK SET";
+    case TaskManagementFunction::kClearAca:
+      return "CLEAR ACA";
+    case TaskManagementFunction::kClearTaskSet:
+      return "CLEAR TASK SET";
+    case TaskManagementFunction::kLogicalUnitReset:
+      return "LOGICAL UNIT RESET";
+    case TaskManagementFunction::kTargetWarmReset:
+      return "TARGET WARM RESET";
+    case TaskManagementFunction::kTargetColdReset:
+      return "TARGET COLD RESET";
+    case TaskManagementFunction::kTaskReassign:
+      return "TASK REASSIGN";
+  }
+  return "an unknown task management function";
+}
+
 Expected<TaskManagementRequest, PduError> decode_task_management_request(BhsBytes bhs) {
   constexpr Opcode kOpcode = Opcode::kTaskManagementRequest;
   if (auto ok = require_final_bit(bhs, kOpcode); !ok) return Unexpected{ok.error()};

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string_view>
 
 #include "common/expected.h"
 #include "iscsi/bhs.h"
@@ -22,6 +23,9 @@ enum class TaskManagementFunction : std::uint8_t {
   kTargetColdReset = 7,
   kTaskReassign = 8,
 };
+
+// "ABORT TASK", "LOGICAL UNIT RESET", ...: SAM's names, for log lines.
+std::string_view task_management_function_name(TaskManagementFunction function);
 
 // Response codes (§11.6.1).
 enum class TaskManagementResponseCode : std::uint8_t {
