@@ -1,5 +1,6 @@
 #include "fabric_ib/iser_initiator_session.h"
 
+#include <cassert>
 #include <cstring>
 
 #include "common/log.h"
@@ -41,21 +42,40 @@ IserInitiatorSession::~IserInitiatorSession() = default;
 gateway::BackLegInfo IserInitiatorSession::info() const {
   gateway::BackLegInfo info = BackSession::info();
   info.refused_commands = refused_commands_;
+  info.split_commands = split_commands_;
   return info;
+}
+
+void IserInitiatorSession::close() {
+  // No task is the front's any more; the pieces' buffers that the storage
+  // may still write into stay with their commands.
+  splits_.clear();
+  BackSession::close();
+}
+
+void IserInitiatorSession::abort(gateway::Task& task) {
+  splits_.erase(task.id);
+  BackSession::abort(task);
 }
 
 std::optional<gateway::DataLanding> IserInitiatorSession::landing(const gateway::Task& task,
                                                                   uint32_t offset,
                                                                   uint32_t length) {
-  const BackTask* back_task = find_task(task.back_itt);
-  if (back_task == nullptr || back_task->task != &task) return std::nullopt;
-  const auto* command = static_cast<const CommandBuffer*>(back_task->held.get());
-  if (command == nullptr || !command->gathering ||
-      uint64_t{offset} + length > command->write_length) {
+  std::shared_ptr<const CommandBuffer> command;
+  if (const auto found = splits_.find(task.id); found != splits_.end()) {
+    const Split& split = found->second;
+    command = split.buffers[split.plan.piece_at(offset)];
+  } else {
+    const BackTask* back_task = find_task(task.back_itt);
+    if (back_task == nullptr || back_task->task != &task) return std::nullopt;
+    command = std::static_pointer_cast<const CommandBuffer>(back_task->held);
+  }
+  if (command == nullptr || !command->gathering || offset < command->offset ||
+      uint64_t{offset} + length > uint64_t{command->offset} + command->write_length) {
     return std::nullopt;
   }
-  return gateway::DataLanding{std::span<uint8_t>(command->buffer.data() + offset, length),
-                              back_task->held};
+  uint8_t* const place = command->buffer.data() + (offset - command->offset);
+  return gateway::DataLanding{std::span<uint8_t>(place, length), command};
 }
 
 void IserInitiatorSession::adjust_login_policy(iscsi::NegotiationPolicy& policy) {
@@ -108,24 +128,58 @@ void IserInitiatorSession::prepare(uint32_t itt, BackTask& back_task) {
     return;
   }
   if (bytes > command_buffers_->buffer_size()) {
-    // Sent on, tgt's iSER target would drop the connection and every
-    // command on it; refused here, only this one fails.
-    const auto level = refused_commands_++ == 0 ? spdlog::level::warn : spdlog::level::debug;
-    spdlog::log(level,
-                "{}: a command of {} bytes is more than one iSER command carries here ({}); it "
-                "gets CHECK CONDITION. Keep the host's requests under it (Linux: max_sectors_kb "
-                "of the disk)",
-                options().back_end, bytes, rdma::human_bytes(command_buffers_->buffer_size()));
-    end_unsent(itt, invalid_field_in_cdb());
+    // Sent on whole, tgt's iSER target would drop the connection and every
+    // command on it.
+    if (split_command(itt, *back_task.task)) grant_buffers();
     return;
   }
-  buffer_queue_.push_back(itt);
+  buffer_queue_.push_back({itt, std::nullopt});
   grant_buffers();
+}
+
+bool IserInitiatorSession::split_command(uint32_t itt, const gateway::Task& task) {
+  const uint64_t bytes = CommandBuffer::lengths_of(task).total_length();
+  const auto known = block_lengths_.find(task.lun);
+  auto plan = CommandSplit::plan(
+      task.cdb, task.read, task.write, task.expected_data_transfer_length,
+      static_cast<uint32_t>(command_buffers_->buffer_size()),
+      known == block_lengths_.end() ? std::nullopt : std::optional<uint32_t>(known->second));
+  if (!plan) {
+    refuse(itt, bytes, plan.error());
+    return false;
+  }
+  const auto level = split_commands_++ == 0 ? spdlog::level::info : spdlog::level::debug;
+  spdlog::log(level,
+              "{}: a command of {} bytes is more than one iSER command carries here ({}); it goes "
+              "to the storage as {} commands (each such command is counted in "
+              "isergw_back_split_commands_total)",
+              options().back_end, bytes, rdma::human_bytes(command_buffers_->buffer_size()),
+              plan->size());
+  const size_t pieces = plan->size();
+  splits_.try_emplace(task.id, Split{std::move(*plan), {}}).first->second.buffers.resize(pieces);
+  // Consecutive CmdSNs, buffers in the same order: the pieces leave
+  // together, as the host's command would have.
+  buffer_queue_.push_back({itt, 0});
+  for (size_t i = 1; i < pieces; ++i)
+    buffer_queue_.push_back({add_command(itt), i});
+  return true;
+}
+
+void IserInitiatorSession::refuse(uint32_t itt, uint64_t bytes, const std::string& why) {
+  // Only this command fails, with an answer the host reports for it alone.
+  const auto level = refused_commands_++ == 0 ? spdlog::level::warn : spdlog::level::debug;
+  spdlog::log(level,
+              "{}: a command of {} bytes is more than one iSER command carries here ({}) and "
+              "cannot go as several ({}); it gets CHECK CONDITION. Keep the host's requests "
+              "under it (Linux: max_sectors_kb of the disk)",
+              options().back_end, bytes, rdma::human_bytes(command_buffers_->buffer_size()), why);
+  end_unsent(itt, invalid_field_in_cdb());
 }
 
 void IserInitiatorSession::grant_buffers() {
   while (!buffer_queue_.empty() && state() == State::kFullFeature) {
-    const uint32_t itt = buffer_queue_.front();
+    const BufferWait wait = buffer_queue_.front();
+    const uint32_t itt = wait.itt;
     BackTask* back_task = find_task(itt);
     if (back_task == nullptr || back_task->task == nullptr) {
       buffer_queue_.pop_front();  // ended before it got one
@@ -147,7 +201,23 @@ void IserInitiatorSession::grant_buffers() {
       return;
     }
     buffer_queue_.pop_front();
-    auto command = std::make_shared<CommandBuffer>(CommandBuffer::lengths_of(*back_task->task));
+    const gateway::Task& task = *back_task->task;
+    auto command = std::make_shared<CommandBuffer>(CommandBuffer::lengths_of(task));
+    if (wait.piece) {
+      // A task is in splits_ until it ends, and the commands of a task that
+      // ended are not found above.
+      const auto found = splits_.find(task.id);
+      assert(found != splits_.end());
+      if (found == splits_.end()) continue;
+      Split& split = found->second;
+      const CommandPiece& piece = split.plan.piece(*wait.piece);
+      command->offset = piece.offset;
+      command->piece = piece;
+      command->index = *wait.piece;
+      command->write_length = task.write ? piece.length : 0;
+      command->read_length = task.read ? piece.length : 0;
+      split.buffers[*wait.piece] = command;
+    }
     command->buffer = std::move(buffer);
     back_task->held = command;
     if (command->write_length == 0) {
@@ -162,7 +232,7 @@ void IserInitiatorSession::gather_write_data(uint32_t itt, std::shared_ptr<Comma
   BackTask& back_task = *find_task(itt);
   command->gathering = true;
   back_task.front->pull(
-      *back_task.task, 0, command->write_length,
+      *back_task.task, command->offset, command->write_length,
       [weak = weak_from_this(), command, itt](std::vector<gateway::DataSlice> slices) {
         command->gathering = false;
         auto self = std::static_pointer_cast<IserInitiatorSession>(weak.lock());
@@ -172,7 +242,7 @@ void IserInitiatorSession::gather_write_data(uint32_t itt, std::shared_ptr<Comma
         // the rest (immediate and unsolicited data, a front that cannot
         // land) is copied from the pool buffers it landed in.
         for (const gateway::DataSlice& slice : slices) {
-          uint8_t* const place = command->buffer.data() + slice.offset;
+          uint8_t* const place = command->buffer.data() + (slice.offset - command->offset);
           if (slice.bytes.data() == place) continue;
           std::memcpy(place, slice.bytes.data(), slice.bytes.size());
         }
@@ -183,6 +253,10 @@ void IserInitiatorSession::gather_write_data(uint32_t itt, std::shared_ptr<Comma
 void IserInitiatorSession::send_command(BackTask& back_task, iscsi::ScsiCommand& command) {
   iser::ControlHeader header;
   if (const auto* held = static_cast<const CommandBuffer*>(back_task.held.get())) {
+    if (held->piece) {
+      write_piece_cdb(*held->piece, command.cdb);
+      command.expected_data_transfer_length = held->piece->length;
+    }
     const std::span<const uint8_t> whole(held->buffer.data(), held->total_length());
     const std::optional<rdma::MemoryKeys> keys = connection_->keys(whole);
     if (!keys) {
@@ -210,6 +284,52 @@ void IserInitiatorSession::send_command(BackTask& back_task, iscsi::ScsiCommand&
   connection_->send_pdu(command, header);
 }
 
+bool IserInitiatorSession::answered(BackTask& back_task, gateway::Completion& completion) {
+  const auto* held = static_cast<const CommandBuffer*>(back_task.held.get());
+  if (held == nullptr || !held->piece) {
+    deliver_read_data(back_task, completion);
+    return true;
+  }
+  const uint64_t id = back_task.task->id;
+  const auto found = splits_.find(id);
+  if (found == splits_.end()) return true;  // cannot happen: the task ends with its split
+  found->second.plan.answer(held->index, completion);
+  deliver_pieces(back_task);
+  // The front may have ended the task while it took the data.
+  const auto still = splits_.find(id);
+  if (still == splits_.end()) return true;
+  if (!still->second.plan.all_answered()) return false;
+  // Every piece has answered, so no buffer or ITT of the command is in the
+  // storage's hands any more.
+  completion = still->second.plan.completion();
+  splits_.erase(still);
+  return true;
+}
+
+void IserInitiatorSession::deliver_pieces(BackTask& back_task) {
+  const uint64_t id = back_task.task->id;
+  while (true) {
+    // Looked up each time: a push may end the task (the front fails).
+    const auto found = splits_.find(id);
+    if (found == splits_.end() || back_task.task == nullptr) return;
+    Split& split = found->second;
+    if (split.delivered == split.plan.size() || !split.plan.answered(split.delivered)) return;
+    const size_t index = split.delivered++;
+    const std::shared_ptr<CommandBuffer> buffer = std::move(split.buffers[index]);
+    // The host's data stops at the first piece that failed: the storage
+    // wrote what it read of that one (as for an unsplit command), nothing
+    // after it reaches the host.
+    if (split.failed || buffer == nullptr || buffer->read_length == 0) continue;
+    split.failed = split.plan.failed(index);
+    const uint32_t length = split.plan.read_bytes(index);
+    if (length == 0) continue;
+    statistics_.bytes_read += length;
+    back_task.front->push(
+        *back_task.task, buffer->offset,
+        std::span<const uint8_t>(buffer->buffer.data() + buffer->write_length, length), buffer);
+  }
+}
+
 void IserInitiatorSession::deliver_read_data(BackTask& back_task,
                                              const gateway::Completion& completion) {
   const auto* held = static_cast<const CommandBuffer*>(back_task.held.get());
@@ -222,10 +342,16 @@ void IserInitiatorSession::deliver_read_data(BackTask& back_task,
   const uint32_t length =
       under ? held->read_length - std::min(residual, held->read_length) : held->read_length;
   if (length == 0) return;
+  const std::span<const uint8_t> data(held->buffer.data() + held->write_length, length);
+  if (completion.response == iscsi::kResponseCommandCompleted && completion.status == 0 && !bidi) {
+    // The LUN's block length, for the commands that must be cut to fit.
+    const gateway::Task& task = *back_task.task;
+    if (auto block_length = capacity_block_length(task.cdb, data)) {
+      block_lengths_[task.lun] = *block_length;
+    }
+  }
   statistics_.bytes_read += length;
-  back_task.front->push(*back_task.task, 0,
-                        std::span<const uint8_t>(held->buffer.data() + held->write_length, length),
-                        back_task.held);
+  back_task.front->push(*back_task.task, 0, data, back_task.held);
 }
 
 void IserInitiatorSession::on_message(const iser::ControlHeader&, std::span<const uint8_t> bytes) {
@@ -249,6 +375,7 @@ void IserInitiatorSession::on_message(const iser::ControlHeader&, std::span<cons
 }
 
 void IserInitiatorSession::on_connection_closed(const std::string& reason) {
+  splits_.clear();
   connection_closed(state() == State::kConnecting ? reason + connecting_hint() : reason);
 }
 

@@ -8,6 +8,8 @@
 // hold a whole command: the host's write data is gathered into it before
 // the command leaves, and the read data goes to the front from it once the
 // status arrives. Immediate and unsolicited data are not used on this leg.
+// A READ or WRITE larger than a command buffer goes as several commands of
+// at most one buffer each (command_split.h).
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>
@@ -15,8 +17,12 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <string>
+#include <unordered_map>
+#include <vector>
 
+#include "fabric_ib/command_split.h"
 #include "fabric_ib/iser_connection.h"
 #include "fabric_ib/rdma_worker.h"
 #include "gateway/back_session.h"
@@ -29,6 +35,8 @@ class IserInitiatorSession : public gateway::BackSession, public IserConnectionH
   ~IserInitiatorSession() override;
 
   gateway::BackLegInfo info() const override;
+  void close() override;
+  void abort(gateway::Task& task) override;
   std::optional<gateway::DataLanding> landing(const gateway::Task& task, uint32_t offset,
                                               uint32_t length) override;
 
@@ -45,6 +53,11 @@ class IserInitiatorSession : public gateway::BackSession, public IserConnectionH
     gateway::Buffer buffer;
     uint32_t write_length = 0;
     uint32_t read_length = 0;
+    // Where its data sits in the host command's: at 0, unless it is one of
+    // the commands a large READ or WRITE goes as (`piece`, the `index`th).
+    uint32_t offset = 0;
+    std::optional<CommandPiece> piece;
+    size_t index = 0;
     // While the write data is being gathered, before the command goes to
     // the storage (which then reads the buffer): the front may receive
     // the data straight into it (landing()).
@@ -57,6 +70,21 @@ class IserInitiatorSession : public gateway::BackSession, public IserConnectionH
       return lengths;
     }
     uint64_t total_length() const { return uint64_t{write_length} + read_length; }
+  };
+
+  // A READ or WRITE sent as several commands, by task id.
+  struct Split {
+    CommandSplit plan;
+    // Each piece's buffer from its grant until its read data has gone to
+    // the front, which it does in order.
+    std::vector<std::shared_ptr<CommandBuffer>> buffers;
+    size_t delivered = 0;  // pieces whose read data went (or never will)
+    bool failed = false;   // a delivered piece failed: no read data after it
+  };
+  // A command waiting for its command buffer.
+  struct BufferWait {
+    uint32_t itt = 0;
+    std::optional<size_t> piece;
   };
 
   // BackSession
@@ -73,7 +101,7 @@ class IserInitiatorSession : public gateway::BackSession, public IserConnectionH
       const iscsi::NegotiatedParameters& parameters) override;
   void prepare(uint32_t itt, BackTask& back_task) override;
   void send_command(BackTask& back_task, iscsi::ScsiCommand& command) override;
-  void deliver_read_data(BackTask& back_task, const gateway::Completion& completion) override;
+  bool answered(BackTask& back_task, gateway::Completion& completion) override;
   std::string connecting_hint() const override;
 
   // Gives command buffers to the queued commands in the order they came,
@@ -83,14 +111,28 @@ class IserInitiatorSession : public gateway::BackSession, public IserConnectionH
   // nothing.
   void grant_buffers();
   void gather_write_data(uint32_t itt, std::shared_ptr<CommandBuffer> command);
+  // Sends a READ or WRITE larger than a command buffer as several commands;
+  // false if it cannot be cut (command_split.h).
+  bool split_command(uint32_t itt, const gateway::Task& task);
+  void refuse(uint32_t itt, uint64_t bytes, const std::string& why);
+  // Passes the read data of an unsplit command to the front.
+  void deliver_read_data(BackTask& back_task, const gateway::Completion& completion);
+  // Passes the read data of a split command's answered pieces to the front,
+  // in order.
+  void deliver_pieces(BackTask& back_task);
 
   RdmaWorker& worker_;
   std::unique_ptr<IserConnection> connection_;
   gateway::BufferPool* command_buffers_ = nullptr;  // the worker's, from full feature on
-  std::deque<uint32_t> buffer_queue_;               // ITTs
+  std::deque<BufferWait> buffer_queue_;
   boost::asio::steady_timer retry_timer_;
   bool retry_pending_ = false;
   uint64_t refused_commands_ = 0;  // too large to carry; the first one is logged as a warning
+  uint64_t split_commands_ = 0;    // sent as several; the first one is logged
+  std::unordered_map<uint64_t, Split> splits_;
+  // Each LUN's logical block length, from the READ CAPACITY data that
+  // passed: what a large command's own lengths must agree with.
+  std::unordered_map<uint64_t, uint32_t> block_lengths_;
 };
 
 }  // namespace isergw::fabric_ib

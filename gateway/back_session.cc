@@ -237,6 +237,20 @@ void BackSession::prepared(uint32_t itt) {
   send_waiting();
 }
 
+uint32_t BackSession::add_command(uint32_t itt) {
+  const uint32_t added = allocate_itt();
+  // References into tasks_ outlive its rehashing: `first` stays valid.
+  const BackTask& first = tasks_.at(itt);
+  BackTask& back_task = tasks_[added];
+  back_task.task = first.task;
+  back_task.front = first.front;
+  back_task.lun = first.lun;
+  // prepare() runs right after submit() queued `itt`, so the task's commands
+  // are next to each other in waiting_, and leave together.
+  waiting_.push_back(added);
+  return added;
+}
+
 void BackSession::end_unsent(uint32_t itt, const Completion& completion) {
   auto node = tasks_.extract(itt);  // send_waiting() skips its ITT
   if (node.empty() || node.mapped().task == nullptr) return;
@@ -294,17 +308,22 @@ void BackSession::send_waiting() {
 }
 
 void BackSession::abort(Task& task) {
-  const auto found = tasks_.find(task.back_itt);
-  if (found == tasks_.end() || found->second.task != &task) return;
-  if (!found->second.sent) {
-    tasks_.erase(found);  // send_waiting() skips its ITT
-    return;
+  // Every command the task went as (add_command()): the ITT it was given is
+  // only the first of them.
+  for (auto it = tasks_.begin(); it != tasks_.end();) {
+    if (it->second.task != &task) {
+      ++it;
+    } else if (!it->second.sent) {
+      it = tasks_.erase(it);  // send_waiting() skips its ITT
+    } else {
+      // The storage still knows the command: its ITT stays reserved, and
+      // whatever the storage sends for it is dropped, until its status or
+      // the answer to the task management function that ends it.
+      it->second.task = nullptr;
+      it->second.front = nullptr;
+      ++it;
+    }
   }
-  // The storage still knows the task: its ITT stays reserved, and whatever
-  // the storage sends for it is dropped, until its status or the answer to
-  // the task management function that ends it.
-  found->second.task = nullptr;
-  found->second.front = nullptr;
 }
 
 void BackSession::manage(const TaskManagement& request, ManageDone done) {
@@ -325,24 +344,61 @@ void BackSession::manage(const TaskManagement& request, ManageDone done) {
   // RefCmdSN: the referenced command's, or for the task-set functions the
   // CmdSN of this request (RFC 7143 §11.5.4).
   pdu.ref_cmd_sn = cmd_sn_;
-  Management management{std::move(done), request.function, request.lun, iscsi::kReservedTag};
+  Management management{std::move(done), request.function, request.lun, iscsi::kReservedTag,
+                        nullptr};
   if (request.function == Function::kAbortTask) {
-    const auto found =
-        request.referenced ? tasks_.find(request.referenced->back_itt) : tasks_.end();
-    if (found == tasks_.end() || found->second.task != request.referenced) {
+    bool known = false;
+    std::vector<std::pair<uint32_t, uint32_t>> at_storage;  // ITT, CmdSN
+    for (const auto& [itt, back_task] : tasks_) {
+      if (request.referenced == nullptr || back_task.task != request.referenced) continue;
+      known = true;
+      if (back_task.sent) at_storage.emplace_back(itt, back_task.cmd_sn);
+    }
+    if (!known) {
       management.done(Code::kTaskDoesNotExist);
       return;
     }
-    if (!found->second.sent) {
+    if (at_storage.empty()) {
       management.done(Code::kFunctionComplete);  // never reached the storage
       return;
     }
-    pdu.referenced_task_tag = found->first;
-    pdu.ref_cmd_sn = found->second.cmd_sn;
-    management.referenced_itt = found->first;
+    if (at_storage.size() > 1) {
+      auto together = std::make_shared<AbortTogether>();
+      together->done = std::move(management.done);
+      together->unanswered = at_storage.size();
+      for (const auto& [itt, cmd_sn] : at_storage)
+        together->itts.push_back(itt);
+      for (size_t i = 0; i < at_storage.size(); ++i) {
+        if (i > 0) pdu.itt = allocate_itt();
+        pdu.referenced_task_tag = at_storage[i].first;
+        pdu.ref_cmd_sn = at_storage[i].second;
+        management_.emplace(
+            pdu.itt, Management{[together](Code code) { together->answer(code); }, request.function,
+                                request.lun, at_storage[i].first, together});
+        send(pdu);
+      }
+      return;
+    }
+    pdu.referenced_task_tag = at_storage.front().first;
+    pdu.ref_cmd_sn = at_storage.front().second;
+    management.referenced_itt = at_storage.front().first;
   }
   management_.emplace(pdu.itt, std::move(management));
   send(pdu);
+}
+
+void BackSession::AbortTogether::answer(iscsi::TaskManagementResponseCode answer) {
+  using Code = iscsi::TaskManagementResponseCode;
+  // "Task does not exist" is a command that completed first; the task is
+  // aborted if any of its commands was, and any other answer (a refusal)
+  // is what the host hears.
+  if (answer == Code::kFunctionComplete) {
+    if (code == Code::kTaskDoesNotExist) code = answer;
+  } else if (answer != Code::kTaskDoesNotExist &&
+             (code == Code::kTaskDoesNotExist || code == Code::kFunctionComplete)) {
+    code = answer;
+  }
+  if (--unanswered == 0 && done) done(code);
 }
 
 uint32_t BackSession::command_window() const {
@@ -525,6 +581,10 @@ void BackSession::handle_data_in(const iscsi::DataIn& data_in, DataOwner& data_o
   completion.residual_overflow = data_in.residual_overflow;
   completion.residual_underflow = data_in.residual_underflow;
   completion.residual_count = data_in.residual_count;
+  if (!answered(back_task, completion)) {
+    tasks_.erase(data_in.itt);  // the task waits for its other commands
+    return;
+  }
   finish_task(data_in.itt, completion);
 }
 
@@ -556,7 +616,10 @@ void BackSession::handle_response(const iscsi::ScsiResponse& response) {
     log::warn("{}: SCSI Response with a malformed sense segment: {}", options_.back_end,
               sense.error());
   }
-  deliver_read_data(found->second, completion);
+  if (!answered(found->second, completion)) {
+    tasks_.erase(response.itt);  // the task waits for its other commands
+    return;
+  }
   finish_task(response.itt, completion);
 }
 
@@ -584,6 +647,13 @@ void BackSession::handle_task_management(const iscsi::TaskManagementResponse& re
   const auto covered = [&](uint32_t itt, const BackTask& back_task) {
     switch (management.function) {
       case Function::kAbortTask:
+        // All of a task's commands once the last answer is in, which is
+        // when the front ends the task.
+        if (management.together) {
+          return management.together->unanswered == 0 &&
+                 std::find(management.together->itts.begin(), management.together->itts.end(),
+                           itt) != management.together->itts.end();
+        }
         return itt == management.referenced_itt;
       case Function::kAbortTaskSet:
       case Function::kClearTaskSet:

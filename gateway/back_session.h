@@ -124,13 +124,18 @@ class BackSession : public BackLeg, public std::enable_shared_from_this<BackSess
     prepared(itt);
   }
   // Sends the SCSI Command the core built; the fabric adds its data or its
-  // buffer's description.
+  // buffer's description (and, for one of several commands a task goes as,
+  // its own CDB and length: add_command()).
   virtual void send_command(BackTask& back_task, iscsi::ScsiCommand& command) = 0;
-  // Just before the status of a command reaches the front: iSER passes the
-  // read data the storage wrote into its buffer.
-  virtual void deliver_read_data(BackTask& back_task, const Completion& completion) {
+  // The storage's status for a command, just before it reaches the front:
+  // iSER passes the read data the storage wrote into its buffer. For a task
+  // sent as several commands (add_command()) the fabric returns false until
+  // the last of them has answered, and then sets `completion` to what they
+  // make together.
+  virtual bool answered(BackTask& back_task, Completion& completion) {
     (void)back_task;
     (void)completion;
+    return true;
   }
   // What may explain a connection that does not come up, for the log.
   virtual std::string connecting_hint() const { return {}; }
@@ -148,6 +153,13 @@ class BackSession : public BackLeg, public std::enable_shared_from_this<BackSess
   // The command prepare() was given is ready to go; ignored for a task
   // already gone.
   void prepared(uint32_t itt);
+  // Sends the task of `itt` to the storage as one more command, with an ITT
+  // and a CmdSN of its own, right behind the task's others: for a fabric
+  // whose commands carry less than a host's (iSER). Called from prepare()
+  // only; the fabric calls prepared() for each command, and answered()
+  // says when the task ends. Aborting the task, or ABORT TASK for it,
+  // reaches all of its commands. Returns the new command's ITT.
+  uint32_t add_command(uint32_t itt);
 
   const BackSessionOptions& options() const { return options_; }
   const iscsi::NegotiatedParameters& parameters() const { return parameters_; }
@@ -159,11 +171,22 @@ class BackSession : public BackLeg, public std::enable_shared_from_this<BackSess
   BackSessionStatistics statistics_;
 
  private:
+  // ABORT TASK names one command (RFC 7143 §11.5.1), so a task sent as
+  // several takes one request for each the storage has; the front hears one
+  // answer, once all are in.
+  struct AbortTogether {
+    ManageDone done;
+    size_t unanswered = 0;
+    iscsi::TaskManagementResponseCode code = iscsi::TaskManagementResponseCode::kTaskDoesNotExist;
+    std::vector<uint32_t> itts;
+    void answer(iscsi::TaskManagementResponseCode answer);
+  };
   struct Management {
     ManageDone done;
     iscsi::TaskManagementFunction function;
     uint64_t lun;
-    uint32_t referenced_itt;  // ABORT TASK
+    uint32_t referenced_itt;                  // ABORT TASK
+    std::shared_ptr<AbortTogether> together;  // ABORT TASK of one of several commands
   };
 
   void resolve_portal();

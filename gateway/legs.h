@@ -96,6 +96,9 @@ struct BackLegInfo {
   // Commands the gateway answered itself because this back end cannot carry
   // them (an iSER back end's largest command).
   uint64_t refused_commands = 0;
+  // Commands sent to the storage as several, each at most what one of the
+  // back end's commands carries (an iSER back end's command buffer).
+  uint64_t split_commands = 0;
   // The connection to the storage, while there is one: what crossed it.
   std::optional<ConnectionStatistics> connection;
 };
