@@ -92,6 +92,7 @@ json session_to_json(const gateway::SessionInfo& session) {
             {"commands", info.commands},
             {"in_flight", info.in_flight},
             {"refused_commands", info.refused_commands},
+            {"split_commands", info.split_commands},
             {"latency", latency_to_json(statistics.back_latency)},
             {"connection", info.connection ? connection_to_json(*info.connection) : json()}};
     back["parameters"] = info.parameters ? parameters_to_json(*info.parameters) : json();

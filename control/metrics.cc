@@ -75,6 +75,10 @@ std::vector<MetricFamily> metric_families(const std::vector<gateway::WorkerMetri
       family("isergw_written_bytes_fetched_ahead_total",
              "Bytes of write data fetched from hosts before the storage asked for them",
              MetricType::Counter);
+  auto split = family("isergw_back_split_commands_total",
+                      "Commands sent to the storage as several, each no larger than one command "
+                      "of the back end carries (an iser:// back end's command buffer)",
+                      MetricType::Counter);
   auto errors = family("isergw_errors_total",
                        "Errors by kind: protocol violations, digest mismatches, rejected PDUs, "
                        "timeouts, back-end failures",
@@ -95,6 +99,7 @@ std::vector<MetricFamily> metric_families(const std::vector<gateway::WorkerMetri
     add_counter(read_bytes, labels, static_cast<double>(counters.read_bytes));
     add_counter(written_bytes, labels, static_cast<double>(counters.written_bytes));
     add_counter(fetched_ahead, labels, static_cast<double>(counters.written_bytes_fetched_ahead));
+    add_counter(split, labels, static_cast<double>(counters.back_split_commands));
     for (size_t kind = 0; kind < gateway::kErrorKindCount; ++kind) {
       add_counter(
           errors,
@@ -191,29 +196,18 @@ std::vector<MetricFamily> metric_families(const std::vector<gateway::WorkerMetri
   auto build = family("isergw_build_info", "The running isergw's version", MetricType::Gauge);
   add_gauge(build, {{"version", version}}, 1);
 
-  return {std::move(commands),
-          std::move(read_bytes),
-          std::move(written_bytes),
-          std::move(fetched_ahead),
-          std::move(errors),
-          std::move(digests),
-          std::move(logins),
-          std::move(sessions),
-          std::move(connection_gauge),
-          std::move(buffers),
-          std::move(used),
-          std::move(budget),
-          std::move(budget_used),
-          std::move(waiting),
-          std::move(waited),
-          std::move(wait_seconds),
-          std::move(latency),
-          std::move(posted),
-          std::move(completion_errors),
-          std::move(doorbells),
-          std::move(handed_over),
-          std::move(refused),
-          std::move(build)};
+  return {std::move(commands),      std::move(read_bytes),
+          std::move(written_bytes), std::move(fetched_ahead),
+          std::move(split),         std::move(errors),
+          std::move(digests),       std::move(logins),
+          std::move(sessions),      std::move(connection_gauge),
+          std::move(buffers),       std::move(used),
+          std::move(budget),        std::move(budget_used),
+          std::move(waiting),       std::move(waited),
+          std::move(wait_seconds),  std::move(latency),
+          std::move(posted),        std::move(completion_errors),
+          std::move(doorbells),     std::move(handed_over),
+          std::move(refused),       std::move(build)};
 }
 
 std::vector<MetricFamily> control_metric_families(const ControlRequestCounts& counts) {

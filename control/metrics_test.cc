@@ -53,6 +53,8 @@ TEST(MetricsTest, CountersEqualTheIoDone) {
   EXPECT_EQ(value(text, "isergw_read_bytes_total" + kLabels), 2 * 65536);
   // A TCP host sends its write data itself: the gateway fetches none.
   EXPECT_EQ(value(text, "isergw_written_bytes_fetched_ahead_total" + kLabels), 0);
+  // The built-in disk takes a command of any size whole.
+  EXPECT_EQ(value(text, "isergw_back_split_commands_total" + kLabels), 0);
   EXPECT_EQ(value(text, "isergw_sessions" + kLabels), 1);
   EXPECT_EQ(value(text, R"(isergw_connections{fabric="tcp"})"), 1);
   EXPECT_EQ(

@@ -56,7 +56,9 @@ std::pair<TargetKey, TargetCounters> session_counters(const FrontSession& sessio
       session.connection_statistics().digest_errors;
   counters.data_digest_errors = session.connection_statistics().data_digest_errors;
   if (const BackLeg* back = session.back_leg()) {
-    counters.errors[static_cast<size_t>(ErrorKind::kRefused)] = back->info().refused_commands;
+    const BackLegInfo info = back->info();
+    counters.errors[static_cast<size_t>(ErrorKind::kRefused)] = info.refused_commands;
+    counters.back_split_commands = info.split_commands;
   }
   counters.front_latency = statistics.front_latency;
   counters.back_latency = statistics.back_latency;
