@@ -29,6 +29,9 @@ using testing_support::Received;
 using testing_support::TestInitiator;
 
 constexpr const char* kRelay = "iqn.2026-11.io.isergw.test:relay";
+// The same storage, with CHAP toward it.
+constexpr const char* kChapRelay = "iqn.2026-11.io.isergw.test:chap-relay";
+constexpr const char* kStorageSecret = "storage-secret-1";
 constexpr const char* kRam = "iqn.2026-11.io.isergw.test:ram";
 constexpr const char* kStorageTarget = "iqn.2026-11.io.isergw.test:storage";
 
@@ -49,8 +52,25 @@ class FakeStorage : public iscsi::LoginPolicy {
     iscsi::LoginTarget login(config, *this);
     while (login.state() != iscsi::LoginTarget::State::kFullFeature) {
       const Received request = connection_->receive();
-      const iscsi::OwnedLoginResponse response =
-          login.on_request(std::get<iscsi::LoginRequest>(request.pdu));
+      const auto& login_request = std::get<iscsi::LoginRequest>(request.pdu);
+      if (auto keys = iscsi::parse_text_keys(login_request.data)) {
+        if (const std::string* offered = iscsi::find_key(*keys, "CHAP_A")) {
+          chap_algorithms_offered.push_back(*offered);
+          if (refuse_chap_lists && offered->find(',') != std::string::npos) {
+            // As older LIO and some NAS firmware do: an authentication
+            // failure, and the connection closes.
+            iscsi::LoginResponse refusal = login.on_request(login_request).pdu();
+            refusal.status_class = iscsi::LoginStatusClass::kInitiatorError;
+            refusal.status_detail = 0x01;
+            refusal.transit = false;
+            refusal.data = {};
+            connection_->send(refusal);
+            connection_->close();
+            return false;
+          }
+        }
+      }
+      const iscsi::OwnedLoginResponse response = login.on_request(login_request);
       iscsi::LoginResponse sent = response.pdu();
       if (login.state() == iscsi::LoginTarget::State::kFullFeature) {
         sent.exp_cmd_sn += login_exp_cmd_sn_skew;
@@ -130,8 +150,19 @@ class FakeStorage : public iscsi::LoginPolicy {
   std::optional<iscsi::TargetAccess> normal_session(std::string_view target,
                                                     std::string_view) const override {
     if (target != kStorageTarget) return std::nullopt;
-    return iscsi::TargetAccess{};
+    iscsi::TargetAccess access;
+    if (chap) {
+      access.auth = iscsi::AuthRequirement::kChap;
+      access.initiator_chap = *chap;
+    }
+    return access;
   }
+
+  // CHAP the gateway must pass; a storage that refuses any list of CHAP_A
+  // values; the CHAP_A values each login offered.
+  std::optional<iscsi::ChapCredentials> chap;
+  bool refuse_chap_lists = false;
+  std::vector<std::string> chap_algorithms_offered;
   std::optional<iscsi::TargetAccess> discovery_session(std::string_view) const override {
     return std::nullopt;
   }
@@ -162,6 +193,9 @@ class InitiatorSessionTest : public testing::Test {
     relay.name = kRelay;
     relay.back_end = *gateway::parse_back_end_url(
         "iscsi://127.0.0.1:" + std::to_string(storage_.port()) + "/" + kStorageTarget);
+    config.targets.push_back(relay);
+    relay.name = kChapRelay;
+    relay.back_chap = control::ChapCredentials{"gateway", kStorageSecret};
     config.targets.push_back(relay);
     auto targets = gateway::TargetMap::build(config);
     ASSERT_TRUE(targets) << targets.error();
@@ -335,6 +369,21 @@ TEST_F(InitiatorSessionTest, AStorageThatClosesMidTransferEndsOnlyThatSession) {
     }
   }
   expect_ram_host_unaffected(200);
+}
+
+// Older LIO and some NAS firmware refuse a list of CHAP_A values: the
+// gateway logs in again offering MD5 alone, within the same host login.
+TEST_F(InitiatorSessionTest, AStorageThatRefusesAListOfChapAlgorithmsIsOfferedMd5Alone) {
+  storage_.chap = iscsi::ChapCredentials{"gateway", kStorageSecret};
+  storage_.refuse_chap_lists = true;
+  storage_thread_ = std::thread([this] {
+    EXPECT_FALSE(storage_.accept_login()) << "the list was taken";
+    EXPECT_TRUE(storage_.accept_login()) << "MD5 alone did not log in";
+  });
+  TestInitiator host(port());
+  EXPECT_TRUE(host.login(kChapRelay));
+  storage_thread_.join();
+  EXPECT_EQ(storage_.chap_algorithms_offered, (std::vector<std::string>{"5,7", "5"}));
 }
 
 TEST_F(InitiatorSessionTest, GarbageFromTheStorageEndsOnlyThatSession) {

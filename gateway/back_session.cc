@@ -72,6 +72,7 @@ void BackSession::open(FrontLeg& front, const HostIdentity& host, OpenDone done)
   policy.initial_r2t = false;
   policy.immediate_data = true;
   adjust_login_policy(policy);
+  login_config_ = config;
   login_.emplace(std::move(config));
   resolve_portal();
 }
@@ -109,6 +110,11 @@ void BackSession::handle_login(const iscsi::LoginResponse& response) {
     return;
   }
   if (login_->state() != iscsi::LoginInitiator::State::kFullFeature) {
+    if (offer_md5_alone(login_->failure_reason())) {
+      login_again_ = true;
+      close_connection("logging in again offering CHAP_A=5 alone");
+      return;
+    }
     const LoginStatus status = login_->failure_status();
     const std::string reason =
         "the storage refused the login (" +
@@ -738,7 +744,31 @@ void BackSession::protocol_error(const std::string& why) {
   fail("protocol error from the storage: " + why);
 }
 
+bool BackSession::offer_md5_alone(const std::string& refusal) {
+  if (!login_ || !login_->refused_at_chap_algorithms() ||
+      login_config_.chap_algorithms.size() < 2) {
+    return false;
+  }
+  // Older LIO and some NAS firmware refuse a list of CHAP_A values, where
+  // RFC 7143 §12.1.3 has the target pick one: MD5 alone, which every CHAP
+  // target takes, gets through.
+  log::warn(
+      "{}: the storage refused the CHAP algorithms offered ({}); logging in again "
+      "offering MD5 alone",
+      options_.back_end, refusal);
+  login_config_.chap_algorithms = {iscsi::ChapAlgorithm::kMd5};
+  return true;
+}
+
 void BackSession::connection_closed(const std::string& reason) {
+  if (state_ == State::kLoggingIn &&
+      (login_again_ || offer_md5_alone("it closed the connection: " + reason))) {
+    login_again_ = false;
+    state_ = State::kConnecting;  // within the same login deadline
+    login_.emplace(login_config_);
+    resolve_portal();
+    return;
+  }
   auto keep = std::move(self_);  // may be the last owner
   const State was = state_;
   state_ = State::kClosed;

@@ -190,6 +190,9 @@ class BackSession : public BackLeg, public std::enable_shared_from_this<BackSess
   };
 
   void resolve_portal();
+  // After the storage refused a list of CHAP algorithms: whether to log in
+  // again offering MD5 alone (logged, and set up in login_config_).
+  bool offer_md5_alone(const std::string& refusal);
   void handle_login(const iscsi::LoginResponse& response);
   void finish_open(const BackOpenResult& result);
   // Tells whoever waits on this back leg, once: the front's login while it
@@ -226,6 +229,10 @@ class BackSession : public BackLeg, public std::enable_shared_from_this<BackSess
   State state_ = State::kIdle;
   std::shared_ptr<BackSession> self_;  // alive while the connection is
   std::optional<iscsi::LoginInitiator> login_;
+  iscsi::LoginInitiatorConfig login_config_;  // what a second login starts from
+  // Set while the connection closes for a second login that offers MD5
+  // alone, after the storage refused the list of CHAP algorithms.
+  bool login_again_ = false;
   std::chrono::steady_clock::time_point deadline_;
 
   FrontLeg* front_ = nullptr;

@@ -152,6 +152,7 @@ std::optional<OwnedLoginRequest> LoginInitiator::security_step(const LoginRespon
       }
       break;
     case AuthStep::kChapASent: {
+      challenged_ = find_key(chap, "CHAP_C") != nullptr;
       auto reply = chap_->respond(chap);
       if (!reply) {
         return fail(LoginStatus::kAuthenticationFailure, reply.error().message(),

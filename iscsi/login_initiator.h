@@ -80,6 +80,13 @@ class LoginInitiator {
   const std::string& failure_reason() const { return failure_reason_; }
   // What the status asks the initiator to do (RFC 7143 §11.13.5).
   LoginStatusAction failure_action() const { return failure_action_; }
+  // Whether the login ended right after the CHAP_A offer: the target
+  // refused the list of algorithms (a failure status, CHAP_A=Reject, or an
+  // answer that is no challenge). Some older targets refuse any list; the
+  // caller may log in again offering one algorithm.
+  bool refused_at_chap_algorithms() const {
+    return state_ != State::kFullFeature && auth_step_ == AuthStep::kChapASent && !challenged_;
+  }
   // TargetAddress of a redirection (status class 1), if the target sent one.
   const std::optional<std::string>& redirect_address() const { return redirect_address_; }
 
@@ -106,6 +113,7 @@ class LoginInitiator {
     kResponseSent,
     kDone
   } auth_step_ = AuthStep::kOffered;
+  bool challenged_ = false;  // the target answered CHAP_A with a CHAP_C
 
   LoginStage current_ = LoginStage::kSecurityNegotiation;
   bool sent_transit_ = false;

@@ -296,6 +296,41 @@ TEST(LoginInitiator, ChapAnswersTheChallenge) {
   EXPECT_FALSE(other.on_response(
       answer(*a, {{"CHAP_A", "5"}, {"CHAP_I", "3"}, {"CHAP_C", "0x01"}}, false, kSec).pdu()));
   EXPECT_EQ(other.failure_status(), LoginStatus::kAuthenticationFailure);
+  EXPECT_FALSE(other.refused_at_chap_algorithms()) << "it failed at the challenge, past CHAP_A";
+}
+
+// Older targets (some NAS firmware, older LIO) refuse a list of CHAP_A
+// values, by a failure status or by CHAP_A=Reject: the caller learns that
+// the login went no further than the offer.
+TEST(LoginInitiator, ARefusedChapAlgorithmListIsToldApart) {
+  auto c = config();
+  c.chap = ChapCredentials{"user", "secret-123456"};
+  c.chap_algorithms = {ChapAlgorithm::kMd5, ChapAlgorithm::kSha256};
+  for (const bool by_status : {true, false}) {
+    LoginInitiator initiator(c);
+    auto first = initiator.start();
+    EXPECT_FALSE(initiator.refused_at_chap_algorithms());
+    auto chap_a = initiator.on_response(answer(first, {{"AuthMethod", "CHAP"}}, false, kSec).pdu());
+    ASSERT_TRUE(chap_a);
+    EXPECT_EQ(keys_of(*chap_a), (KeyList{{"CHAP_A", "5,7"}}));
+    Response refusal = answer(*chap_a, {{"CHAP_A", "Reject"}}, false, kSec);
+    if (by_status) {
+      refusal = answer(*chap_a, {}, false, kSec);
+      refusal.header.status_class = LoginStatusClass::kInitiatorError;
+      refusal.header.status_detail = 0x01;
+    }
+    EXPECT_FALSE(initiator.on_response(refusal.pdu()));
+    EXPECT_EQ(initiator.state(), LoginInitiator::State::kFailed);
+    EXPECT_TRUE(initiator.refused_at_chap_algorithms()) << (by_status ? "status" : "Reject");
+  }
+  // A login that ends before CHAP_A is not one of them.
+  LoginInitiator early(c);
+  auto first = early.start();
+  Response refused = answer(first, {}, false, kSec);
+  refused.header.status_class = LoginStatusClass::kInitiatorError;
+  refused.header.status_detail = 0x03;
+  EXPECT_FALSE(early.on_response(refused.pdu()));
+  EXPECT_FALSE(early.refused_at_chap_algorithms());
 }
 
 }  // namespace
