@@ -90,30 +90,6 @@ verified_writes() {
     --size="$2" --iodepth=16 --verify=crc32c --do_verify=1 --verify_fatal=1
 }
 
-# oversized_write_refused: a 1 MiB write, more than an iSER back leg takes
-# in one command, fails alone: the host gets an I/O error, the gateway says
-# why and counts it, and the session goes on (no new login, a small write
-# still works).
-oversized_write_refused() {
-  local dev logins refused
-  dev=$(find_disk) || { detail "no iSCSI disk"; return 1; }
-  logins=$(grep -c 'logged in from' "$OUT/isergw.log")
-  refused=$(isergw_metric isergw_errors_total 'kind="refused"')
-  if dd if=/dev/zero of="$dev" bs=1M count=1 oflag=direct status=none 2> "$OUT/oversized.txt"; then
-    detail "a 1 MiB write went through"
-    return 1
-  fi
-  grep -q 'more than one iSER command carries' "$OUT/isergw.log" ||
-    { detail "the gateway did not say why it refused"; return 1; }
-  [ "$(isergw_metric isergw_errors_total 'kind="refused"')" -gt "$refused" ] ||
-    { detail "isergw_errors_total{kind=\"refused\"} did not count it"; return 1; }
-  dd if=/dev/zero of="$dev" bs=4k count=1 oflag=direct status=none
-  [ "$(grep -c 'logged in from' "$OUT/isergw.log")" = "$logins" ] ||
-    { detail "the host had to log in again"; return 1; }
-  detail "1 MiB write refused ($(tr -d '\n' < "$OUT/oversized.txt")), logged and counted;" \
-    "the session went on"
-}
-
 # disk_of IQN: the block device of the session logged in to IQN.
 disk_of() {
   local session b
