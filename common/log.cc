@@ -12,4 +12,9 @@ bool set_level(std::string_view level) {
   return true;
 }
 
+Throttle& peer_throttle() {
+  thread_local Throttle throttle(std::chrono::seconds(1), kPeerLinesPerSecond);
+  return throttle;
+}
+
 }  // namespace isergw::log

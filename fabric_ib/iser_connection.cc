@@ -286,8 +286,8 @@ void IserConnection::on_completion(const ibv_wc& wc) {
   const uint32_t low = static_cast<uint32_t>(wc.wr_id);
   if (wc.status != IBV_WC_SUCCESS && wc.status != IBV_WC_WR_FLUSH_ERR) {
     ++statistics_.rdma_completion_errors;
-    log::warn("{}: work completion error: {} (vendor error 0x{:x})", peer_,
-              ibv_wc_status_str(wc.status), wc.vendor_err);
+    log::peer_warn("{}: work completion error: {} (vendor error 0x{:x})", peer_,
+                   ibv_wc_status_str(wc.status), wc.vendor_err);
   }
   if (low & kReceiveBit) {
     if (wc.status != IBV_WC_SUCCESS) {

@@ -154,7 +154,7 @@ void IserTargetSession::push(Task& task, uint32_t offset, std::span<const uint8_
   while (done < data.size()) {
     gateway::Buffer buffer = pool_.acquire();
     if (!buffer) {
-      log::warn("{}: buffer pool exhausted; closing so that the host retries", peer_);
+      log::peer_warn("{}: buffer pool exhausted; closing so that the host retries", peer_);
       close("buffer pool exhausted");
       return;
     }

@@ -107,8 +107,8 @@ void FrontSession::request_logout(std::chrono::seconds within) {
     close("the gateway is shutting down");
     return;
   }
-  log::info("{}: asking {} to log out within {} s", peer_, parameters_.session.initiator_name,
-            within.count());
+  log::peer_info("{}: asking {} to log out within {} s", peer_, parameters_.session.initiator_name,
+                 within.count());
   iscsi::AsyncMessage message;
   message.async_event = iscsi::AsyncEvent::kLogoutRequested;
   message.parameter3 = static_cast<uint16_t>(within.count());
@@ -171,11 +171,11 @@ void FrontSession::handle_login(InboundPdu& inbound) {
   send(response.pdu(), response.data);
   switch (login_->state()) {
     case iscsi::LoginTarget::State::kFailed:
-      log::warn("login from {}{} refused: {} ({})", peer_, login_destination(),
-                iscsi::describe(iscsi::status_class(login_->failure_status()),
-                                iscsi::status_detail(login_->failure_status()))
-                    .text,
-                iscsi::printable(login_->failure_reason()));
+      log::peer_warn("login from {}{} refused: {} ({})", peer_, login_destination(),
+                     iscsi::describe(iscsi::status_class(login_->failure_status()),
+                                     iscsi::status_detail(login_->failure_status()))
+                         .text,
+                     iscsi::printable(login_->failure_reason()));
       close_after_sending("login failed: " + iscsi::printable(login_->failure_reason()));
       break;
     case iscsi::LoginTarget::State::kFullFeature:
@@ -232,7 +232,7 @@ void FrontSession::open_back_leg(iscsi::OwnedLoginResponse final_response) {
   auto back =
       targets_->make_back_leg(*target_, pool_, timer_.get_executor(), options_.rdma, claims_);
   if (!back) {
-    log::warn("{}: cannot relay to target {}: {}", peer(), session.target_name, back.error());
+    log::peer_warn("{}: cannot relay to target {}: {}", peer(), session.target_name, back.error());
     refuse_login(std::move(final_response), iscsi::LoginStatus::kServiceUnavailable, back.error());
     return;
   }
@@ -273,9 +273,9 @@ void FrontSession::refuse_login(iscsi::OwnedLoginResponse response, iscsi::Login
   response.header.status_class = iscsi::status_class(status);
   response.header.status_detail = iscsi::status_detail(status);
   response.data.clear();
-  log::warn("login from {}{} refused: {} ({})", peer_, login_destination(),
-            iscsi::describe(iscsi::status_class(status), iscsi::status_detail(status)).text,
-            iscsi::printable(reason));
+  log::peer_warn("login from {}{} refused: {} ({})", peer_, login_destination(),
+                 iscsi::describe(iscsi::status_class(status), iscsi::status_detail(status)).text,
+                 iscsi::printable(reason));
   send(response.pdu(), response.data);
   close_after_sending("login failed: " + iscsi::printable(reason));
 }
@@ -296,9 +296,9 @@ void FrontSession::enter_full_feature(uint32_t max_cmd_sn) {
   discovery_ = session.session_type == iscsi::SessionType::kDiscovery;
   begin_full_feature(parameters_);
   full_feature_ = true;
-  log::info("{} logged in from {} to {} (TSIH {}, {} session)", session.initiator_name, peer_,
-            discovery_ ? std::string("discovery") : session.target_name, result.tsih,
-            discovery_ ? "discovery" : "normal");
+  log::peer_info("{} logged in from {} to {} (TSIH {}, {} session)", session.initiator_name, peer_,
+                 discovery_ ? std::string("discovery") : session.target_name, result.tsih,
+                 discovery_ ? "discovery" : "normal");
 }
 
 bool FrontSession::accept_cmd_sn(bool immediate, uint32_t cmd_sn) {
@@ -308,8 +308,8 @@ bool FrontSession::accept_cmd_sn(bool immediate, uint32_t cmd_sn) {
   // which error recovery level 0 answers by ending the connection.
   if (iscsi::sn_lt(cmd_sn, exp_cmd_sn_) || iscsi::sn_gt(cmd_sn, max_cmd_sn())) {
     ++statistics_.out_of_window_commands;
-    log::warn("{}: dropped CmdSN {} outside the window [{}, {}]", peer_, cmd_sn, exp_cmd_sn_,
-              max_cmd_sn());
+    log::peer_warn("{}: dropped CmdSN {} outside the window [{}, {}]", peer_, cmd_sn, exp_cmd_sn_,
+                   max_cmd_sn());
     return false;
   }
   if (cmd_sn != exp_cmd_sn_) {
@@ -427,7 +427,8 @@ void FrontSession::notify(const iscsi::AsyncMessage& message) {
 }
 
 void FrontSession::back_failed(const std::string& reason) {
-  log::warn("{}: the back end failed, closing so that the host logs in again: {}", peer_, reason);
+  log::peer_warn("{}: the back end failed, closing so that the host logs in again: {}", peer_,
+                 reason);
   close("back end failed: " + reason);
 }
 
@@ -563,7 +564,7 @@ void FrontSession::handle_text(const iscsi::TextRequest& request) {
           answer.push_back({key.key, "Irrelevant"});
         } else if (auto length = declared_length(key.value)) {
           parameters_.connection.max_send_data_segment_length = *length;
-          log::info("{}: the host declared MaxRecvDataSegmentLength={}", peer_, *length);
+          log::peer_info("{}: the host declared MaxRecvDataSegmentLength={}", peer_, *length);
         } else {
           answer.push_back({key.key, "Reject"});
         }
@@ -669,7 +670,7 @@ void FrontSession::handle_task_management(const iscsi::TaskManagementRequest& re
     auto self = weak.lock();
     if (!self || !self->is_open()) return;
     const auto seconds = self->options_.task_management_timeout.count();
-    log::warn(
+    log::peer_warn(
         "{}: the storage did not answer {} within {} s; the host hears \"function "
         "rejected\" and the session ends",
         self->peer_, iscsi::task_management_function_name(function), seconds);
@@ -713,7 +714,7 @@ void FrontSession::handle_logout(const iscsi::LogoutRequest& request) {
 
 void FrontSession::reject(InboundPdu& inbound, iscsi::RejectReason reason, const std::string& why) {
   ++statistics_.rejects;
-  log::warn("{}: rejected a PDU: {}", peer_, iscsi::printable(why));
+  log::peer_warn("{}: rejected a PDU: {}", peer_, iscsi::printable(why));
   iscsi::Reject pdu;
   pdu.reason = reason;
   stamp(pdu, true);
@@ -733,7 +734,7 @@ void FrontSession::reject_data_digest_error(InboundPdu& inbound) {
 
 void FrontSession::protocol_error(const std::string& why) {
   // The reason may quote what the peer sent.
-  log::warn("{}: protocol error, closing the connection: {}", peer_, iscsi::printable(why));
+  log::peer_warn("{}: protocol error, closing the connection: {}", peer_, iscsi::printable(why));
   close("protocol error: " + iscsi::printable(why));
 }
 
@@ -750,24 +751,26 @@ void FrontSession::on_keepalive_timer() {
   const auto now = std::chrono::steady_clock::now();
   if (!full_feature_) {
     if (!heard_ && now - started_ >= options_.first_pdu_timeout) {
-      log::warn("{}: sent no Login PDU within {} s", peer_, options_.first_pdu_timeout.count());
+      log::peer_warn("{}: sent no Login PDU within {} s", peer_,
+                     options_.first_pdu_timeout.count());
       close("login timed out: no Login PDU");
       return;
     }
     if (now - started_ >= options_.login_timeout) {
-      log::warn("{}: login did not complete within {} s", peer_, options_.login_timeout.count());
+      log::peer_warn("{}: login did not complete within {} s", peer_,
+                     options_.login_timeout.count());
       close("login timed out");
       return;
     }
   } else if (now - last_data_ >= options_.data_timeout && awaiting_solicited_data()) {
     ++statistics_.data_timeouts;
-    log::warn("{}: the host sent none of the write data it was asked for within {} s", peer_,
-              options_.data_timeout.count());
+    log::peer_warn("{}: the host sent none of the write data it was asked for within {} s", peer_,
+                   options_.data_timeout.count());
     close("the host stopped sending the write data it was asked for");
     return;
   } else if (ping_ttt_) {
     if (now - ping_sent_ >= options_.nop_timeout) {
-      log::warn("{}: no answer to NOP-In within {} s", peer_, options_.nop_timeout.count());
+      log::peer_warn("{}: no answer to NOP-In within {} s", peer_, options_.nop_timeout.count());
       close("the host stopped answering NOP-In");
       return;
     }
@@ -789,9 +792,9 @@ void FrontSession::connection_closed(const std::string& reason) {
   timer_.cancel();
   const size_t aborted = tasks_.size();
   abort_all_tasks();
-  if (aborted > 0) log::warn("{}: {} commands in flight were aborted", peer_, aborted);
+  if (aborted > 0) log::peer_warn("{}: {} commands in flight were aborted", peer_, aborted);
   if (back_) back_->close();
-  log::info("{}: connection closed: {}", peer_, reason);
+  log::peer_info("{}: connection closed: {}", peer_, reason);
   options_.admission.reset();
   if (on_closed_) on_closed_(*this, reason);
 }

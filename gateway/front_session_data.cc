@@ -61,8 +61,8 @@ void FrontSession::advance_fetches(uint32_t itt, uint64_t id) {
       // More than one claim may take: the back end asked for more at once
       // than the pool can set aside (a built-in disk's command above its
       // MAXIMUM TRANSFER LENGTH never gets here).
-      log::warn("{}: write data of {} bytes at once exceeds the {} bytes a command may claim",
-                peer_, next.to - next.from, pool_.max_claim_bytes());
+      log::peer_warn("{}: write data of {} bytes at once exceeds the {} bytes a command may claim",
+                     peer_, next.to - next.from, pool_.max_claim_bytes());
       protocol_error("a command's data burst exceeds what the buffer pool can hold");
       return;
     }
@@ -110,7 +110,7 @@ bool FrontSession::awaiting_solicited_data() const {
 
 void FrontSession::refuse_for_buffers(const iscsi::ScsiCommand& command) {
   if (statistics_.task_set_full++ == 0) {
-    log::warn(
+    log::peer_warn(
         "{}: no buffer for a command's unasked write data while the host owes data it "
         "was asked for; answering TASK SET FULL (counted in task_set_full from here)",
         peer_);

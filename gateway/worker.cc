@@ -175,7 +175,7 @@ void Worker::adopt_iser(rdma::CmEvent&& request, std::shared_ptr<const TargetMap
                         options = std::move(options)]() mutable {
     auto connection = fabric_ib::IserConnection::accept(*rdma_, std::move(request), {});
     if (!connection) {
-      log::warn("worker {}: iSER connection refused: {}", index_, connection.error());
+      log::peer_warn("worker {}: iSER connection refused: {}", index_, connection.error());
       session_count_.fetch_sub(1, std::memory_order_relaxed);
       return;
     }
@@ -278,7 +278,7 @@ size_t Worker::close_matching(
     if (doomed(*entry.session, entry.targets.get())) closing.push_back(entry.session);
   }
   for (const auto& session : closing) {
-    log::info("{}: closing the session: {}", session->peer(), reason);
+    log::peer_info("{}: closing the session: {}", session->peer(), reason);
     session->close(reason);
   }
   return closing.size();
