@@ -43,6 +43,9 @@ HttpResponse change_error(const gateway::ChangeError& error) {
       return error_response(http::status::not_found, "not_found", error.message, error.field);
     case Kind::kConflict:
       return error_response(http::status::conflict, "conflict", error.message, error.field);
+    case Kind::kUnavailable:
+      return error_response(http::status::service_unavailable, "unavailable", error.message,
+                            error.field);
     case Kind::kFailed:
       break;
   }
@@ -466,7 +469,16 @@ HttpResponse RestApi::handle(const HttpRequest& request) {
   std::optional<ApiTokens> reloaded_tokens;
   if (route->pattern == "/api/v1/config/reload" && !token_file_.empty()) {
     // Read before the config, so that a bad token file changes nothing.
-    auto read = read_api_tokens_file(token_file_);
+    auto bounded = token_read_.run([path = token_file_] { return read_api_tokens_file(path); });
+    if (!bounded) {
+      audit_.change(by, method, route->pattern, subject, 503);
+      return error_response(http::status::service_unavailable, "unavailable",
+                            token_file_ +
+                                ": reading it did not return within 5 s (a hung file system?); "
+                                "nothing changed",
+                            "control_token_file");
+    }
+    auto read = std::move(*bounded);
     if (!read) {
       audit_.change(by, method, route->pattern, subject, 400);
       return error_response(http::status::bad_request, "invalid_config", read.error(),

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "common/bounded_call.h"
 #include "common/expected.h"
 #include "control/api_tokens.h"
 #include "control/control_audit.h"
@@ -42,6 +43,9 @@ class RestApi {
   gateway::Gateway& gateway_;
   ApiTokens tokens_;
   std::string token_file_;
+  // The token file is read off this thread, as the config file is
+  // (Gateway::reload): a hung file system must not stop the API.
+  BoundedCall<Expected<ApiTokens, std::string>> token_read_{std::chrono::seconds(5)};
   ControlAudit audit_;
   GatewayCollector collector_;
 };

@@ -468,7 +468,19 @@ Expected<void, ChangeError> Gateway::reload() {
     return Unexpected{ChangeError{ChangeError::Kind::kConflict, "",
                                   "the gateway was started without --config: nothing to reload"}};
   }
-  auto loaded = control::load_config_file(options_.config_path);
+  auto read =
+      config_read_.run([path = options_.config_path] { return control::load_config_file(path); });
+  if (!read) {
+    const std::string why = read.error() == BoundedCallFailure::kBusy
+                                ? "an earlier read of it has still not returned"
+                                : "reading it took over 5 s";
+    log::warn("reload of {} refused, the running config stays: {} (a hung file system?)",
+              options_.config_path, why);
+    return Unexpected{
+        ChangeError{ChangeError::Kind::kUnavailable, "",
+                    options_.config_path + ": " + why + "; the running config stays"}};
+  }
+  auto loaded = std::move(*read);
   if (!loaded) {
     log::warn("reload of {} refused, the running config stays: {}", options_.config_path,
               loaded.error().describe());

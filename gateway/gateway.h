@@ -20,6 +20,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/bounded_call.h"
 #include "common/expected.h"
 #include "common/log.h"
 #include "control/config.h"
@@ -45,7 +46,9 @@ struct GatewayOptions {
 
 // Why a change was not made. The running state is as it was before.
 struct ChangeError {
-  enum class Kind { kInvalid, kNotFound, kConflict, kFailed };
+  // kUnavailable: the change could not be made now, and may be later (the
+  // config file did not read within its limit).
+  enum class Kind { kInvalid, kNotFound, kConflict, kFailed, kUnavailable };
   Kind kind = Kind::kInvalid;
   std::string field;  // the config field at fault, when one is
   std::string message;
@@ -158,6 +161,10 @@ class Gateway {
   std::atomic<bool> stopped_{false};
   bool draining_ = false;            // under change_mutex_
   std::function<void()> on_change_;  // under change_mutex_
+  // Reloads read the config file here: a file system that hangs the read
+  // holds one thread, never the control thread and its whole API.
+  BoundedCall<Expected<control::Config, control::ConfigError>> config_read_{
+      std::chrono::seconds(5)};
 };
 
 }  // namespace isergw::gateway
