@@ -1,5 +1,8 @@
 #include "gateway/gateway.h"
 
+#include <arpa/inet.h>
+#include <rdma/rdma_cma.h>
+
 #include <algorithm>
 #include <atomic>
 #include <boost/asio/any_io_executor.hpp>
@@ -19,6 +22,22 @@ namespace isergw::gateway {
 namespace asio = boost::asio;
 
 namespace {
+
+// The address of a connect request's host, without its port: what the
+// per-source login limit counts. Empty when it cannot be read.
+std::string source_of(rdma_cm_id* id) {
+  const sockaddr* address = rdma_get_peer_addr(id);
+  char text[INET6_ADDRSTRLEN] = {};
+  if (address == nullptr) return {};
+  if (address->sa_family == AF_INET) {
+    const auto* v4 = reinterpret_cast<const sockaddr_in*>(address);
+    if (inet_ntop(AF_INET, &v4->sin_addr, text, sizeof text) != nullptr) return text;
+  } else if (address->sa_family == AF_INET6) {
+    const auto* v6 = reinterpret_cast<const sockaddr_in6*>(address);
+    if (inet_ntop(AF_INET6, &v6->sin6_addr, text, sizeof text) != nullptr) return text;
+  }
+  return {};
+}
 
 ChangeError invalid(std::string field, std::string message) {
   return ChangeError{ChangeError::Kind::kInvalid, std::move(field), std::move(message)};
@@ -187,7 +206,11 @@ std::optional<Gateway::Admitted> Gateway::admit(const PortalAddress& portal,
 
 void Gateway::on_iser_connect(rdma::CmEvent&& request, const PortalAddress& portal,
                               const std::shared_ptr<PortalLoad>& load) {
-  auto admitted = admit(portal, load, "an iSER connect request", "");
+  // One host holds no more than its share of the logins in progress, on an
+  // iSER portal as on a TCP one.
+  const std::string source = source_of(request.id);
+  auto admitted = admit(portal, load,
+                        source.empty() ? "an iSER connect request" : "iSER host " + source, source);
   if (!admitted) {
     rdma_reject(request.id, nullptr, 0);
     rdma_destroy_id(request.id);

@@ -127,8 +127,8 @@ class Gateway {
     std::shared_ptr<const TargetMap> targets;
     FrontSessionOptions options;
   };
-  // `source`: the connecting address, empty where it is not known (an
-  // iSER connect request), for the per-address limit.
+  // `source`: the connecting host's address (TCP or RDMA CM), empty where
+  // it cannot be read, for the per-address limit.
   std::optional<Admitted> admit(const PortalAddress& portal,
                                 const std::shared_ptr<PortalLoad>& load, const std::string& peer,
                                 const std::string& source);
