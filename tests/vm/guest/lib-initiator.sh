@@ -70,16 +70,6 @@ iscsi_discovery_refused() {
   detail "refused: $(echo "$found" | grep -m1 -i 'auth\|discovery' || echo "$found" | tail -1)"
 }
 
-# limit_request_size KIB: the largest request the host sends to its iSCSI
-# disk (max_sectors_kb), as an admin sets it for storage that takes less
-# than Linux's iscsi_tcp default (1280 KiB).
-limit_request_size() {
-  local dev
-  dev=$(find_disk) || { detail "no iSCSI disk"; return 1; }
-  echo "$1" > "/sys/block/${dev#/dev/}/queue/max_sectors_kb"
-  detail "$dev: requests of up to $(cat "/sys/block/${dev#/dev/}/queue/max_sectors_kb") KiB"
-}
-
 find_disk() {
   local b
   for b in /sys/class/iscsi_session/session*/device/target*/*/block/*; do
