@@ -411,10 +411,10 @@ Expected<Config, ConfigError> config_from_json(const json& document) {
   if (document.contains("limits")) {
     const auto& limits = document.at("limits");
     if (!limits.is_object()) return Unexpected{error_at("limits", "must be an object")};
-    if (auto known = only_known_members(limits, "limits",
-                                        {"sessions_per_portal", "logins_per_portal",
-                                         "login_timeout_seconds", "data_timeout_seconds",
-                                         "task_management_timeout_seconds"});
+    if (auto known =
+            only_known_members(limits, "limits",
+                               {"sessions_per_portal", "logins_per_portal", "login_timeout_seconds",
+                                "data_timeout_seconds", "task_management_timeout_seconds"});
         !known) {
       return Unexpected{known.error()};
     }
@@ -519,12 +519,12 @@ json config_to_json(const Config& config) {
   document["buffers"] = {{"size", config.buffers.buffer_size},
                          {"per_worker", config.buffers.buffers_per_worker}};
   document["rdma"] = {{"posting", rdma::posting_mode_name(config.rdma.posting)}};
-  document["limits"] = {{"sessions_per_portal", config.limits.sessions},
-                        {"logins_per_portal", config.limits.logins_in_progress},
-                        {"login_timeout_seconds", config.limits.login_timeout_seconds},
-                        {"data_timeout_seconds", config.limits.data_timeout_seconds},
-                        {"task_management_timeout_seconds",
-                         config.limits.task_management_timeout_seconds}};
+  document["limits"] = {
+      {"sessions_per_portal", config.limits.sessions},
+      {"logins_per_portal", config.limits.logins_in_progress},
+      {"login_timeout_seconds", config.limits.login_timeout_seconds},
+      {"data_timeout_seconds", config.limits.data_timeout_seconds},
+      {"task_management_timeout_seconds", config.limits.task_management_timeout_seconds}};
   if (config.isns) {
     document["isns"] = {{"server", config.isns->server.host_port()},
                         {"refresh_seconds", config.isns->refresh_seconds}};
