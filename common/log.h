@@ -12,6 +12,7 @@
 namespace isergw::log {
 
 using spdlog::debug;
+using spdlog::trace;
 using spdlog::error;
 using spdlog::info;
 using spdlog::warn;

@@ -104,6 +104,23 @@ json session_to_json(const gateway::SessionInfo& session) {
           {"back", std::move(back)}};
 }
 
+json task_to_json(const gateway::TaskInfo& task) {
+  const char* direction = task.read && task.write ? "bidirectional"
+                          : task.write            ? "write"
+                          : task.read             ? "read"
+                                                  : "none";
+  return {{"id", task.id},
+          {"itt", task.itt},
+          {"cmd_sn", task.cmd_sn},
+          {"lun", task.lun >> 48},  // the single-level LUN of SAM's flat addressing
+          {"operation_code", task.operation_code},
+          {"direction", direction},
+          {"expected_data_transfer_length", task.expected_data_transfer_length},
+          {"state", gateway::task_state_name(task.state)},
+          {"age_seconds", std::chrono::duration<double>(task.age).count()},
+          {"in_state_seconds", std::chrono::duration<double>(task.in_state).count()}};
+}
+
 json portal_to_json(const gateway::PortalInfo& portal) {
   return {{"url", portal.url},
           {"bound_port", portal.bound_port},

@@ -13,6 +13,7 @@ namespace isergw::control {
 
 nlohmann::json parameters_to_json(const iscsi::NegotiatedParameters& parameters);
 nlohmann::json session_to_json(const gateway::SessionInfo& session);
+nlohmann::json task_to_json(const gateway::TaskInfo& task);
 nlohmann::json portal_to_json(const gateway::PortalInfo& portal);
 nlohmann::json health_to_json(const gateway::BackEndHealth& health);
 

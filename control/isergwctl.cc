@@ -23,6 +23,7 @@ constexpr const char* kUsage =
     "COMMAND\n\n"
     "Commands:\n"
     "  sessions                 the sessions, both legs of each\n"
+    "  tasks SESSION_ID         a session's commands in flight: where each waits, how long\n"
     "  targets                  the target map\n"
     "  portals                  the portals hosts log in to\n"
     "  backends                 whether each target's back end answers\n"
@@ -169,6 +170,24 @@ void show_table(const std::string& command, const json& body) {
            bytes(front["statistics"]["written_bytes"].get<double>()),
            back.is_null() ? "-" : text(back["back_end"]),
            back.is_null() ? "-" : text(back["state"])});
+    }
+  } else if (command == "tasks") {
+    rows.push_back(
+        {"ID", "ITT", "LUN", "OPCODE", "DIRECTION", "LENGTH", "STATE", "IN STATE", "AGE"});
+    for (const auto& task : body) {
+      char opcode[8];
+      std::snprintf(opcode, sizeof opcode, "0x%02x", task["operation_code"].get<unsigned>());
+      char itt[16];
+      std::snprintf(itt, sizeof itt, "0x%08x", task["itt"].get<unsigned>());
+      const auto seconds = [](const json& value) {
+        char formatted[32];
+        std::snprintf(formatted, sizeof formatted, "%.1fs", value.get<double>());
+        return std::string(formatted);
+      };
+      rows.push_back({text(task["id"]), itt, text(task["lun"]), opcode, text(task["direction"]),
+                      bytes(task["expected_data_transfer_length"].get<double>()),
+                      text(task["state"]), seconds(task["in_state_seconds"]),
+                      seconds(task["age_seconds"])});
     }
   } else if (command == "targets") {
     rows.push_back({"TARGET", "BACK END", "IDENTITY", "CHAP", "ALLOWED INITIATORS"});
@@ -347,6 +366,9 @@ int main(int argc, char** argv) {
     if (!want_args(1)) return 2;
     method = "DELETE";
     path = "/api/v1/targets/" + HttpClient::encode_segment(args[1]);
+  } else if (command == "tasks") {
+    if (!want_args(1)) return 2;
+    path = "/api/v1/sessions/" + HttpClient::encode_segment(args[1]) + "/tasks";
   } else if (command == "logout") {
     if (!want_args(1)) return 2;
     method = "DELETE";

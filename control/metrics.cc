@@ -79,6 +79,12 @@ std::vector<MetricFamily> metric_families(const std::vector<gateway::WorkerMetri
                       "Commands sent to the storage as several, each no larger than one command "
                       "of the back end carries (an iser:// back end's command buffer)",
                       MetricType::Counter);
+  auto transitions =
+      family("isergw_task_transitions_total",
+             "Moves of commands into each state (at_storage, waiting_for_buffers, "
+             "receiving_data, completed, aborted), and illegal ones (to=\"illegal\": "
+             "a bug of the gateway's, each also logged)",
+             MetricType::Counter);
   auto errors = family("isergw_errors_total",
                        "Errors by kind: protocol violations, digest mismatches, rejected PDUs, "
                        "timeouts, back-end failures",
@@ -100,6 +106,15 @@ std::vector<MetricFamily> metric_families(const std::vector<gateway::WorkerMetri
     add_counter(written_bytes, labels, static_cast<double>(counters.written_bytes));
     add_counter(fetched_ahead, labels, static_cast<double>(counters.written_bytes_fetched_ahead));
     add_counter(split, labels, static_cast<double>(counters.back_split_commands));
+    for (size_t state = 0; state < gateway::kTaskStateCount; ++state) {
+      add_counter(transitions,
+                  {{"fabric", fabric},
+                   {"target", target},
+                   {"to", gateway::task_state_name(static_cast<gateway::TaskState>(state))}},
+                  static_cast<double>(counters.task_transitions[state]));
+    }
+    add_counter(transitions, {{"fabric", fabric}, {"target", target}, {"to", "illegal"}},
+                static_cast<double>(counters.illegal_task_transitions));
     for (size_t kind = 0; kind < gateway::kErrorKindCount; ++kind) {
       add_counter(
           errors,
@@ -196,18 +211,31 @@ std::vector<MetricFamily> metric_families(const std::vector<gateway::WorkerMetri
   auto build = family("isergw_build_info", "The running isergw's version", MetricType::Gauge);
   add_gauge(build, {{"version", version}}, 1);
 
-  return {std::move(commands),      std::move(read_bytes),
-          std::move(written_bytes), std::move(fetched_ahead),
-          std::move(split),         std::move(errors),
-          std::move(digests),       std::move(logins),
-          std::move(sessions),      std::move(connection_gauge),
-          std::move(buffers),       std::move(used),
-          std::move(budget),        std::move(budget_used),
-          std::move(waiting),       std::move(waited),
-          std::move(wait_seconds),  std::move(latency),
-          std::move(posted),        std::move(completion_errors),
-          std::move(doorbells),     std::move(handed_over),
-          std::move(refused),       std::move(build)};
+  return {std::move(commands),
+          std::move(read_bytes),
+          std::move(written_bytes),
+          std::move(fetched_ahead),
+          std::move(split),
+          std::move(transitions),
+          std::move(errors),
+          std::move(digests),
+          std::move(logins),
+          std::move(sessions),
+          std::move(connection_gauge),
+          std::move(buffers),
+          std::move(used),
+          std::move(budget),
+          std::move(budget_used),
+          std::move(waiting),
+          std::move(waited),
+          std::move(wait_seconds),
+          std::move(latency),
+          std::move(posted),
+          std::move(completion_errors),
+          std::move(doorbells),
+          std::move(handed_over),
+          std::move(refused),
+          std::move(build)};
 }
 
 std::vector<MetricFamily> control_metric_families(const ControlRequestCounts& counts) {

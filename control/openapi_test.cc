@@ -201,6 +201,16 @@ TEST(OpenApiTest, RelayedAndDiscoverySessionsMatchTheSchema) {
   EXPECT_EQ(problems_of(session_to_json(discovery), "Session"), std::vector<std::string>{});
 }
 
+TEST(OpenApiTest, ACommandInFlightMatchesTheTaskSchema) {
+  for (const bool read : {false, true}) {
+    gateway::TaskInfo task;
+    task.read = read;
+    task.write = !read;
+    task.state = read ? gateway::TaskState::kAtStorage : gateway::TaskState::kWaitingForBuffers;
+    EXPECT_EQ(problems_of(task_to_json(task), "Task"), std::vector<std::string>{});
+  }
+}
+
 TEST(OpenApiTest, TheCheckFindsAnUndocumentedField) {
   gateway::SessionInfo session;
   session.fabric = "tcp";

@@ -289,6 +289,18 @@ const std::vector<RouteEntry>& route_table() {
          }
          return json_response(http::status::ok, session_to_json(*session));
        }},
+      {http::verb::get, "/api/v1/sessions/{id}/tasks",
+       [](gateway::Gateway& gateway, GatewayCollector&, const HttpRequest&, const Params& params) {
+         const auto id = session_id(params[0]);
+         const auto tasks = id ? gateway.session_tasks(*id) : std::nullopt;
+         if (!tasks) {
+           return error_response(http::status::not_found, "not_found", "no session " + params[0]);
+         }
+         json list = json::array();
+         for (const auto& task : *tasks)
+           list.push_back(task_to_json(task));
+         return json_response(http::status::ok, list);
+       }},
       {http::verb::delete_, "/api/v1/sessions/{id}",
        [](gateway::Gateway& gateway, GatewayCollector&, const HttpRequest&, const Params& params) {
          const auto id = session_id(params[0]);

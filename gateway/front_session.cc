@@ -388,7 +388,8 @@ void FrontSession::handle_command(const iscsi::ScsiCommand& command, InboundPdu&
   task.cdb.insert(task.cdb.end(), command.extended_cdb.begin(), command.extended_cdb.end());
   task.expected_data_transfer_length = command.expected_data_transfer_length;
   task.bidi_read_expected_data_transfer_length = command.bidi_read_expected_data_transfer_length;
-  task.started = std::chrono::steady_clock::now();
+  task.started = task.state_since = std::chrono::steady_clock::now();
+  ++statistics_.task_transitions[static_cast<size_t>(TaskState::kAtStorage)];
 
   if (command.write) {
     // With F clear, unsolicited Data-Out follows up to FirstBurstLength
@@ -472,9 +473,47 @@ std::unique_ptr<FrontSession::FrontTask> FrontSession::end_task(uint32_t itt, Ta
   if (found == tasks_.end()) return nullptr;
   std::unique_ptr<FrontTask> ended = std::move(found->second);
   tasks_.erase(found);
-  ended->task.state = state;
+  transition(ended->task, state);
   if (state == Task::State::kAborted && back_) back_->abort(ended->task);
   return ended;
+}
+
+std::vector<TaskInfo> FrontSession::task_infos() const {
+  const auto now = std::chrono::steady_clock::now();
+  std::vector<TaskInfo> infos;
+  infos.reserve(tasks_.size());
+  for (const auto& [itt, front_task] : tasks_) {
+    const Task& task = front_task->task;
+    infos.push_back(TaskInfo{.id = task.id,
+                             .itt = task.itt,
+                             .cmd_sn = task.cmd_sn,
+                             .lun = task.lun,
+                             .operation_code = task.cdb.empty() ? uint8_t{0} : task.cdb[0],
+                             .read = task.read,
+                             .write = task.write,
+                             .expected_data_transfer_length = task.expected_data_transfer_length,
+                             .state = task.state,
+                             .age = now - task.started,
+                             .in_state = now - task.state_since});
+  }
+  std::sort(infos.begin(), infos.end(),
+            [](const TaskInfo& a, const TaskInfo& b) { return a.age > b.age; });
+  return infos;
+}
+
+void FrontSession::transition(Task& task, TaskState to) {
+  if (task.state == to) return;  // a second R2T, a second claim: still the same wait
+  if (!task_transition_legal(task.state, to)) {
+    ++statistics_.illegal_task_transitions;
+    log::error("{}: task {} (ITT 0x{:x}) cannot move from {} to {}; this is a bug", peer_, task.id,
+               task.itt, task_state_name(task.state), task_state_name(to));
+    return;
+  }
+  log::trace("{}: task {} (ITT 0x{:x}) {} -> {}", peer_, task.id, task.itt,
+             task_state_name(task.state), task_state_name(to));
+  task.state = to;
+  task.state_since = std::chrono::steady_clock::now();
+  ++statistics_.task_transitions[static_cast<size_t>(to)];
 }
 
 uint32_t FrontSession::next_target_transfer_tag() {

@@ -10,6 +10,7 @@
 // Write).
 #pragma once
 
+#include <array>
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
@@ -107,6 +108,10 @@ struct FrontSessionStatistics {
   // Connections closed because the host sent none of the data it was
   // asked for within data_timeout.
   uint64_t data_timeouts = 0;
+  // Moves of tasks into each state (indexed by TaskState), and moves that
+  // task_transition_legal() refused (a bug of the gateway's: logged).
+  std::array<uint64_t, kTaskStateCount> task_transitions{};
+  uint64_t illegal_task_transitions = 0;
   LatencyHistogram front_latency;  // command received to status sent
   LatencyHistogram back_latency;   // submitted to the back leg to its completion
 };
@@ -139,6 +144,8 @@ class FrontSession : public FrontLeg, public std::enable_shared_from_this<FrontS
   std::optional<std::string> target_of_login() const;
   const FrontSessionStatistics& statistics() const { return statistics_; }
   size_t active_tasks() const { return tasks_.size(); }
+  // The commands in flight, oldest first.
+  std::vector<TaskInfo> task_infos() const;
   std::chrono::steady_clock::time_point started() const { return started_; }
   const BackLeg* back_leg() const { return back_.get(); }
 
@@ -285,6 +292,8 @@ class FrontSession : public FrontLeg, public std::enable_shared_from_this<FrontS
   FrontSessionStatistics statistics_;
 
  private:
+  // The one place a task's state changes: checked, counted, traced.
+  void transition(Task& task, TaskState to);
   // " to discovery", " to IQN", or nothing: for the log line of a refusal.
   std::string login_destination() const;
   void handle_login(InboundPdu& inbound);

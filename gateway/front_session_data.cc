@@ -56,7 +56,10 @@ void FrontSession::advance_fetches(uint32_t itt, uint64_t id) {
                       if (auto self = weak.lock()) self->claim_granted(itt, id, std::move(granted));
                     });
     // Waiting: the pool counts it (isergw_buffer_claim_waits_total).
-    if (outcome == BufferPool::ClaimOutcome::kWaiting) return;
+    if (outcome == BufferPool::ClaimOutcome::kWaiting) {
+      transition(current->task, TaskState::kWaitingForBuffers);
+      return;
+    }
     if (outcome == BufferPool::ClaimOutcome::kRefused) {
       // More than one claim may take: the back end asked for more at once
       // than the pool can set aside (a built-in disk's command above its
@@ -96,6 +99,7 @@ void FrontSession::start_fetch(FrontTask& front_task, uint32_t from, uint32_t to
   // and then of time.
   last_data_ = std::chrono::steady_clock::now();
   front_task.asked_end = std::max(front_task.asked_end, to);
+  transition(front_task.task, TaskState::kReceivingData);
   fetch(front_task, from, to);
 }
 
@@ -220,7 +224,6 @@ std::optional<DataLanding> FrontSession::landing(const Task& task, uint32_t offs
 void FrontSession::pull(Task& task, uint32_t offset, uint32_t length, PullDone done) {
   FrontTask* front_task = find_task(task.itt);
   if (front_task == nullptr) return;
-  task.state = Task::State::kPulling;
   front_task->pulls.push_back(Pull{offset, length, std::move(done)});
   // Whatever the host will not send unasked is fetched, in offset order
   // (DataSequenceInOrder), once.
@@ -253,11 +256,17 @@ void FrontSession::serve_pulls(uint32_t itt) {
     // An earlier callback may have completed or aborted the task.
     front_task = find_task(itt, id);
     if (front_task == nullptr) return;
-    front_task->task.state = Task::State::kSubmitted;
     // The back leg keeps what it was handed as long as it needs it; the
     // task does not, so that a claim's buffers return once the storage has
     // the data, not when the command ends.
     pull.done(front_task->write_data.take(pull.offset, pull.length));
+  }
+  // Nothing asked of the host is missing and the back leg waits for no
+  // data: the task is the storage's again.
+  front_task = find_task(itt, id);
+  if (front_task != nullptr && front_task->pulls.empty() &&
+      front_task->write_data.received() >= front_task->asked_end) {
+    transition(front_task->task, TaskState::kAtStorage);
   }
 }
 

@@ -591,6 +591,14 @@ std::optional<SessionInfo> Gateway::session(uint64_t id) {
   return std::nullopt;
 }
 
+std::optional<std::vector<TaskInfo>> Gateway::session_tasks(uint64_t id) {
+  if (stopped_) return std::nullopt;
+  for (auto& worker : workers_) {
+    if (auto tasks = worker->session_tasks(id)) return tasks;
+  }
+  return std::nullopt;
+}
+
 bool Gateway::close_session(uint64_t id) {
   if (stopped_) return false;
   for (auto& worker : workers_) {

@@ -105,6 +105,8 @@ class Gateway {
 
   std::vector<SessionInfo> sessions();
   std::optional<SessionInfo> session(uint64_t id);
+  // Its commands in flight, oldest first; nullopt for an unknown id.
+  std::optional<std::vector<TaskInfo>> session_tasks(uint64_t id);
   // Force-logout: closes the session's connection. False for an unknown id.
   bool close_session(uint64_t id);
 

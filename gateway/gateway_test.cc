@@ -159,6 +159,42 @@ TEST_F(GatewayTest, ALoginWithTheSameIsidReinstatesTheSession) {
   }
 }
 
+// A command stuck in flight is listed with where it waits, and for how long:
+// the first thing an admin looks for.
+TEST_F(GatewayTest, ACommandInFlightIsListedWithItsStateAndAge) {
+  TestHost host(port());
+  ASSERT_TRUE(host.login(kTargetA)) << host.error();
+  std::vector<uint8_t> block(4096, 0x21);
+  ASSERT_EQ(host.write(0, block), 0);
+  const auto sessions = gateway_->sessions();
+  ASSERT_EQ(sessions.size(), 1U);
+  auto tasks = gateway_->session_tasks(sessions[0].id);
+  ASSERT_TRUE(tasks);
+  EXPECT_TRUE(tasks->empty()) << "a completed command is still listed";
+
+  ASSERT_TRUE(host.begin_write(64, 8192)) << host.error();
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  tasks = gateway_->session_tasks(sessions[0].id);
+  ASSERT_TRUE(tasks);
+  ASSERT_EQ(tasks->size(), 1U);
+  const TaskInfo& task = tasks->front();
+  EXPECT_EQ(task.state, TaskState::kReceivingData);
+  EXPECT_TRUE(task.write);
+  EXPECT_FALSE(task.read);
+  EXPECT_EQ(task.operation_code, 0x2a);
+  EXPECT_EQ(task.expected_data_transfer_length, 8192U);
+  EXPECT_GE(task.age, std::chrono::milliseconds(20));
+  EXPECT_LE(task.in_state, task.age);
+  EXPECT_FALSE(gateway_->session_tasks(sessions[0].id + 1000));
+
+  // Into each state it went, and out of none illegally.
+  const auto counted = gateway_->sessions()[0].statistics;
+  EXPECT_EQ(counted.task_transitions[static_cast<size_t>(TaskState::kCompleted)], 1U);
+  EXPECT_EQ(counted.task_transitions[static_cast<size_t>(TaskState::kAtStorage)], 2U);
+  EXPECT_EQ(counted.task_transitions[static_cast<size_t>(TaskState::kReceivingData)], 1U);
+  EXPECT_EQ(counted.illegal_task_transitions, 0U);
+}
+
 // A portal takes so many connections and so many logins in progress; one
 // more is turned away at once, counted, and the hosts already there keep
 // working. A limit changes live.

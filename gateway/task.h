@@ -40,15 +40,28 @@ struct Completion {
   std::optional<std::chrono::nanoseconds> back_round_trip;
 };
 
+// Where a command is, as an admin asks when one seems stuck: SPDK's request
+// states, cut to what a relay does. Every change goes through
+// FrontSession::transition(), which checks it against task_transition_legal()
+// and counts it (isergw_task_transitions_total); nothing keeps a task's state
+// anywhere else.
+enum class TaskState : uint8_t {
+  kAtStorage,          // with the back end: sent to the storage, or queued for it
+  kWaitingForBuffers,  // its write data waits for pool buffers to be set aside
+  kReceivingData,      // the host was asked for write data (R2T, RDMA Read)
+  kCompleted,          // status sent to the host
+  kAborted,            // ended by task management or a lost connection
+};
+inline constexpr size_t kTaskStateCount = 5;
+
+// "at_storage", "waiting_for_buffers", ...: the names /metrics and the API use.
+const char* task_state_name(TaskState state);
+// Whether a task may move from `from` to `to`. A task that ended moves no
+// more; one that lives may end, or move between the waits.
+bool task_transition_legal(TaskState from, TaskState to);
+
 struct Task {
-  // Every state change passes through one place (the front session), which
-  // counts and traces it.
-  enum class State {
-    kSubmitted,  // handed to the back end
-    kPulling,    // the back end waits for write data from the host
-    kCompleted,  // status sent to the host
-    kAborted,    // ended by task management or a lost connection
-  };
+  using State = TaskState;
 
   uint64_t id = 0;  // unique within the gateway, for logs and traces
   uint32_t itt = 0;
@@ -62,8 +75,9 @@ struct Task {
   std::vector<uint8_t> cdb;  // the whole CDB, extended part included
   uint32_t expected_data_transfer_length = 0;
   std::optional<uint32_t> bidi_read_expected_data_transfer_length;
-  State state = State::kSubmitted;
+  State state = State::kAtStorage;  // FrontSession::transition() alone changes it
   std::chrono::steady_clock::time_point started;
+  std::chrono::steady_clock::time_point state_since;  // when it entered `state`
 
   // Where read data goes up to: EDTL for a read, the bidirectional read
   // length for a bidirectional command.
@@ -71,6 +85,22 @@ struct Task {
     if (write && read) return bidi_read_expected_data_transfer_length.value_or(0);
     return read ? expected_data_transfer_length : 0;
   }
+};
+
+// One command in flight, as GET /api/v1/sessions/{id}/tasks shows it: a
+// command stuck at the storage is the first thing an admin has to find.
+struct TaskInfo {
+  uint64_t id = 0;
+  uint32_t itt = 0;
+  uint32_t cmd_sn = 0;
+  uint64_t lun = 0;
+  uint8_t operation_code = 0;  // the CDB's first byte
+  bool read = false;
+  bool write = false;
+  uint32_t expected_data_transfer_length = 0;
+  TaskState state = TaskState::kAtStorage;
+  std::chrono::steady_clock::duration age{};       // since the command arrived
+  std::chrono::steady_clock::duration in_state{};  // since it entered `state`
 };
 
 }  // namespace isergw::gateway

@@ -50,6 +50,8 @@ std::pair<TargetKey, TargetCounters> session_counters(const FrontSession& sessio
   counters.read_bytes = statistics.bytes_read;
   counters.written_bytes = statistics.bytes_written;
   counters.written_bytes_fetched_ahead = statistics.bytes_fetched_ahead;
+  counters.task_transitions = statistics.task_transitions;
+  counters.illegal_task_transitions = statistics.illegal_task_transitions;
   counters.errors[static_cast<size_t>(ErrorKind::kRejected)] = statistics.rejects;
   counters.errors[static_cast<size_t>(ErrorKind::kTaskSetFull)] = statistics.task_set_full;
   counters.errors[static_cast<size_t>(ErrorKind::kDigest)] =
@@ -257,6 +259,14 @@ std::vector<SessionInfo> Worker::sessions() {
       infos.push_back(std::move(info));
     }
     return infos;
+  });
+}
+
+std::optional<std::vector<TaskInfo>> Worker::session_tasks(uint64_t id) {
+  return call([this, id]() -> std::optional<std::vector<TaskInfo>> {
+    const auto found = sessions_.find(id);
+    if (found == sessions_.end()) return std::nullopt;
+    return found->second.session->task_infos();
   });
 }
 

@@ -69,6 +69,9 @@ class Worker {
   std::vector<SessionInfo> sessions();
   // False when the worker has no session with that id.
   bool close_session(uint64_t id, const std::string& reason);
+  // The commands in flight of one session; nullopt when the worker has no
+  // session with that id.
+  std::optional<std::vector<TaskInfo>> session_tasks(uint64_t id);
   // Closes the sessions for which `doomed(session, map it logged in with)`
   // holds; returns how many.
   size_t close_sessions_if(std::function<bool(const FrontSession&, const TargetMap*)> doomed,

@@ -50,6 +50,8 @@ struct TargetCounters {
   uint64_t written_bytes = 0;
   uint64_t written_bytes_fetched_ahead = 0;
   uint64_t back_split_commands = 0;
+  std::array<uint64_t, kTaskStateCount> task_transitions{};  // into each TaskState
+  uint64_t illegal_task_transitions = 0;
   std::array<uint64_t, kErrorKindCount> errors{};
   uint64_t data_digest_errors = 0;  // of errors[kDigest]
   uint64_t logins_succeeded = 0;
@@ -64,6 +66,9 @@ struct TargetCounters {
     written_bytes += other.written_bytes;
     written_bytes_fetched_ahead += other.written_bytes_fetched_ahead;
     back_split_commands += other.back_split_commands;
+    for (size_t i = 0; i < task_transitions.size(); ++i)
+      task_transitions[i] += other.task_transitions[i];
+    illegal_task_transitions += other.illegal_task_transitions;
     for (size_t i = 0; i < errors.size(); ++i)
       errors[i] += other.errors[i];
     data_digest_errors += other.data_digest_errors;

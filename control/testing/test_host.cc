@@ -174,6 +174,22 @@ std::optional<uint8_t> TestHost::write(uint32_t lba, std::span<const uint8_t> da
   }
 }
 
+bool TestHost::begin_write(uint32_t lba, uint32_t length) {
+  const auto cdb = rw10(0x2a, lba, static_cast<uint16_t>(length / 512));
+  iscsi::ScsiCommand command;
+  command.itt = itt_++;
+  command.cmd_sn = cmd_sn_++;
+  command.write = true;
+  command.final = true;  // no unsolicited Data-Out: all of it by R2T
+  command.expected_data_transfer_length = length;
+  std::copy(cdb.begin(), cdb.end(), command.cdb.begin());
+  if (!send(command)) return false;
+  const auto received = receive();
+  if (received && std::holds_alternative<iscsi::R2t>(received->pdu)) return true;
+  error_ = "no R2T for a write sent without its data";
+  return false;
+}
+
 std::optional<uint8_t> TestHost::read(uint32_t lba, uint32_t length, std::vector<uint8_t>& data) {
   const auto cdb = rw10(0x28, lba, static_cast<uint16_t>(length / 512));
   iscsi::ScsiCommand command;

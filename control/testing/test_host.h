@@ -36,6 +36,10 @@ class TestHost {
   // WRITE(10) of data.size() bytes (a multiple of 512) at `lba`; the SCSI
   // status, or nullopt when the connection failed.
   std::optional<uint8_t> write(uint32_t lba, std::span<const uint8_t> data);
+  // A WRITE(10) of `length` bytes sent without its data, left waiting: true
+  // once the gateway has asked for the data (its first R2T), which the host
+  // then never sends.
+  bool begin_write(uint32_t lba, uint32_t length);
   // READ(10) of `length` bytes at `lba` into `data`.
   std::optional<uint8_t> read(uint32_t lba, uint32_t length, std::vector<uint8_t>& data);
   bool logout();
