@@ -157,6 +157,7 @@ gateway::Completion CommandSplit::completion() const {
   gateway::Completion result;
   const auto failing =
       std::find_if(answers_.begin(), answers_.end(), [](const auto& a) { return !ended_good(*a); });
+  const size_t stop = static_cast<size_t>(failing - answers_.begin());
   if (failing != answers_.end()) {
     result.response = (*failing)->response;
     result.status = (*failing)->status;
@@ -173,11 +174,19 @@ gateway::Completion CommandSplit::completion() const {
   // Each piece's residual is against its own length, and the pieces' lengths
   // add up to the host's ExpectedDataTransferLength: what the pieces did not
   // move is what the command did not, and what they were asked too little
-  // for is what the command was.
+  // for is what the command was. The host hears of the command as one that
+  // stopped at its first failing piece: no read data reaches it past that
+  // piece (deliver_pieces), so every byte of the pieces after it is
+  // residual, whatever the storage said of them; for a WRITE, the host must
+  // not take their data for written either.
   uint64_t under = 0;
   uint64_t over = 0;
   for (size_t i = 0; i < pieces_.size(); ++i) {
     const gateway::Completion& answer = *answers_[i];
+    if (i > stop) {
+      under += pieces_[i].length;
+      continue;
+    }
     if (answer.residual_underflow) under += std::min(answer.residual_count, pieces_[i].length);
     if (answer.residual_overflow) over += answer.residual_count;
   }

@@ -9,7 +9,8 @@
 // each its own command toward the storage. The host's command ends once,
 // when all pieces have: GOOD only if every piece was, else with the first
 // failing piece's status and sense (in data order), the residuals counted
-// against the host's ExpectedDataTransferLength.
+// against the host's ExpectedDataTransferLength, and every byte of the
+// pieces after the first failing one counted as not moved.
 //
 // Only the block commands whose data is a run of whole blocks, addressed by
 // LBA, can be cut so; anything else (WRITE SAME, UNMAP, COMPARE AND WRITE,

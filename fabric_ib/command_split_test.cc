@@ -229,6 +229,51 @@ TEST(CommandSplitTest, ResidualsAreCountedAgainstTheHostsExpectedLength) {
   EXPECT_EQ(completion.residual_count, 1024U);
 }
 
+TEST(CommandSplitTest, ThePiecesAfterTheFirstFailingOneAreAllResidual) {
+  // 1280 KiB: pieces of 512, 512 and 256 KiB.
+  CommandSplit split = plan_ok(cdb10(0x28, 0, 2560), true, 2560 * 512);
+  gateway::Completion medium_error = check_condition(0x03);
+  medium_error.residual_underflow = true;
+  medium_error.residual_count = 4096;  // it read all but its last 4 KiB
+  split.answer(0, good());
+  split.answer(1, medium_error);
+  split.answer(2, good());
+  // The host gets the first piece and what the failing one read, nothing of
+  // the third: the third's 256 KiB are residual though it ended GOOD.
+  gateway::Completion completion = split.completion();
+  EXPECT_EQ(completion.status, kCheckCondition);
+  EXPECT_TRUE(completion.residual_underflow);
+  EXPECT_FALSE(completion.residual_overflow);
+  EXPECT_EQ(completion.residual_count, 4096U + 256 * 1024);
+
+  // A first piece that fails with no residual: the two after it, whatever
+  // they said of themselves (an overflow, a short read), count whole.
+  gateway::Completion overflow = good();
+  overflow.residual_overflow = true;
+  overflow.residual_count = 512;
+  gateway::Completion short_read = good();
+  short_read.residual_underflow = true;
+  short_read.residual_count = 8192;
+  split.answer(0, check_condition(0x03));
+  split.answer(1, overflow);
+  split.answer(2, short_read);
+  completion = split.completion();
+  EXPECT_TRUE(completion.residual_underflow);
+  EXPECT_FALSE(completion.residual_overflow);
+  EXPECT_EQ(completion.residual_count, kBuffer + 256U * 1024);
+
+  // A WRITE likewise: the host is not told the data after the failure was
+  // written.
+  CommandSplit write = plan_ok(cdb10(0x2A, 0, 2560), false, 2560 * 512);
+  write.answer(0, good());
+  write.answer(1, good());
+  write.answer(2, check_condition(0x03));
+  EXPECT_FALSE(write.completion().residual_underflow);
+  write.answer(1, check_condition(0x03));
+  EXPECT_TRUE(write.completion().residual_underflow);
+  EXPECT_EQ(write.completion().residual_count, 256U * 1024);
+}
+
 TEST(CommandSplitTest, GoodStatusWithSenseKeepsTheSense) {
   CommandSplit split = plan_ok(cdb10(0x28, 0, 2048), true, 2048 * 512);
   gateway::Completion recovered = good();
