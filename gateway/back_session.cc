@@ -332,6 +332,16 @@ void BackSession::abort(Task& task) {
   }
 }
 
+void BackSession::drop_unsent(const std::function<bool(const BackTask&)>& covered) {
+  for (auto it = tasks_.begin(); it != tasks_.end();) {
+    if (it->second.task != nullptr && !it->second.sent && covered(it->second)) {
+      it = tasks_.erase(it);  // send_waiting() skips its ITT
+    } else {
+      ++it;
+    }
+  }
+}
+
 void BackSession::manage(const TaskManagement& request, ManageDone done) {
   using Code = iscsi::TaskManagementResponseCode;
   using Function = iscsi::TaskManagementFunction;
@@ -352,6 +362,27 @@ void BackSession::manage(const TaskManagement& request, ManageDone done) {
   pdu.ref_cmd_sn = cmd_sn_;
   Management management{std::move(done), request.function, request.lun, iscsi::kReservedTag,
                         nullptr};
+  // Commands of the covered tasks that have not left yet never will: the
+  // storage's answer opens its window again, and what went out then would
+  // reach the storage after the host heard its task was aborted (a stale
+  // write). The front ends those tasks as the answer comes.
+  const auto drop_unsent_covered = [&] {
+    drop_unsent([&](const BackTask& back_task) {
+      switch (request.function) {
+        case Function::kAbortTask:
+          return request.referenced != nullptr && back_task.task == request.referenced;
+        case Function::kAbortTaskSet:
+        case Function::kClearTaskSet:
+        case Function::kLogicalUnitReset:
+          return back_task.lun == request.lun;
+        case Function::kTargetWarmReset:
+        case Function::kTargetColdReset:
+          return true;
+        default:
+          return false;
+      }
+    });
+  };
   if (request.function == Function::kAbortTask) {
     bool known = false;
     std::vector<std::pair<uint32_t, uint32_t>> at_storage;  // ITT, CmdSN
@@ -368,6 +399,7 @@ void BackSession::manage(const TaskManagement& request, ManageDone done) {
       management.done(Code::kFunctionComplete);  // never reached the storage
       return;
     }
+    drop_unsent_covered();
     if (at_storage.size() > 1) {
       auto together = std::make_shared<AbortTogether>();
       together->done = std::move(management.done);
@@ -389,6 +421,7 @@ void BackSession::manage(const TaskManagement& request, ManageDone done) {
     pdu.ref_cmd_sn = at_storage.front().second;
     management.referenced_itt = at_storage.front().first;
   }
+  drop_unsent_covered();
   management_.emplace(pdu.itt, std::move(management));
   send(pdu);
 }

@@ -190,6 +190,8 @@ class BackSession : public BackLeg, public std::enable_shared_from_this<BackSess
   };
 
   void resolve_portal();
+  // Forgets the commands not yet sent whose tasks `covered` picks.
+  void drop_unsent(const std::function<bool(const BackTask&)>& covered);
   // After the storage refused a list of CHAP algorithms: whether to log in
   // again offering MD5 alone (logged, and set up in login_config_).
   bool offer_md5_alone(const std::string& refusal);

@@ -220,6 +220,29 @@ class BackSessionTest : public testing::Test {
     return *tasks_.back();
   }
 
+  void expect_held_piece_dropped(iscsi::TaskManagementFunction function) {
+    log_in(3, 2);
+    Task& target = task(10);
+    session_->submit(target, front_);
+    ASSERT_EQ(session_->commands.size(), 2U);
+    std::vector<Code> answers;
+    session_->manage(TaskManagement{function, 0, &target}, [&](Code code) {
+      answers.push_back(code);
+      session_->abort(target);  // as the front does once answered
+    });
+    ASSERT_FALSE(session_->task_management.empty());
+    session_->window = 8;  // the storage's answers open its window wide
+    const auto requests = session_->task_management;
+    for (const auto& request : requests)
+      session_->answer_task_management(request.itt, Code::kFunctionComplete);
+    ASSERT_EQ(answers.size(), 1U);
+    EXPECT_EQ(answers[0], Code::kFunctionComplete);
+    session_->open_window(8);
+    EXPECT_EQ(session_->commands.size(), 2U)
+        << "a piece of an aborted task was sent after the abort";
+    EXPECT_FALSE(front_.failure);
+  }
+
   std::vector<uint32_t> itts_of(const Task& of) const {
     std::vector<uint32_t> itts;
     for (const auto& sent : session_->commands) {
@@ -345,6 +368,16 @@ TEST_F(BackSessionTest, AbortTaskReachesEveryCommandTheStorageHasAndIsAnsweredOn
   session_->respond(pieces[2]);
   EXPECT_TRUE(front_.completions.empty());
   EXPECT_FALSE(front_.failure);
+}
+
+// A task whose last piece still waits for the storage's window when the
+// host aborts it (or resets its LU): the answer opens the window, and the
+// piece must not go out then, after the host heard its task was aborted.
+TEST_F(BackSessionTest, APieceHeldBackByTheWindowNeverLeavesOnceItsTaskIsAborted) {
+  expect_held_piece_dropped(iscsi::TaskManagementFunction::kAbortTask);
+}
+TEST_F(BackSessionTest, APieceHeldBackByTheWindowNeverLeavesOnceItsLuIsReset) {
+  expect_held_piece_dropped(iscsi::TaskManagementFunction::kLogicalUnitReset);
 }
 
 TEST_F(BackSessionTest, AbortTaskRefusedForOneCommandIsRefused) {
