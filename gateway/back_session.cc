@@ -25,9 +25,13 @@ LoginStatus status_for_host(LoginStatus back) {
 }
 
 constexpr uint32_t kLeadingLoginCmdSn = 1;
-// Tasks ended by task management that the session keeps in mind, in case
-// the storage still answers for them (ended_by_management_).
-constexpr size_t kEndedTasksRemembered = 16;
+// Commands ended by task management that the session keeps in mind, in case
+// the storage still answers for them (ended_by_management_). A task split
+// into pieces toward iSER storage ends as many commands at once (32 for a
+// 16 MiB WRITE), and a worker has 64 command buffers such commands may hold:
+// twice that, so that one abort or reset never looks like a storage that
+// keeps buffers it was told to let go.
+constexpr size_t kEndedTasksRemembered = 128;
 
 const char* state_name(int state) {
   static const char* const names[] = {"idle",      "connecting", "logging in",
