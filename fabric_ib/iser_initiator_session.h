@@ -96,6 +96,7 @@ class IserInitiatorSession : public gateway::BackSession, public IserConnectionH
   }
   void send(const iscsi::Pdu& pdu, gateway::DataOwner owner) override;
   void close_connection(const std::string& reason) override { connection_->close(reason); }
+  void forget_connection() override { connection_.reset(); }
   void adjust_login_policy(iscsi::NegotiationPolicy& policy) override;
   Expected<void, std::string> begin_full_feature(
       const iscsi::NegotiatedParameters& parameters) override;

@@ -38,6 +38,7 @@ class InitiatorSession : public gateway::BackSession, public PduStreamHandler {
   }
   void send(const iscsi::Pdu& pdu, gateway::DataOwner owner) override;
   void close_connection(const std::string& reason) override { stream_->close(reason); }
+  void forget_connection() override { stream_.reset(); }
   void adjust_login_policy(iscsi::NegotiationPolicy& policy) override;
   Expected<void, std::string> begin_full_feature(
       const iscsi::NegotiatedParameters& parameters) override;

@@ -803,7 +803,14 @@ void BackSession::connection_closed(const std::string& reason) {
     login_again_ = false;
     state_ = State::kConnecting;  // within the same login deadline
     login_.emplace(login_config_);
-    resolve_portal();
+    // Not from inside the closed connection's own callback: it goes first,
+    // so that a failure before the next connects finds no connection to
+    // wait on.
+    asio::post(executor_, [this, weak = weak_from_this()] {
+      if (weak.expired() || state_ != State::kConnecting) return;
+      forget_connection();
+      resolve_portal();
+    });
     return;
   }
   auto keep = std::move(self_);  // may be the last owner

@@ -109,6 +109,9 @@ class BackSession : public BackLeg, public std::enable_shared_from_this<BackSess
   virtual void send(const iscsi::Pdu& pdu, DataOwner owner = {}) = 0;
   // Ends the connection; connection_closed() follows from the loop.
   virtual void close_connection(const std::string& reason) = 0;
+  // Lets go of a connection that has closed, before a second login opens
+  // another: has_connection() is false from here to the next connect().
+  virtual void forget_connection() = 0;
   // The fabric's part of the login keys.
   virtual void adjust_login_policy(iscsi::NegotiationPolicy& policy) = 0;
   // Logged in: the fabric switches to the negotiated parameters. An error

@@ -123,6 +123,7 @@ class PiecewiseSession : public BackSession, public iscsi::LoginPolicy {
       task_management.push_back(*request);
     }
   }
+  void forget_connection() override { connected_ = false; }
   void close_connection(const std::string& reason) override {
     asio::post(executor(), [self = shared_from_this(), this, reason] {
       if (!connected_) return;
