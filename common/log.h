@@ -12,9 +12,9 @@
 namespace isergw::log {
 
 using spdlog::debug;
-using spdlog::trace;
 using spdlog::error;
 using spdlog::info;
+using spdlog::trace;
 using spdlog::warn;
 
 // "trace", "debug", "info", "warn" or "error"; false for anything else.
@@ -70,6 +70,9 @@ Throttle& peer_throttle();
 template <typename... Args>
 void peer(spdlog::level::level_enum level, spdlog::format_string_t<Args...> format,
           Args&&... args) {
+  // A line the log level hides takes nothing of the allowance: hidden info
+  // lines must not crowd out the warnings that show.
+  if (!spdlog::should_log(level)) return;
   Throttle& throttle = peer_throttle();
   if (!throttle.allow()) return;
   if (throttle.suppressed() > 0) {
