@@ -1,6 +1,5 @@
 #include "fabric_ib/iser_initiator_session.h"
 
-#include <cassert>
 #include <cstring>
 
 #include "common/log.h"
@@ -19,15 +18,19 @@ namespace {
 // one looks again this often.
 constexpr auto kBufferRetry = std::chrono::milliseconds(1);
 
-gateway::Completion invalid_field_in_cdb() {
+gateway::Completion check_condition(iscsi::SenseKey key, iscsi::AdditionalSense additional) {
   gateway::Completion completion;
   completion.status = static_cast<uint8_t>(iscsi::ScsiStatus::kCheckCondition);
-  iscsi::Sense refused;
-  refused.key = iscsi::SenseKey::kIllegalRequest;
-  refused.additional = iscsi::kInvalidFieldInCdb;
-  const iscsi::SenseBytes sense = iscsi::build_fixed_sense(refused);
-  completion.sense.assign(sense.bytes().begin(), sense.bytes().end());
+  iscsi::Sense sense;
+  sense.key = key;
+  sense.additional = additional;
+  const iscsi::SenseBytes bytes = iscsi::build_fixed_sense(sense);
+  completion.sense.assign(bytes.bytes().begin(), bytes.bytes().end());
   return completion;
+}
+
+gateway::Completion invalid_field_in_cdb() {
+  return check_condition(iscsi::SenseKey::kIllegalRequest, iscsi::kInvalidFieldInCdb);
 }
 
 }  // namespace
@@ -207,8 +210,23 @@ void IserInitiatorSession::grant_buffers() {
       // A task is in splits_ until it ends, and the commands of a task that
       // ended are not found above.
       const auto found = splits_.find(task.id);
-      assert(found != splits_.end());
-      if (found == splits_.end()) continue;
+      if (found == splits_.end()) {
+        // Left waiting, the command would never be ready and would hold
+        // back every command behind it (they leave in order). Only its task
+        // fails, with what a target reports for a fault of its own; its
+        // other pieces go with it: those not sent are dropped, those the
+        // storage holds keep their ITTs and buffers until it answers.
+        gateway::Task& lost = *back_task->task;
+        gateway::FrontLeg& front = *back_task->front;
+        log::error(
+            "{}: a piece of task {} (ITT 0x{:x}) got a buffer but the task's split is gone; the "
+            "task gets CHECK CONDITION (INTERNAL TARGET FAILURE); this is a bug",
+            options().back_end, lost.id, itt);
+        abort(lost);
+        front.complete(
+            lost, check_condition(iscsi::SenseKey::kHardwareError, iscsi::kInternalTargetFailure));
+        continue;
+      }
       Split& split = found->second;
       const CommandPiece& piece = split.plan.piece(*wait.piece);
       command->offset = piece.offset;
