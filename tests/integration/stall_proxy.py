@@ -12,10 +12,10 @@ tgtd stopped by an admin or wedged on its disk would. The relay reads PDU
 boundaries, so bytes of data that look like a command never trigger it.
 """
 import os
-import selectors
 import signal
 import socket
 import sys
+import threading
 
 WRITES = {0x2A, 0xAA, 0x8A, 0x41, 0x93, 0x89}
 BHS = 48
@@ -44,52 +44,56 @@ class Direction:
             self.buffer = self.buffer[length:]
 
 
-def relay(client, storage_port, storage_pid, arm, stopped, selector):
+def relay(client, storage_port, storage_pid, arm, stopped):
+    """Two pumps, one thread each: a stopped storage that stops reading
+    blocks only the pump toward it, never another connection's."""
     upstream = socket.create_connection(("127.0.0.1", storage_port))
     to_storage = Direction()
-    seen_from_storage = b""
 
-    def from_client():
-        chunk = client.recv(65536)
-        if not chunk:
-            return False
-        for bhs in to_storage.pdus(chunk):
-            opcode = bhs[0] & 0x3F
-            if opcode == 0x01 and bhs[32] in WRITES and os.path.exists(arm):
-                os.kill(storage_pid, signal.SIGSTOP)
-                os.unlink(arm)
-                open(stopped, "w").close()
-        upstream.sendall(chunk)
-        return True
+    def pump_to_storage():
+        while True:
+            chunk = client.recv(65536)
+            if not chunk:
+                break
+            for bhs in to_storage.pdus(chunk):
+                opcode = bhs[0] & 0x3F
+                if opcode == 0x01 and bhs[32] in WRITES and os.path.exists(arm):
+                    os.kill(storage_pid, signal.SIGSTOP)
+                    os.unlink(arm)
+                    open(stopped, "w").close()
+            upstream.sendall(chunk)
 
-    def from_storage():
-        nonlocal seen_from_storage
-        chunk = upstream.recv(65536)
-        if not chunk:
-            return False
-        if not to_storage.full_feature:
-            # Digests start with full feature phase: the login's last answer.
-            seen_from_storage += chunk
-            if b"HeaderDigest=CRC32C" in seen_from_storage:
-                to_storage.header_digest = 4
-            if b"DataDigest=CRC32C" in seen_from_storage:
-                to_storage.data_digest = 4
-            # Login Response (0x23) with T=1 and NSG=3: full feature next.
-            if len(chunk) >= 2 and chunk[0] & 0x3F == 0x23 and chunk[1] & 0x83 == 0x83:
-                to_storage.full_feature = True
-        client.sendall(chunk)
-        return True
+    def pump_to_client():
+        seen = b""
+        while True:
+            chunk = upstream.recv(65536)
+            if not chunk:
+                break
+            if not to_storage.full_feature:
+                # Digests start with full feature phase: the login's last answer.
+                seen += chunk
+                if b"HeaderDigest=CRC32C" in seen:
+                    to_storage.header_digest = 4
+                if b"DataDigest=CRC32C" in seen:
+                    to_storage.data_digest = 4
+                # Login Response (0x23) with T=1 and NSG=3: full feature next.
+                if len(chunk) >= 2 and chunk[0] & 0x3F == 0x23 and chunk[1] & 0x83 == 0x83:
+                    to_storage.full_feature = True
+            client.sendall(chunk)
 
-    def close():
+    def run(pump):
+        try:
+            pump()
+        except OSError:
+            pass
         for sock in (client, upstream):
             try:
-                selector.unregister(sock)
-            except (KeyError, ValueError):
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
                 pass
-            sock.close()
 
-    selector.register(client, selectors.EVENT_READ, (from_client, close))
-    selector.register(upstream, selectors.EVENT_READ, (from_storage, close))
+    for pump in (pump_to_storage, pump_to_client):
+        threading.Thread(target=run, args=(pump,), daemon=True).start()
 
 
 def main():
@@ -99,21 +103,9 @@ def main():
     server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     server.bind(("127.0.0.1", listen_port))
     server.listen(64)
-    selector = selectors.DefaultSelector()
-    selector.register(server, selectors.EVENT_READ, None)
     while True:
-        for key, _ in selector.select():
-            if key.data is None:
-                client, _ = server.accept()
-                relay(client, storage_port, storage_pid, arm, stopped, selector)
-                continue
-            handler, close = key.data
-            try:
-                alive = handler()
-            except OSError:
-                alive = False
-            if not alive:
-                close()
+        client, _ = server.accept()
+        relay(client, storage_port, storage_pid, arm, stopped)
 
 
 if __name__ == "__main__":
