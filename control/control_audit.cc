@@ -50,10 +50,21 @@ void ControlAudit::change(const std::string& token, std::string_view method, std
 }
 
 void ControlAudit::refused(std::string_view reason, const std::string& token,
-                           std::string_view method, std::string_view route, unsigned status) {
+                           std::string_view method, std::string_view route, unsigned status,
+                           std::chrono::steady_clock::time_point now) {
+  uint64_t left_out = 0;
   {
     std::lock_guard lock(mutex_);
     ++counts_.refused[{std::string(reason), token}];
+    log::Throttle& throttle = token.empty() ? anonymous_refusals_ : named_refusals_;
+    if (!throttle.allow(now)) return;
+    left_out = throttle.suppressed();
+  }
+  if (left_out > 0) {
+    write(std::to_string(left_out) + " more refused requests " +
+          (token.empty() ? "without a token" : "of named tokens") +
+          " were left out of the audit log in the last second "
+          "(isergw_control_refused_requests_total counts every one)");
   }
   write("refused (" + std::string(reason) + ") token=" + token_text(token) + ": " +
         std::string(method) + " " + std::string(route) + " -> " + std::to_string(status));

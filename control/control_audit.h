@@ -6,11 +6,14 @@
 // bodies are reduced to the names of their fields.
 #pragma once
 
+#include <chrono>
+#include <cstdint>
 #include <functional>
 #include <mutex>
 #include <string>
 #include <string_view>
 
+#include "common/log.h"
 #include "control/api_tokens.h"
 #include "control/metrics.h"
 
@@ -32,9 +35,16 @@ class ControlAudit {
   void change(const std::string& token, std::string_view method, std::string_view route,
               const std::string& subject, unsigned status);
   // A request refused for its token: `reason` is unauthorized, read_only or
-  // changes_disabled; `token` is empty when none matched.
+  // changes_disabled; `token` is empty when none matched. Every refusal is
+  // counted, but at most kRefusalLinesPerSecond are written a second, the
+  // first line after a gap saying how many were left out: with named
+  // tokens anyone who reaches the port can be refused as often as they
+  // like. Refusals without a token and those of a named one are throttled
+  // apart, so that a flood of the first never hides the second.
+  static constexpr uint64_t kRefusalLinesPerSecond = 20;
   void refused(std::string_view reason, const std::string& token, std::string_view method,
-               std::string_view route, unsigned status);
+               std::string_view route, unsigned status,
+               std::chrono::steady_clock::time_point now = std::chrono::steady_clock::now());
   // The new token names after a reload re-read control_token_file.
   void tokens_reloaded(const std::string& by, const ApiTokens& tokens);
 
@@ -46,6 +56,8 @@ class ControlAudit {
   Writer writer_;
   mutable std::mutex mutex_;
   ControlRequestCounts counts_;
+  log::Throttle anonymous_refusals_{std::chrono::seconds(1), kRefusalLinesPerSecond};
+  log::Throttle named_refusals_{std::chrono::seconds(1), kRefusalLinesPerSecond};
 };
 
 }  // namespace isergw::control

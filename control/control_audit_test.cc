@@ -7,7 +7,9 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <boost/asio/ip/tcp.hpp>
+#include <chrono>
 #include <fstream>
 #include <memory>
 #include <mutex>
@@ -191,6 +193,61 @@ TEST(ControlAuditTest, ASingleTokenFileKeepsReadsOpenAndIsTheAdmin) {
   EXPECT_EQ(ask(gateway, testing::kToken, "POST", "/api/v1/targets", target_b).status, 201U);
   EXPECT_EQ(audit.last(), std::string("change by token=admin: POST /api/v1/targets target=") +
                               kTargetB + " fields=back_end,name -> 201 applied");
+}
+
+size_t lines_starting(const std::vector<std::string>& lines, const std::string& start) {
+  return static_cast<size_t>(std::count_if(
+      lines.begin(), lines.end(), [&](const std::string& l) { return l.rfind(start, 0) == 0; }));
+}
+
+TEST(ControlAuditTest, RefusalLinesAreThrottledButAllCountedAndChangesAllLogged) {
+  Lines audit;
+  ControlAudit control_audit(audit.writer());
+  const auto start = std::chrono::steady_clock::now();
+  const auto at = [&](int milliseconds) { return start + std::chrono::milliseconds(milliseconds); };
+  // A flood without a token within one second: the first 20 are written.
+  for (int i = 0; i < 50; ++i)
+    control_audit.refused("unauthorized", "", "GET", "/api/v1/targets", 401, at(i * 10));
+  EXPECT_EQ(audit.lines.size(), ControlAudit::kRefusalLinesPerSecond) << audit.all();
+  // Amid it, a named token's refusal and every change still get their line.
+  control_audit.refused("read_only", "reader", "POST", "/api/v1/targets", 403, at(600));
+  for (int i = 0; i < 30; ++i)
+    control_audit.change("alice", "DELETE", "/api/v1/sessions/{id}", "session=7", 404);
+  EXPECT_EQ(lines_starting(audit.lines, "refused (read_only) token=reader"), 1U);
+  EXPECT_EQ(lines_starting(audit.lines, "change by token=alice"), 30U);
+
+  // After the second, the next refusal is written, behind a line that says
+  // how many were left out.
+  control_audit.refused("unauthorized", "", "GET", "/metrics", 401, at(1600));
+  ASSERT_GE(audit.lines.size(), 2U);
+  EXPECT_EQ(audit.lines[audit.lines.size() - 2],
+            "30 more refused requests without a token were left out of the audit log in the "
+            "last second (isergw_control_refused_requests_total counts every one)");
+  EXPECT_EQ(audit.last(), "refused (unauthorized) token=(none): GET /metrics -> 401");
+  EXPECT_EQ(lines_starting(audit.lines, "refused (unauthorized)"),
+            ControlAudit::kRefusalLinesPerSecond + 1);
+
+  // Every one is counted for /metrics.
+  const ControlRequestCounts counts = control_audit.counts();
+  EXPECT_EQ(counts.refused.at({"unauthorized", ""}), 51U);
+  EXPECT_EQ(counts.refused.at({"read_only", "reader"}), 1U);
+  EXPECT_EQ(counts.rejected.at("alice"), 30U);
+}
+
+TEST(ControlAuditTest, AFloodOfUnauthorizedRequestsIsCountedWholeAndChangesStillLogged) {
+  Lines audit;
+  RunningGateway gateway(testing::test_config(), "", named_tokens(), "", audit.writer());
+  constexpr int kFlood = 60;
+  for (int i = 0; i < kFlood; ++i)
+    ASSERT_EQ(ask(gateway, std::nullopt, "GET", "/api/v1/sessions").status, 401U);
+  const HttpReply metrics = ask(gateway, kReader, "GET", "/metrics");
+  EXPECT_EQ(
+      metric_value(metrics.body,
+                   R"(isergw_control_refused_requests_total{reason="unauthorized",token=""})"),
+      kFlood);
+  EXPECT_EQ(ask(gateway, kAlice, "DELETE", "/api/v1/sessions/77").status, 404U);
+  EXPECT_EQ(audit.last(),
+            "change by token=alice: DELETE /api/v1/sessions/{id} session=77 -> 404 rejected");
 }
 
 uint16_t free_port() {
