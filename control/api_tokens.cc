@@ -1,13 +1,13 @@
 #include "control/api_tokens.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <fstream>
 #include <set>
-#include <sstream>
 
 namespace isergw::control {
 
@@ -67,6 +67,11 @@ bool same_secret(std::string_view given, std::string_view secret) {
     difference |= static_cast<unsigned char>(given[i] ^ secret[i]);
   return difference == 0;
 }
+
+struct FileDescriptor {
+  int fd;
+  ~FileDescriptor() { ::close(fd); }
+};
 
 }  // namespace
 
@@ -149,23 +154,41 @@ Expected<ApiTokens, std::string> parse_api_tokens(std::string_view text, const s
 }
 
 Expected<ApiTokens, std::string> read_api_tokens_file(const std::string& path) {
+  const std::string where = "control_token_file " + path;
+  // What is no regular file is never opened (a device may act on it).
   struct stat status {};
   if (::stat(path.c_str(), &status) != 0) {
-    return Unexpected{"control_token_file " + path + " cannot be read: " + std::strerror(errno)};
+    return Unexpected{where + " cannot be read: " + std::strerror(errno)};
   }
-  // A FIFO would block the control API's thread at a reload.
-  if (!S_ISREG(status.st_mode)) {
-    return Unexpected{"control_token_file " + path + " is not a regular file"};
+  if (!S_ISREG(status.st_mode)) return Unexpected{where + " is not a regular file"};
+  // The checks that count are made on the descriptor the file is read
+  // from: by path, the file could be swapped between them and the read.
+  // O_NONBLOCK: a FIFO swapped in after stat() would otherwise hold the
+  // open, and the reload that asked, until a writer came. Symlinks are
+  // followed, as before (a Kubernetes secret is one); the checks are those
+  // of the file they lead to.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+  if (fd < 0) return Unexpected{where + " cannot be read: " + std::strerror(errno)};
+  const FileDescriptor file{fd};
+  if (::fstat(file.fd, &status) != 0) {
+    return Unexpected{where + " cannot be read: " + std::strerror(errno)};
   }
+  if (!S_ISREG(status.st_mode)) return Unexpected{where + " is not a regular file"};
   if ((status.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
-    return Unexpected{"control_token_file " + path +
-                      " may be read by group or others; chmod 600 it"};
+    return Unexpected{where + " may be read by group or others; chmod 600 it"};
   }
-  std::ifstream file(path);
-  if (!file) return Unexpected{"control_token_file " + path + " cannot be read"};
-  std::stringstream text;
-  text << file.rdbuf();
-  return parse_api_tokens(text.str(), path);
+  std::string text;
+  char chunk[4096];
+  while (true) {
+    const ssize_t got = ::read(file.fd, chunk, sizeof chunk);
+    if (got == 0) break;
+    if (got < 0) {
+      if (errno == EINTR) continue;
+      return Unexpected{where + " cannot be read: " + std::strerror(errno)};
+    }
+    text.append(chunk, static_cast<size_t>(got));
+  }
+  return parse_api_tokens(text, path);
 }
 
 }  // namespace isergw::control

@@ -117,5 +117,53 @@ TEST(ApiTokensTest, TheFileMustBeReadableByItsOwnerOnly) {
   unlink(fifo.c_str());
 }
 
+TEST(ApiTokensTest, ASymlinkIsFollowedAndTheFileItLeadsToIsChecked) {
+  // A Kubernetes secret is mounted as a symlink into a hidden directory.
+  const std::string directory = getenv("TEST_TMPDIR");
+  const std::string target = directory + "/linked-token";
+  const std::string link = directory + "/token-link";
+  std::ofstream(target) << "alice admin " << kAlice << "\n";
+  ::chmod(target.c_str(), 0600);
+  unlink(link.c_str());
+  ASSERT_EQ(symlink(target.c_str(), link.c_str()), 0);
+  auto read = read_api_tokens_file(link);
+  ASSERT_TRUE(read) << read.error();
+  EXPECT_EQ(read->tokens.at(0).name, "alice");
+  // The link's own mode (0777) does not count, the file's does.
+  ::chmod(target.c_str(), 0644);
+  read = read_api_tokens_file(link);
+  ASSERT_FALSE(read);
+  EXPECT_NE(read.error().find("chmod 600"), std::string::npos) << read.error();
+  // A link to a directory or to nothing.
+  unlink(link.c_str());
+  ASSERT_EQ(symlink(directory.c_str(), link.c_str()), 0);
+  read = read_api_tokens_file(link);
+  ASSERT_FALSE(read);
+  EXPECT_NE(read.error().find("not a regular file"), std::string::npos) << read.error();
+  unlink(link.c_str());
+  ASSERT_EQ(symlink((directory + "/nothing").c_str(), link.c_str()), 0);
+  read = read_api_tokens_file(link);
+  ASSERT_FALSE(read);
+  EXPECT_NE(read.error().find("cannot be read"), std::string::npos) << read.error();
+  unlink(link.c_str());
+}
+
+TEST(ApiTokensTest, AFileLargerThanOneReadIsReadWhole) {
+  // The file is read in chunks from its descriptor: the last name must
+  // still be there.
+  const std::string path = std::string(getenv("TEST_TMPDIR")) + "/many-tokens";
+  {
+    std::ofstream file(path);
+    for (int i = 0; i < 300; ++i)
+      file << "user" << i << " read-only token-of-user-" << i << "-0123456789\n";
+  }
+  ::chmod(path.c_str(), 0600);
+  auto read = read_api_tokens_file(path);
+  ASSERT_TRUE(read) << read.error();
+  ASSERT_EQ(read->tokens.size(), 300U);
+  EXPECT_EQ(read->tokens.back().name, "user299");
+  EXPECT_EQ(read->tokens.back().secret, "token-of-user-299-0123456789");
+}
+
 }  // namespace
 }  // namespace isergw::control
