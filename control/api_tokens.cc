@@ -6,8 +6,12 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <set>
+#include <span>
+
+#include "iscsi/chap.h"
 
 namespace isergw::control {
 
@@ -60,12 +64,13 @@ std::optional<std::string> secret_rule_broken(std::string_view secret) {
   return std::nullopt;
 }
 
+std::span<const uint8_t> bytes_of(std::string_view text) {
+  return {reinterpret_cast<const uint8_t*>(text.data()), text.size()};
+}
+
 bool same_secret(std::string_view given, std::string_view secret) {
-  if (given.size() != secret.size() || secret.empty()) return false;
-  unsigned char difference = 0;
-  for (size_t i = 0; i < secret.size(); ++i)
-    difference |= static_cast<unsigned char>(given[i] ^ secret[i]);
-  return difference == 0;
+  if (secret.empty()) return false;
+  return iscsi::constant_time_equal(bytes_of(given), bytes_of(secret));
 }
 
 struct FileDescriptor {
