@@ -167,6 +167,7 @@ void BackSession::fail(const std::string& reason) {
     close_connection(reason);  // connection_closed() follows
   } else {
     timer_.cancel();
+    released();
     self_.reset();  // nothing else holds a connection open
   }
 }
@@ -200,6 +201,21 @@ void BackSession::close() {
     default:
       break;
   }
+}
+
+void BackSession::when_released(std::function<void()> released) {
+  if (state_ == State::kIdle || state_ == State::kClosed) {
+    released();
+    return;
+  }
+  released_.push_back(std::move(released));
+}
+
+void BackSession::released() {
+  auto callbacks = std::move(released_);
+  released_.clear();
+  for (auto& callback : callbacks)
+    callback();
 }
 
 void BackSession::logout() {
@@ -830,6 +846,7 @@ void BackSession::connection_closed(const std::string& reason) {
     log::info("{}: connection to {} closed: {}", options_.back_end, options_.portal.host_port(),
               reason);
   }
+  released();
 }
 
 void BackSession::schedule_timer() {

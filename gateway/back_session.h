@@ -69,6 +69,7 @@ class BackSession : public BackLeg, public std::enable_shared_from_this<BackSess
   // BackLeg
   void open(FrontLeg& front, const HostIdentity& host, OpenDone done) override;
   void close() override;
+  void when_released(std::function<void()> released) override;
   void submit(Task& task, FrontLeg& front) override;
   void abort(Task& task) override;
   void manage(const TaskManagement& request, ManageDone done) override;
@@ -193,6 +194,8 @@ class BackSession : public BackLeg, public std::enable_shared_from_this<BackSess
   };
 
   void resolve_portal();
+  // Calls what when_released() was given: the storage is let go of.
+  void released();
   // Forgets the commands not yet sent whose tasks `covered` picks.
   void drop_unsent(const std::function<bool(const BackTask&)>& covered);
   // After the storage refused a list of CHAP algorithms: whether to log in
@@ -238,6 +241,7 @@ class BackSession : public BackLeg, public std::enable_shared_from_this<BackSess
   // Set while the connection closes for a second login that offers MD5
   // alone, after the storage refused the list of CHAP algorithms.
   bool login_again_ = false;
+  std::vector<std::function<void()>> released_;  // when_released(), until closed
   std::chrono::steady_clock::time_point deadline_;
 
   FrontLeg* front_ = nullptr;

@@ -381,6 +381,22 @@ TEST_F(BackSessionTest, APieceHeldBackByTheWindowNeverLeavesOnceItsLuIsReset) {
   expect_held_piece_dropped(iscsi::TaskManagementFunction::kLogicalUnitReset);
 }
 
+// A reinstating login waits for this: the old session's back leg has let go
+// of the storage only once its logout is over, not when it begins.
+TEST_F(BackSessionTest, ReleasedOnceTheStorageIsLetGoNotBefore) {
+  log_in(1);
+  int released = 0;
+  session_->when_released([&] { ++released; });
+  session_->close();  // logs out of the storage
+  context_.poll();
+  EXPECT_EQ(released, 0) << "released while the logout was under way";
+  session_->hang_up();  // the storage ends the connection
+  context_.poll();
+  EXPECT_EQ(released, 1);
+  session_->when_released([&] { ++released; });
+  EXPECT_EQ(released, 2) << "a closed back leg is released at once";
+}
+
 TEST_F(BackSessionTest, AbortTaskRefusedForOneCommandIsRefused) {
   log_in(2);
   Task& target = task(10);

@@ -826,6 +826,15 @@ void FrontSession::on_keepalive_timer() {
   schedule_keepalive();
 }
 
+void FrontSession::close_then(const std::string& reason, std::function<void()> released) {
+  if (back_) {
+    back_->when_released(std::move(released));
+  } else {
+    released();
+  }
+  close(reason);
+}
+
 void FrontSession::connection_closed(const std::string& reason) {
   auto self = shared_from_this();  // the callback below may drop the last owner
   timer_.cancel();

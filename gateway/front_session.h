@@ -83,7 +83,8 @@ struct FrontSessionOptions {
   // already have a session to the target ends that session first, and its
   // back leg with it, so that the storage sees the old I_T nexus go before
   // the new one logs in. Called once the login has passed; `done` runs, on
-  // any thread, once the old sessions are closed. Empty: nothing to end.
+  // any thread, once the old sessions' back legs have let go of the storage.
+  // Empty: nothing to end.
   std::function<void(const SessionIdentity&, std::function<void()> done)> reinstate;
 };
 
@@ -125,6 +126,9 @@ class FrontSession : public FrontLeg, public std::enable_shared_from_this<FrontS
   void start();
   // Ends the session now (admin force-logout, gateway shutdown).
   virtual void close(const std::string& reason) = 0;
+  // Closes, and calls `released` once the back leg has let go of the
+  // storage (BackLeg::when_released), at once without a back leg.
+  void close_then(const std::string& reason, std::function<void()> released);
   // Asks the host to log out within `within` (an Asynchronous Message,
   // RFC 7143 §11.9.1), so that it finishes what it has in flight and
   // closes cleanly; a session not yet logged in is closed at once.

@@ -254,19 +254,26 @@ FrontSessionOptions Gateway::session_options_locked() const {
 }
 
 void Gateway::reinstate(const SessionIdentity& identity, std::function<void()> done) const {
-  // The old session may run on any worker; each closes its own, and the
-  // last to answer lets the new login go on. Workers are fixed once the
-  // gateway runs, so the count holds.
+  // The old session may run on any worker. The new login goes on once every
+  // worker has looked and every old session's back leg has let go of the
+  // storage (logged out, at most BackSessionOptions::logout_timeout): the
+  // storage has then ended the old session's commands, so none of them can
+  // land after the new session's, even under the gateway's own name, where
+  // the storage sees another ISID and would not reinstate by itself.
+  // Workers are fixed once the gateway runs, so the count holds.
   struct Round {
-    std::atomic<size_t> left;
+    std::atomic<size_t> pending{0};
     std::function<void()> done;
+    void finish_one() {
+      if (pending.fetch_sub(1) == 1) done();
+    }
   };
   if (workers_.empty()) {
     done();
     return;
   }
   auto round = std::make_shared<Round>();
-  round->left = workers_.size();
+  round->pending = workers_.size();
   round->done = std::move(done);
   std::string isid;
   for (const uint8_t byte : identity.isid)
@@ -275,14 +282,15 @@ void Gateway::reinstate(const SessionIdentity& identity, std::function<void()> d
                              " logged in again with ISID 0x" + isid + " (RFC 7143 §6.3.5)";
   for (auto& worker : workers_) {
     worker->close_sessions_later(
-        [identity](const FrontSession& session, const TargetMap*) {
+        [identity, round](const FrontSession& session, const TargetMap*) {
           const auto& result = session.login_result();
-          return session.logged_in() && result && identity.matches(*result);
+          const bool doomed = session.logged_in() && result && identity.matches(*result);
+          // Counted before this worker's own finish_one(), so the count
+          // cannot reach zero while it still looks.
+          if (doomed) ++round->pending;
+          return doomed;
         },
-        reason,
-        [round](size_t) {
-          if (round->left.fetch_sub(1) == 1) round->done();
-        });
+        reason, [round] { round->finish_one(); }, [round] { round->finish_one(); });
   }
 }
 

@@ -116,6 +116,12 @@ class BackLeg {
   // out of the storage on its own time.
   virtual void close() = 0;
 
+  // Calls `released` once the back leg has let go of the storage (logged
+  // out, or its connection closed), at once if it holds nothing there: what
+  // a reinstating login waits for, so that the storage has ended the old
+  // session's commands before the new session's arrive.
+  virtual void when_released(std::function<void()> released) { released(); }
+
   // Starts a command; the back leg later calls the front's complete() for
   // it, exactly once, unless the front aborts it first.
   virtual void submit(Task& task, FrontLeg& front) = 0;

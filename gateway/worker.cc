@@ -300,9 +300,20 @@ size_t Worker::close_sessions_if(std::function<bool(const FrontSession&, const T
 }
 
 void Worker::close_sessions_later(std::function<bool(const FrontSession&, const TargetMap*)> doomed,
-                                  std::string reason, std::function<void(size_t)> done) {
+                                  std::string reason, std::function<void()> released,
+                                  std::function<void()> done) {
   asio::post(context_, [this, doomed = std::move(doomed), reason = std::move(reason),
-                        done = std::move(done)] { done(close_matching(doomed, reason)); });
+                        released = std::move(released), done = std::move(done)] {
+    std::vector<std::shared_ptr<FrontSession>> closing;
+    for (const auto& [id, entry] : sessions_) {
+      if (doomed(*entry.session, entry.targets.get())) closing.push_back(entry.session);
+    }
+    for (const auto& session : closing) {
+      log::peer_info("{}: closing the session: {}", session->peer(), reason);
+      session->close_then(reason, released);
+    }
+    done();
+  });
 }
 
 WorkerMetrics Worker::metrics() {

@@ -76,10 +76,12 @@ class Worker {
   // holds; returns how many.
   size_t close_sessions_if(std::function<bool(const FrontSession&, const TargetMap*)> doomed,
                            const std::string& reason);
-  // The same, without waiting: `done(count)` runs on the worker's loop once
-  // they are closed. For other workers' loops, which must never block.
+  // The same, without waiting, for other workers' loops, which must never
+  // block: each session's back leg calls `released` once it has let go of
+  // the storage, and `done` runs on the worker's loop once all are closing.
   void close_sessions_later(std::function<bool(const FrontSession&, const TargetMap*)> doomed,
-                            std::string reason, std::function<void(size_t)> done);
+                            std::string reason, std::function<void()> released,
+                            std::function<void()> done);
   WorkerMetrics metrics();
 
  private:
