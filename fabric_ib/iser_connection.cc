@@ -25,30 +25,6 @@ constexpr uint32_t kUnsignaledWrite = kReceiveBit - 1;
 // connect is bounded by the back leg's login timeout.
 constexpr int kResolveTimeoutMs = 5000;
 
-std::string address_text(const sockaddr* address) {
-  char text[INET6_ADDRSTRLEN] = "?";
-  uint16_t port = 0;
-  if (address->sa_family == AF_INET) {
-    const auto* v4 = reinterpret_cast<const sockaddr_in*>(address);
-    inet_ntop(AF_INET, &v4->sin_addr, text, sizeof text);
-    port = ntohs(v4->sin_port);
-    return std::string(text) + ":" + std::to_string(port);
-  }
-  if (address->sa_family == AF_INET6) {
-    const auto* v6 = reinterpret_cast<const sockaddr_in6*>(address);
-    inet_ntop(AF_INET6, &v6->sin6_addr, text, sizeof text);
-    port = ntohs(v6->sin6_port);
-    return "[" + std::string(text) + "]:" + std::to_string(port);
-  }
-  return "unknown";
-}
-
-std::string host_of(const std::string& host_port) {
-  std::string host = host_port.substr(0, host_port.rfind(':'));
-  if (host.size() > 1 && host.front() == '[') host = host.substr(1, host.size() - 2);
-  return host;
-}
-
 }  // namespace
 
 Expected<std::unique_ptr<IserConnection>, std::string> IserConnection::accept(
@@ -96,10 +72,12 @@ IserConnection::IserConnection(RdmaWorker& worker, WorkerDevice* device,
 }
 
 void IserConnection::learn_addresses() {
-  peer_ = address_text(rdma_get_peer_addr(id_->get()));
-  const std::string local = address_text(rdma_get_local_addr(id_->get()));
-  local_host_ = host_of(local);
-  local_port_ = static_cast<uint16_t>(std::stoul(local.substr(local.rfind(':') + 1)));
+  // The local port is the CM's own, not parsed back out of the text, which
+  // an address of another family (AF_IB) does not have.
+  const std::string peer = rdma::address_text(rdma_get_peer_addr(id_->get()), true);
+  peer_ = peer.empty() ? "unknown" : peer;
+  local_host_ = rdma::address_text(rdma_get_local_addr(id_->get()), false);
+  local_port_ = ntohs(rdma_get_src_port(id_->get()));
 }
 
 const std::string& IserConnection::device_name() const {

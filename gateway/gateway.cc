@@ -1,6 +1,5 @@
 #include "gateway/gateway.h"
 
-#include <arpa/inet.h>
 #include <rdma/rdma_cma.h>
 
 #include <algorithm>
@@ -16,28 +15,13 @@
 #include "fabric_tcp/listener.h"
 #include "gateway/dpdk_memory.h"
 #include "iscsi/iscsi_name.h"
+#include "rdma/cm_id.h"
 
 namespace isergw::gateway {
 
 namespace asio = boost::asio;
 
 namespace {
-
-// The address of a connect request's host, without its port: what the
-// per-source login limit counts. Empty when it cannot be read.
-std::string source_of(rdma_cm_id* id) {
-  const sockaddr* address = rdma_get_peer_addr(id);
-  char text[INET6_ADDRSTRLEN] = {};
-  if (address == nullptr) return {};
-  if (address->sa_family == AF_INET) {
-    const auto* v4 = reinterpret_cast<const sockaddr_in*>(address);
-    if (inet_ntop(AF_INET, &v4->sin_addr, text, sizeof text) != nullptr) return text;
-  } else if (address->sa_family == AF_INET6) {
-    const auto* v6 = reinterpret_cast<const sockaddr_in6*>(address);
-    if (inet_ntop(AF_INET6, &v6->sin6_addr, text, sizeof text) != nullptr) return text;
-  }
-  return {};
-}
 
 ChangeError invalid(std::string field, std::string message) {
   return ChangeError{ChangeError::Kind::kInvalid, std::move(field), std::move(message)};
@@ -207,8 +191,9 @@ std::optional<Gateway::Admitted> Gateway::admit(const PortalAddress& portal,
 void Gateway::on_iser_connect(rdma::CmEvent&& request, const PortalAddress& portal,
                               const std::shared_ptr<PortalLoad>& load) {
   // One host holds no more than its share of the logins in progress, on an
-  // iSER portal as on a TCP one.
-  const std::string source = source_of(request.id);
+  // iSER portal as on a TCP one: its address, without the port, is what the
+  // limit counts (empty when it cannot be read).
+  const std::string source = rdma::address_text(rdma_get_peer_addr(request.id), false);
   auto admitted = admit(portal, load,
                         source.empty() ? "an iSER connect request" : "iSER host " + source, source);
   if (!admitted) {

@@ -45,18 +45,28 @@ Expected<SocketAddress, VerbsError> SocketAddress::parse(std::string_view ip, st
 }
 
 std::string SocketAddress::to_string() const {
-  char text[INET6_ADDRSTRLEN] = "?";
-  std::uint16_t port = 0;
-  if (storage.ss_family == AF_INET) {
-    const auto* v4 = reinterpret_cast<const sockaddr_in*>(&storage);
-    inet_ntop(AF_INET, &v4->sin_addr, text, sizeof(text));
-    port = ntohs(v4->sin_port);
-    return std::string(text) + ":" + std::to_string(port);
+  std::string text = address_text(reinterpret_cast<const sockaddr*>(&storage), true);
+  return text.empty() ? "(no address)" : text;
+}
+
+std::string address_text(const sockaddr* address, bool with_port) {
+  if (address == nullptr) return {};
+  char text[INET6_ADDRSTRLEN] = {};
+  if (address->sa_family == AF_INET) {
+    const auto* v4 = reinterpret_cast<const sockaddr_in*>(address);
+    if (inet_ntop(AF_INET, &v4->sin_addr, text, sizeof text) == nullptr) return {};
+    if (!with_port) return text;
+    return std::string(text) + ":" + std::to_string(ntohs(v4->sin_port));
   }
-  const auto* v6 = reinterpret_cast<const sockaddr_in6*>(&storage);
-  inet_ntop(AF_INET6, &v6->sin6_addr, text, sizeof(text));
-  port = ntohs(v6->sin6_port);
-  return "[" + std::string(text) + "]:" + std::to_string(port);
+  if (address->sa_family == AF_INET6) {
+    const auto* v6 = reinterpret_cast<const sockaddr_in6*>(address);
+    if (inet_ntop(AF_INET6, &v6->sin6_addr, text, sizeof text) == nullptr) return {};
+    // RFC 3986 §3.2.2: brackets keep the port apart from the address's
+    // own colons.
+    if (!with_port) return text;
+    return "[" + std::string(text) + "]:" + std::to_string(ntohs(v6->sin6_port));
+  }
+  return {};
 }
 
 Expected<std::unique_ptr<EventChannel>, VerbsError> EventChannel::create() {

@@ -30,6 +30,11 @@ struct SocketAddress {
   std::string to_string() const;
 };
 
+// An IPv4 or IPv6 address as text: "192.0.2.1" or "2001:db8::1", with its
+// port "192.0.2.1:3260" or "[2001:db8::1]:3260". Empty for a null address or
+// any other family, which the caller names as it sees fit.
+std::string address_text(const sockaddr* address, bool with_port);
+
 // One CM event, copied out of rdmacm's and acknowledged at once: rdmacm's
 // rdma_destroy_id waits for every event of its id to be acknowledged, so
 // holding one across handlers invites a deadlock.
