@@ -4,6 +4,7 @@
 // Each script is a real host's PDUs after the fuzzer's own login, so the
 // fuzzer starts from streams the session accepts.
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -14,6 +15,7 @@
 
 #include "iscsi/pdu.h"
 #include "iscsi/pdu_encoder.h"
+#include "tests/support/cdb.h"
 
 namespace {
 
@@ -69,17 +71,11 @@ class Script {
   uint32_t cmd_sn_ = 0;
 };
 
-std::vector<uint8_t> rw10(uint8_t opcode, uint32_t lba, uint16_t blocks) {
-  return {opcode,
-          0,
-          static_cast<uint8_t>(lba >> 24),
-          static_cast<uint8_t>(lba >> 16),
-          static_cast<uint8_t>(lba >> 8),
-          static_cast<uint8_t>(lba),
-          0,
-          static_cast<uint8_t>(blocks >> 8),
-          static_cast<uint8_t>(blocks),
-          0};
+using isergw::testing_support::read10;
+using isergw::testing_support::write10;
+
+std::vector<uint8_t> cdb_bytes(const std::array<uint8_t, 10>& cdb) {
+  return {cdb.begin(), cdb.end()};
 }
 
 std::vector<uint8_t> pattern(size_t length, uint8_t seed) {
@@ -116,7 +112,7 @@ int main(int argc, char** argv) {
     s.add(s.command(1, {0x12, 0, 0, 0, 96, 0}, 96, true, false));            // INQUIRY
     s.add(s.command(2, {0x00, 0, 0, 0, 0, 0}, 0, false, false));             // TEST UNIT READY
     s.add(s.command(3, {0x25, 0, 0, 0, 0, 0, 0, 0, 0, 0}, 8, true, false));  // READ CAPACITY(10)
-    s.add(s.command(4, rw10(0x28, 0, 8), 4096, true, false));
+    s.add(s.command(4, cdb_bytes(read10(0, 8)), 4096, true, false));
     s.add(logout(s, 5));
     s.write(directory, "read10");
   }
@@ -124,7 +120,7 @@ int main(int argc, char** argv) {
     // WRITE(10) of 8 KiB: 4 KiB immediate, 4 KiB unsolicited Data-Out.
     Script s(kNormal);
     const auto data = pattern(8192, 3);
-    ScsiCommand write = s.command(1, rw10(0x2a, 8, 16), 8192, false, true);
+    ScsiCommand write = s.command(1, cdb_bytes(write10(8, 16)), 8192, false, true);
     write.final = false;
     write.data = std::span(data).first(4096);
     s.add(write);
@@ -134,7 +130,7 @@ int main(int argc, char** argv) {
     out.buffer_offset = 4096;
     out.data = std::span(data).subspan(4096);
     s.add(out);
-    s.add(s.command(2, rw10(0x28, 8, 16), 8192, true, false));
+    s.add(s.command(2, cdb_bytes(read10(8, 16)), 8192, true, false));
     s.add(logout(s, 3));
     s.write(directory, "write10_immediate_and_data_out");
   }
@@ -142,7 +138,7 @@ int main(int argc, char** argv) {
     // With InitialR2T=Yes and no immediate data, the session solicits it all.
     Script s(kInitialR2t | kNoImmediateData);
     const auto data = pattern(4096, 9);
-    s.add(s.command(1, rw10(0x2a, 0, 8), 4096, false, true));
+    s.add(s.command(1, cdb_bytes(write10(0, 8)), 4096, false, true));
     DataOut out;
     out.final = true;
     out.itt = 1;
@@ -183,7 +179,7 @@ int main(int argc, char** argv) {
   {
     // A write waiting for its data, aborted; then a LUN reset.
     Script s(kInitialR2t | kNoImmediateData);
-    s.add(s.command(1, rw10(0x2a, 0, 64), 32768, false, true));
+    s.add(s.command(1, cdb_bytes(write10(0, 64)), 32768, false, true));
     TaskManagementRequest abort;
     abort.immediate = true;
     abort.function = TaskManagementFunction::kAbortTask;
@@ -203,9 +199,9 @@ int main(int argc, char** argv) {
   {
     // The same commands cut into pieces across PDU boundaries.
     Script s(kNormal);
-    s.add(s.command(1, rw10(0x28, 0, 1), 512, true, false), 1);
-    s.add(s.command(2, rw10(0x28, 1, 1), 512, true, false), 47);
-    s.add(s.command(3, rw10(0x28, 2, 1), 512, true, false), 20);
+    s.add(s.command(1, cdb_bytes(read10(0, 1)), 512, true, false), 1);
+    s.add(s.command(2, cdb_bytes(read10(1, 1)), 512, true, false), 47);
+    s.add(s.command(3, cdb_bytes(read10(2, 1)), 512, true, false), 20);
     s.write(directory, "split_reads");
   }
   {
@@ -231,7 +227,7 @@ int main(int argc, char** argv) {
     // EDTL alone, so a 4 GiB EDTL on a 96-byte INQUIRY allocated 4 GiB.
     Script s(kNormal);
     s.add(s.command(1, {0x12, 0, 0, 0, 96, 0}, 0xfffffff0, true, false));
-    s.add(s.command(2, rw10(0x28, 0, 1), 0xffffff00, true, false));
+    s.add(s.command(2, cdb_bytes(read10(0, 1)), 0xffffff00, true, false));
     s.write(directory, "found_read_edtl_4gib");
   }
   return 0;

@@ -277,7 +277,7 @@ class InitiatorSessionTest : public testing::Test {
   std::atomic<int> live_sessions_{0};
 };
 
-const std::array<uint8_t, 10> kRead16Blocks = TestInitiator::rw10(0x28, 0, 16);
+const std::array<uint8_t, 10> kRead16Blocks = testing_support::read10(0, 16);
 
 // A front leg that only records what its back leg tells it.
 class RecordingFront : public gateway::FrontLeg {
@@ -580,7 +580,7 @@ TEST_F(InitiatorSessionTest, AWriteTheStorageFailsIsNeverReportedGood) {
   TestInitiator host(port());
   ASSERT_TRUE(host.login(kRelay));
   const auto data = pattern(65536, 8);
-  const auto cdb = TestInitiator::rw10(0x2a, 0, 128);
+  const auto cdb = testing_support::write10(0, 128);
   iscsi::ScsiCommand command = host.command(9, cdb, 65536, false, true);
   command.data = std::span<const uint8_t>(data).first(8192);
   host.send(command);
@@ -619,13 +619,13 @@ TEST_F(InitiatorSessionTest, TheFirstCommandTakesTheLoginsCmdSnWhateverTheStorag
   });
   TestInitiator host(port());
   ASSERT_TRUE(host.login(kRelay));
-  host.send(host.command(1, TestInitiator::rw10(0x28, 0, 0), 0, false, false));
+  host.send(host.command(1, testing_support::read10(0, 0), 0, false, false));
   EXPECT_EQ(host.collect_read(0).second, 0);
   storage_thread_.join();
 }
 
 TEST_F(InitiatorSessionTest, FuaAndSynchronizeCacheReachTheStorageUnchanged) {
-  std::array<uint8_t, 10> write_fua = TestInitiator::rw10(0x2a, 64, 8);
+  std::array<uint8_t, 10> write_fua = testing_support::write10(64, 8);
   write_fua[1] |= 0x08;  // FUA (SBC-4 §5.42)
   const std::array<uint8_t, 10> synchronize_cache = {0x35, 0, 0, 0, 0, 64, 0, 0, 8, 0};
   std::atomic<bool> storage_answered{false};

@@ -203,7 +203,7 @@ TEST_F(TargetSessionTest, OnlyTheNextSolicitedBytesAreOfferedALanding) {
   TestInitiator host(port());
   ASSERT_TRUE(host.login(kTarget));
   const std::vector<uint8_t> data = pattern(8192, 3);
-  const auto cdb = TestInitiator::rw10(0x2a, 0, 16);
+  const auto cdb = testing_support::write10(0, 16);
   iscsi::ScsiCommand command = host.command(5, cdb, 8192, false, true);
   command.final = true;  // no immediate data: all of it by R2T
   host.send(command);
@@ -228,7 +228,7 @@ TEST_F(TargetSessionTest, OnlyTheNextSolicitedBytesAreOfferedALanding) {
 TEST_F(TargetSessionTest, AGoodReadCarriesItsStatusInTheLastDataIn) {
   TestInitiator host(port());
   ASSERT_TRUE(host.login(kTarget));
-  const auto cdb = TestInitiator::rw10(0x28, 0, 16);
+  const auto cdb = testing_support::read10(0, 16);
   host.send(host.command(3, cdb, 8192, true, false));
   const Received last = host.receive();
   const auto& data_in = std::get<iscsi::DataIn>(last.pdu);
@@ -236,7 +236,7 @@ TEST_F(TargetSessionTest, AGoodReadCarriesItsStatusInTheLastDataIn) {
   EXPECT_TRUE(data_in.status_present);
   EXPECT_EQ(data_in.status, 0);
   // A read that fails has its sense data, which only a SCSI Response carries.
-  const auto beyond = TestInitiator::rw10(0x28, 0x7fffff00, 1);
+  const auto beyond = testing_support::read10(0x7fffff00, 1);
   host.send(host.command(4, beyond, 512, true, false));
   const Received failed = host.receive();
   const auto& response = std::get<iscsi::ScsiResponse>(failed.pdu);
@@ -266,7 +266,7 @@ TEST_F(TargetSessionTest, AWrongDataSnEndsThatConnectionOnly) {
   ASSERT_TRUE(bad.login(kTarget, "iqn.1993-08.org.debian:01:bad"));
 
   const auto data = pattern(128 * 1024, 1);
-  const auto cdb = TestInitiator::rw10(0x2a, 0, static_cast<uint16_t>(data.size() / 512));
+  const auto cdb = testing_support::write10(0, static_cast<uint16_t>(data.size() / 512));
   iscsi::ScsiCommand command = bad.command(5, cdb, static_cast<uint32_t>(data.size()), false, true);
   command.final = true;
   bad.send(command);
@@ -319,7 +319,7 @@ TEST_F(TargetSessionTest, AHostThatVanishesWithCommandsInFlightLeavesNothingBehi
     TestInitiator gone(port());
     ASSERT_TRUE(gone.login(kTarget, "iqn.1993-08.org.debian:01:gone"));
     const auto data = pattern(256 * 1024, 2);
-    const auto cdb = TestInitiator::rw10(0x2a, 0, static_cast<uint16_t>(data.size() / 512));
+    const auto cdb = testing_support::write10(0, static_cast<uint16_t>(data.size() / 512));
     iscsi::ScsiCommand command =
         gone.command(1, cdb, static_cast<uint32_t>(data.size()), false, true);
     command.data = std::span<const uint8_t>(data).first(
@@ -398,7 +398,7 @@ TEST_F(TargetSessionTest, AMaxRecvDataSegmentLengthDeclaredAfterLoginSizesTheDat
   const Received answer_pdu = host.receive();
   const auto& answer = std::get<iscsi::TextResponse>(answer_pdu.pdu);
   EXPECT_TRUE(answer.data.empty()) << std::string(answer.data.begin(), answer.data.end());
-  const auto cdb = TestInitiator::rw10(0x28, 0, 64);
+  const auto cdb = testing_support::read10(0, 64);
   host.send(host.command(6, cdb, 32768, true, false));
   size_t data_ins = 0;
   while (true) {
@@ -439,7 +439,7 @@ TEST_F(TargetSessionTest, ADataDigestErrorIsRejectedBeforeTheConnectionCloses) {
   ASSERT_TRUE(host.login(kTarget, testing_support::kTestInitiatorName, /*digests=*/true));
   ASSERT_EQ(host.parameters().connection.data_digest, iscsi::DigestType::kCrc32c);
   const auto data = pattern(4096, 9);
-  const auto cdb = TestInitiator::rw10(0x2a, 0, 8);
+  const auto cdb = testing_support::write10(0, 8);
   iscsi::ScsiCommand command = host.command(11, cdb, 4096, false, true);
   command.data = data;
   std::vector<uint8_t> bytes = host.encode(command);

@@ -7,28 +7,12 @@
 
 #include "iscsi/pdu_decoder.h"
 #include "iscsi/pdu_encoder.h"
+#include "tests/support/cdb.h"
 
 namespace isergw::control::testing {
 
 namespace asio = boost::asio;
 using asio::ip::tcp;
-
-namespace {
-
-std::array<uint8_t, 10> rw10(uint8_t opcode, uint32_t lba, uint16_t blocks) {
-  return {opcode,
-          0,
-          static_cast<uint8_t>(lba >> 24),
-          static_cast<uint8_t>(lba >> 16),
-          static_cast<uint8_t>(lba >> 8),
-          static_cast<uint8_t>(lba),
-          0,
-          static_cast<uint8_t>(blocks >> 8),
-          static_cast<uint8_t>(blocks),
-          0};
-}
-
-}  // namespace
 
 TestHost::TestHost(uint16_t port) : socket_(context_) {
   boost::system::error_code error;
@@ -132,7 +116,7 @@ bool TestHost::on_login_response() {
 
 std::optional<uint8_t> TestHost::write(uint32_t lba, std::span<const uint8_t> data) {
   const uint32_t itt = itt_++;
-  const auto cdb = rw10(0x2a, lba, static_cast<uint16_t>(data.size() / 512));
+  const auto cdb = testing_support::write10(lba, static_cast<uint16_t>(data.size() / 512));
   iscsi::ScsiCommand command;
   command.itt = itt;
   command.cmd_sn = cmd_sn_++;
@@ -175,7 +159,7 @@ std::optional<uint8_t> TestHost::write(uint32_t lba, std::span<const uint8_t> da
 }
 
 bool TestHost::begin_write(uint32_t lba, uint32_t length) {
-  const auto cdb = rw10(0x2a, lba, static_cast<uint16_t>(length / 512));
+  const auto cdb = testing_support::write10(lba, static_cast<uint16_t>(length / 512));
   iscsi::ScsiCommand command;
   command.itt = itt_++;
   command.cmd_sn = cmd_sn_++;
@@ -191,7 +175,7 @@ bool TestHost::begin_write(uint32_t lba, uint32_t length) {
 }
 
 std::optional<uint8_t> TestHost::read(uint32_t lba, uint32_t length, std::vector<uint8_t>& data) {
-  const auto cdb = rw10(0x28, lba, static_cast<uint16_t>(length / 512));
+  const auto cdb = testing_support::read10(lba, static_cast<uint16_t>(length / 512));
   iscsi::ScsiCommand command;
   command.itt = itt_++;
   command.cmd_sn = cmd_sn_++;

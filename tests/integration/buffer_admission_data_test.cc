@@ -96,7 +96,7 @@ std::vector<int> write_all_at_once(Host& host, uint32_t count, uint32_t bytes, u
   for (uint32_t i = 0; i < count; ++i) {
     data.push_back(data_of(seed, i, bytes));
     const auto cdb =
-        TestInitiator::rw10(0x2a, i * (bytes / 512), static_cast<uint16_t>(bytes / 512));
+        testing_support::write10(i * (bytes / 512), static_cast<uint16_t>(bytes / 512));
     iscsi::ScsiCommand command = initiator.command(host.itt, cdb, bytes, false, true);
     command.final = true;
     index_of[host.itt++] = i;
@@ -169,7 +169,7 @@ TEST(BufferAdmission, SeveralSessionsWritingAtOnceAllComplete) {
 TEST(BufferAdmission, AOneBlockWriteDeclaringMoreIsAskedForOneBlock) {
   Host host(kRam, "iqn.1993-08.org.debian:01:declares-128m");
   ASSERT_TRUE(host.ready);
-  const auto cdb = TestInitiator::rw10(0x2a, 0, 1);
+  const auto cdb = testing_support::write10(0, 1);
   iscsi::ScsiCommand command = host.initiator.command(host.itt, cdb, 128u << 20, false, true);
   command.final = true;
   host.initiator.send(command);
@@ -203,7 +203,7 @@ TEST(BufferAdmission, AHostHoldingWhatItWasAskedForHoldsItsShareAndIsClosed) {
   // Two commands of the largest size: the second waits for the first,
   // which waits for its data forever.
   for (int i = 0; i < 2; ++i) {
-    const auto cdb = TestInitiator::rw10(0x2a, 0, kLargest / 512);
+    const auto cdb = testing_support::write10(0, kLargest / 512);
     iscsi::ScsiCommand command = hog.initiator.command(hog.itt++, cdb, kLargest, false, true);
     command.final = true;
     hog.initiator.send(command);
@@ -239,7 +239,7 @@ TEST(BufferAdmission, ReadsNobodyReadsStayWithinThePool) {
   ASSERT_GE(host.initiator.login_window(), kReads);
   const long before = resident_kib();
   for (uint32_t i = 0; i < kReads; ++i) {
-    const auto cdb = TestInitiator::rw10(0x28, 0, kLargest / 512);
+    const auto cdb = testing_support::read10(0, kLargest / 512);
     host.initiator.send(host.initiator.command(host.itt++, cdb, kLargest, true, false));
   }
   std::this_thread::sleep_for(std::chrono::seconds(2));

@@ -141,7 +141,7 @@ TEST(RelayData, StorageStatusAndSenseReachTheHostUnchanged) {
   ASSERT_TRUE(host.logged_in());
   // READ(10) far past the end of the 64 MiB LUN: tgtd answers CHECK
   // CONDITION, ILLEGAL REQUEST, LBA OUT OF RANGE, and so must the gateway.
-  const auto cdb = TestInitiator::rw10(0x28, 0x7fffffff, 1);
+  const auto cdb = testing_support::read10(0x7fffffff, 1);
   host->send(host->command(77, cdb, 512, true, false));
   while (true) {
     const Received received = host->receive();
@@ -213,7 +213,7 @@ TEST(RelayData, StorageThatDiesAndComesBackLosesNoAcknowledgedWrite) {
   const auto acknowledged = pattern(262144 + 512, 91);
   ASSERT_EQ(host.write(120000, acknowledged), 0);
   // A read in flight when the storage dies.
-  const auto cdb = TestInitiator::rw10(0x28, 120000, 8);
+  const auto cdb = testing_support::read10(120000, 8);
   host->send(host->command(500, cdb, 4096, true, false));
   const std::string restart = environment("TGTD_RESTART");
   ASSERT_EQ(std::system((restart + " stop").c_str()), 0);
@@ -248,7 +248,7 @@ TEST(RelayData, AHostThatVanishesMidWriteLeavesTheOthersWorking) {
     Host gone = through_gateway("iqn.1993-08.org.debian:01:gone-" + std::to_string(round));
     ASSERT_TRUE(gone.logged_in());
     // A 1 MiB write whose R2Ts are never answered, then the socket closes.
-    const auto cdb = TestInitiator::rw10(0x2a, 90000, 2048);
+    const auto cdb = testing_support::write10(90000, 2048);
     iscsi::ScsiCommand command = gone->command(5, cdb, 1048576, false, true);
     gone->send(command);
     const auto written = pattern(65536 + 512, static_cast<uint8_t>(round + 50));

@@ -154,7 +154,7 @@ TEST(StalledStorage, OtherTargetsKeepTheirThroughputAndNoWriteIsLost) {
       for (uint32_t w = 0; w < kWritesPerFloodHost; ++w) {
         const auto data = flood_data(i, w);
         const auto cdb =
-            TestInitiator::rw10(0x2a, flood_lba(i, w), static_cast<uint16_t>(kWriteBlocks));
+            testing_support::write10(flood_lba(i, w), static_cast<uint16_t>(kWriteBlocks));
         iscsi::ScsiCommand command =
             host.command(flooders[i]->itt++, cdb, kWriteBytes, false, true);
         command.data = data;

@@ -86,7 +86,7 @@ TEST(StuckStorage, HostsGetAnswersWithinBoundsAndNothingAcknowledgedIsLost) {
   // The next write stops the storage as it passes.
   std::ofstream(environment("ARM_FILE")).flush();
   const std::vector<uint8_t> held = testing_support::pattern(4096, 0x11);
-  const auto cdb = TestInitiator::rw10(0x2a, 8192, 8);
+  const auto cdb = testing_support::write10(8192, 8);
   const uint32_t held_itt = writer.itt++;
   iscsi::ScsiCommand write = writer.initiator.command(held_itt, cdb, 4096, false, true);
   write.data = held;

@@ -136,7 +136,7 @@ class Session {
   void abort_a_read(uint32_t lba, uint32_t length) {
     const uint32_t read_itt = next_itt_++;
     const uint32_t read_cmd_sn = initiator_.cmd_sn();
-    const auto cdb = TestInitiator::rw10(0x28, lba, static_cast<uint16_t>(length / 512));
+    const auto cdb = testing_support::read10(lba, static_cast<uint16_t>(length / 512));
     initiator_.send(initiator_.command(read_itt, cdb, length, true, false));
     iscsi::TaskManagementRequest abort;
     abort.immediate = true;
@@ -330,12 +330,12 @@ void vanish(Clock::time_point until, const Target& target, uint32_t first_lba, T
       TestInitiator& host = session.initiator();
       const uint32_t lba =
           first_lba + std::uniform_int_distribution<uint32_t>(0, 15)(random) * kMaxTransferBlocks;
-      const auto cdb_opcode = std::uniform_int_distribution<int>(0, 1)(random) ? 0x28 : 0x2a;
-      const auto cdb =
-          TestInitiator::rw10(static_cast<uint8_t>(cdb_opcode), lba, kMaxTransferBlocks);
-      iscsi::ScsiCommand command = host.command(itt++, cdb, kMaxTransferBlocks * 512,
-                                                cdb_opcode == 0x28, cdb_opcode == 0x2a);
-      if (cdb_opcode == 0x2a) command.data = std::span<const uint8_t>(data).first(4096);
+      const bool reads = std::uniform_int_distribution<int>(0, 1)(random) != 0;
+      const auto cdb = reads ? testing_support::read10(lba, kMaxTransferBlocks)
+                             : testing_support::write10(lba, kMaxTransferBlocks);
+      iscsi::ScsiCommand command =
+          host.command(itt++, cdb, kMaxTransferBlocks * 512, reads, !reads);
+      if (!reads) command.data = std::span<const uint8_t>(data).first(4096);
       host.send(command);
       std::this_thread::sleep_for(std::chrono::milliseconds(2));
       host.close();
@@ -362,8 +362,8 @@ void write_deep(Clock::time_point until, const Target& target, uint32_t first_lb
       std::vector<std::vector<uint8_t>> data;
       for (uint32_t i = 0; i < kDeepWrites; ++i) {
         data.push_back(testing_support::pattern(kDeepBytes, ++seed));
-        const auto cdb = TestInitiator::rw10(0x2a, first_lba + i * (kDeepBytes / 512),
-                                             static_cast<uint16_t>(kDeepBytes / 512));
+        const auto cdb = testing_support::write10(first_lba + i * (kDeepBytes / 512),
+                                                  static_cast<uint16_t>(kDeepBytes / 512));
         iscsi::ScsiCommand command = host.command(first_itt + i, cdb, kDeepBytes, false, true);
         const uint32_t immediate =
             std::min(host.parameters().session.first_burst_length,

@@ -22,6 +22,7 @@
 #include "iscsi/pdu.h"
 #include "iscsi/pdu_decoder.h"
 #include "iscsi/pdu_encoder.h"
+#include "tests/support/cdb.h"
 
 namespace isergw::testing_support {
 
@@ -165,20 +166,6 @@ class TestInitiator : public PduConnection {
     return command;
   }
 
-  // READ(10) or WRITE(10) of `blocks` 512-byte blocks at `lba`.
-  static std::array<uint8_t, 10> rw10(uint8_t opcode, uint32_t lba, uint16_t blocks) {
-    return {opcode,
-            0,
-            static_cast<uint8_t>(lba >> 24),
-            static_cast<uint8_t>(lba >> 16),
-            static_cast<uint8_t>(lba >> 8),
-            static_cast<uint8_t>(lba),
-            0,
-            static_cast<uint8_t>(blocks >> 8),
-            static_cast<uint8_t>(blocks),
-            0};
-  }
-
   // Reads Data-In until the SCSI Response; returns the data and the status.
   std::pair<std::vector<uint8_t>, uint8_t> collect_read(uint32_t length) {
     std::vector<uint8_t> data(length);
@@ -209,7 +196,7 @@ class TestInitiator : public PduConnection {
   // READ(10) of `length` bytes (a multiple of 512) at `lba`: the data and
   // the SCSI status.
   std::pair<std::vector<uint8_t>, uint8_t> read(uint32_t itt, uint32_t lba, uint32_t length) {
-    const auto cdb = rw10(0x28, lba, static_cast<uint16_t>(length / 512));
+    const auto cdb = read10(lba, static_cast<uint16_t>(length / 512));
     send(command(itt, cdb, length, true, false));
     return collect_read(length);
   }
@@ -251,7 +238,7 @@ class TestInitiator : public PduConnection {
 
   // WRITE(10) with immediate data up to FirstBurstLength, the rest by R2T.
   uint8_t write(uint32_t itt, uint32_t lba, std::span<const uint8_t> data) {
-    const auto cdb = rw10(0x2a, lba, static_cast<uint16_t>(data.size() / 512));
+    const auto cdb = write10(lba, static_cast<uint16_t>(data.size() / 512));
     iscsi::ScsiCommand command =
         this->command(itt, cdb, static_cast<uint32_t>(data.size()), false, true);
     const uint32_t immediate = std::min<uint32_t>(

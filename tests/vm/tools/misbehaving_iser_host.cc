@@ -43,6 +43,7 @@
 #include "rdma/memory_region.h"
 #include "rdma/protection_domain.h"
 #include "rdma/queue_pair.h"
+#include "tests/support/cdb.h"
 
 namespace isergw::testbed {
 namespace {
@@ -109,17 +110,9 @@ class Host {
     command.read = !write;
     command.write = write;
     command.expected_data_transfer_length = length;
-    const std::uint8_t cdb[10] = {static_cast<std::uint8_t>(write ? 0x2a : 0x28),
-                                  0,
-                                  0,
-                                  0,
-                                  0,
-                                  0,
-                                  0,
-                                  static_cast<std::uint8_t>(blocks >> 8),
-                                  static_cast<std::uint8_t>(blocks),
-                                  0};
-    std::copy(std::begin(cdb), std::end(cdb), command.cdb.begin());
+    const auto cdb =
+        write ? testing_support::write10(0, blocks) : testing_support::read10(0, blocks);
+    std::copy(cdb.begin(), cdb.end(), command.cdb.begin());
     return send(command, stags);
   }
 
