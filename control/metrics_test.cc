@@ -9,6 +9,7 @@
 
 #include "control/testing/running_gateway.h"
 #include "control/testing/test_host.h"
+#include "tests/support/eventually.h"
 
 namespace isergw::control {
 namespace {
@@ -94,8 +95,8 @@ TEST(MetricsTest, CountersEqualTheIoDone) {
 
   // After the host leaves, the totals stay and the gauges drop.
   ASSERT_TRUE(host.logout());
-  for (int i = 0; i < 200 && !gateway.gateway().sessions().empty(); ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  testing_support::eventually([&] { return gateway.gateway().sessions().empty(); },
+                              std::chrono::seconds(2));
   text = scrape(gateway);
   EXPECT_EQ(value(text, "isergw_commands_total" + kLabels), 3);
   EXPECT_EQ(value(text, "isergw_written_bytes_total" + kLabels), 256 * 1024);
@@ -136,12 +137,14 @@ TEST(MetricsTest, ARefusedLoginCountsAsAFailure) {
     EXPECT_FALSE(host.login("iqn.2026-11.io.isergw.test:nowhere"));
   }
   double failures = 0;
-  for (int i = 0; i < 200 && failures == 0; ++i) {
-    failures = metric_value(scrape(gateway),
-                            R"(isergw_logins_total{fabric="tcp",result="failure",target=""})")
-                   .value_or(0);
-    if (failures == 0) std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
+  testing_support::eventually(
+      [&] {
+        failures = metric_value(scrape(gateway),
+                                R"(isergw_logins_total{fabric="tcp",result="failure",target=""})")
+                       .value_or(0);
+        return failures != 0;
+      },
+      std::chrono::seconds(2));
   EXPECT_EQ(failures, 1);
 }
 

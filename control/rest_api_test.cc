@@ -15,6 +15,7 @@
 
 #include "control/testing/running_gateway.h"
 #include "control/testing/test_host.h"
+#include "tests/support/eventually.h"
 
 namespace isergw::control {
 namespace {
@@ -39,15 +40,6 @@ uint16_t free_port() {
   boost::asio::io_context context;
   boost::asio::ip::tcp::acceptor acceptor(context, {boost::asio::ip::make_address("127.0.0.1"), 0});
   return acceptor.local_endpoint().port();
-}
-
-template <typename Predicate>
-bool eventually(Predicate predicate) {
-  for (int i = 0; i < 300; ++i) {
-    if (predicate()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return predicate();
 }
 
 TEST(RestApiTest, HealthAndReadiness) {
@@ -255,7 +247,7 @@ TEST(RestApiTest, SessionsShowBothLegsAndCanBeLoggedOut) {
 
   EXPECT_EQ(gateway.call("DELETE", path).status, 204U);
   EXPECT_TRUE(host.closed_by_gateway());
-  EXPECT_TRUE(eventually([&] { return gateway.gateway().sessions().empty(); }));
+  EXPECT_TRUE(testing_support::eventually([&] { return gateway.gateway().sessions().empty(); }));
 }
 
 TEST(RestApiTest, BackEndsAreProbed) {

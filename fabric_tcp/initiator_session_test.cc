@@ -16,6 +16,7 @@
 #include "gateway/dpdk_memory.h"
 #include "iscsi/login_target.h"
 #include "iscsi/serial_number.h"
+#include "tests/support/eventually.h"
 #include "tests/support/test_initiator.h"
 
 namespace isergw::fabric_tcp {
@@ -255,15 +256,6 @@ class InitiatorSessionTest : public testing::Test {
     EXPECT_EQ(read, written);
   }
 
-  template <typename Predicate>
-  bool eventually(Predicate predicate) {
-    for (int i = 0; i < 300; ++i) {
-      if (predicate()) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    return predicate();
-  }
-
   uint16_t port() const { return acceptor_.local_endpoint().port(); }
 
   FakeStorage storage_;
@@ -340,7 +332,7 @@ TEST_F(InitiatorSessionTest, AWrongDataSnFromTheStorageEndsOnlyThatSession) {
   host.send(host.command(9, kRead16Blocks, 8192, true, false));
   EXPECT_TRUE(host.closed_by_peer());
   expect_ram_host_unaffected(100);
-  EXPECT_TRUE(eventually([&] { return pool_->in_use() == 0; })) << pool_->in_use();
+  EXPECT_TRUE(testing_support::eventually([&] { return pool_->in_use() == 0; })) << pool_->in_use();
 }
 
 TEST_F(InitiatorSessionTest, AStorageThatClosesMidTransferEndsOnlyThatSession) {

@@ -16,6 +16,7 @@
 
 #include "gateway/dpdk_memory.h"
 #include "iscsi/login_initiator.h"
+#include "tests/support/eventually.h"
 #include "tests/support/test_initiator.h"
 
 namespace isergw::fabric_tcp {
@@ -80,9 +81,7 @@ class TargetSessionTest : public testing::Test {
         session->close("test over");
     });
     // Sessions end through their own callbacks before the loop stops.
-    for (int i = 0; i < 100 && live_sessions_ > 0; ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
+    testing_support::eventually([this] { return live_sessions_ <= 0; }, std::chrono::seconds(1));
     context_.stop();
     loop_.join();
     sessions_.clear();
@@ -119,12 +118,8 @@ class TargetSessionTest : public testing::Test {
 
   // Waits for the loop thread to settle a condition.
   template <typename Predicate>
-  bool eventually(Predicate predicate) {
-    for (int i = 0; i < 200; ++i) {
-      if (predicate()) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    return predicate();
+  static bool eventually(Predicate predicate) {
+    return testing_support::eventually(predicate, std::chrono::seconds(2));
   }
 
   asio::io_context context_;

@@ -9,6 +9,7 @@
 #include "control/testing/running_gateway.h"
 #include "control/testing/test_host.h"
 #include "rdma/device.h"
+#include "tests/support/eventually.h"
 
 namespace isergw::gateway {
 namespace {
@@ -150,8 +151,8 @@ TEST_F(GatewayTest, ALoginWithTheSameIsidReinstatesTheSession) {
   ASSERT_TRUE(again.login(kTargetA, "iqn.1993-08.org.debian:01:REINSTATED")) << again.error();
   EXPECT_TRUE(old_host.closed_by_gateway());
   // The worker forgets a closed session on its next turn.
-  for (int i = 0; i < 200 && gateway_->sessions().size() > 4; ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  testing_support::eventually([&] { return gateway_->sessions().size() <= 4; },
+                              std::chrono::seconds(2));
   EXPECT_EQ(gateway_->sessions().size(), 4U);
   std::vector<uint8_t> read;
   ASSERT_EQ(again.read(0, 4096, read), 0);
@@ -210,15 +211,15 @@ TEST_F(GatewayTest, APortalTurnsAwayConnectionsBeyondItsLimits) {
   {
     // A host that connects and never logs in holds the one login place...
     TestHost idle(port());
-    for (int i = 0; i < 200 && gateway_->portals().front().logins_in_progress == 0; ++i)
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    testing_support::eventually([&] { return gateway_->portals().front().logins_in_progress != 0; },
+                                std::chrono::seconds(1), std::chrono::milliseconds(5));
     TestHost turned_away(port());
     EXPECT_TRUE(turned_away.closed_by_gateway());
     EXPECT_EQ(gateway_->portals().front().refused, 1U);
   }
   // ...and gives it back when it goes; then two connections are the limit.
-  for (int i = 0; i < 200 && gateway_->portals().front().connections > 1; ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  testing_support::eventually([&] { return gateway_->portals().front().connections <= 1; },
+                              std::chrono::seconds(1), std::chrono::milliseconds(5));
   TestHost second(port());
   ASSERT_TRUE(second.login(kTargetB)) << second.error();
   TestHost third(port());

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "control/http_client.h"
+#include "tests/support/eventually.h"
 #include "tests/support/test_initiator.h"
 
 namespace isergw {
@@ -222,11 +223,9 @@ TEST(BufferAdmission, AHostHoldingWhatItWasAskedForHoldsItsShareAndIsClosed) {
     ASSERT_EQ(status, 0);
     ASSERT_EQ(read, data);
   }
-  bool closed = false;
-  for (int i = 0; i < 100 && !closed; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    closed = hog.initiator.closed_by_peer();
-  }
+  const bool closed =
+      testing_support::eventually([&] { return hog.initiator.closed_by_peer(); },
+                                  std::chrono::seconds(10), std::chrono::milliseconds(100));
   EXPECT_TRUE(closed) << "the hog kept its connection past data_timeout";
   EXPECT_GT(metric("isergw_errors_total{fabric=\"tcp\",kind=\"timeout\""), timeouts);
   EXPECT_EQ(metric(claimed), 0) << "the hog's buffers did not return";

@@ -19,6 +19,7 @@
 #include <thread>
 #include <vector>
 
+#include "tests/support/eventually.h"
 #include "tests/support/test_initiator.h"
 
 namespace isergw {
@@ -427,9 +428,8 @@ TEST(RelayReinstatement, ALoginWithTheSameIsidReplacesTheSessionAtTheStorageToo)
     return count;
   };
   // The old back leg logs out on its own time; tgtd shows it gone soon after.
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-  while (nexuses() > 1 && std::chrono::steady_clock::now() < deadline)
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  testing_support::eventually([&] { return nexuses() <= 1; }, std::chrono::seconds(5),
+                              std::chrono::milliseconds(50));
   EXPECT_EQ(nexuses(), 1U) << storage_nexuses();
 }
 

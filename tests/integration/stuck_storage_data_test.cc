@@ -17,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+#include "tests/support/eventually.h"
 #include "tests/support/test_initiator.h"
 
 namespace isergw {
@@ -56,12 +57,8 @@ steady_clock::duration since(steady_clock::time_point start) {
 }
 
 bool wait_for_file(const std::string& path, seconds limit) {
-  const auto deadline = steady_clock::now() + limit;
-  while (steady_clock::now() < deadline) {
-    if (std::ifstream(path)) return true;
-    std::this_thread::sleep_for(milliseconds(20));
-  }
-  return false;
+  return testing_support::eventually([&] { return static_cast<bool>(std::ifstream(path)); }, limit,
+                                     milliseconds(20));
 }
 
 // A task management request the session's next CmdSN rides on (immediate).
