@@ -350,6 +350,9 @@ void BackSession::abort(Task& task) {
       ++it;
     }
   }
+  // A ready command behind one of them goes now, not at the next event,
+  // which may never come.
+  send_waiting();
 }
 
 void BackSession::drop_unsent(const std::function<bool(const BackTask&)>& covered) {
@@ -360,6 +363,7 @@ void BackSession::drop_unsent(const std::function<bool(const BackTask&)>& covere
       ++it;
     }
   }
+  send_waiting();  // as in abort()
 }
 
 void BackSession::manage(const TaskManagement& request, ManageDone done) {

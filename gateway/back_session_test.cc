@@ -77,6 +77,7 @@ class PiecewiseSession : public BackSession, public iscsi::LoginPolicy {
   }
   // A PDU from the storage.
   void storage_sends(const iscsi::Pdu& pdu) { received(pdu); }
+  bool hold_preparation = false;
   void hang_up() {
     if (!connected_) return;
     connected_ = false;
@@ -141,6 +142,8 @@ class PiecewiseSession : public BackSession, public iscsi::LoginPolicy {
     std::vector<uint32_t> itts{itt};
     for (size_t i = 1; i < pieces_; ++i)
       itts.push_back(add_command(itt));
+    // As an iSER back leg whose command buffers are all taken: not ready.
+    if (hold_preparation) return;
     for (uint32_t each : itts)
       prepared(each);
   }
@@ -395,6 +398,23 @@ TEST_F(BackSessionTest, ReleasedOnceTheStorageIsLetGoNotBefore) {
   EXPECT_EQ(released, 1);
   session_->when_released([&] { ++released; });
   EXPECT_EQ(released, 2) << "a closed back leg is released at once";
+}
+
+// Commands leave in order: a ready one waits behind one that is not. When
+// the one in front is aborted, the one behind leaves at once, not at the
+// next command or answer, which may never come.
+TEST_F(BackSessionTest, AbortingTheCommandInFrontLetsTheReadyOneBehindItGo) {
+  log_in(1);
+  session_->hold_preparation = true;
+  Task& stuck = task(10);
+  session_->submit(stuck, front_);
+  session_->hold_preparation = false;
+  Task& behind = task(11);
+  session_->submit(behind, front_);
+  ASSERT_TRUE(session_->commands.empty());
+  session_->abort(stuck);
+  ASSERT_EQ(session_->commands.size(), 1U);
+  EXPECT_EQ(session_->commands[0].task, &behind);
 }
 
 TEST_F(BackSessionTest, AbortTaskRefusedForOneCommandIsRefused) {
