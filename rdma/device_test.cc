@@ -10,7 +10,6 @@
 #include "rdma/completion_queue.h"
 #include "rdma/protection_domain.h"
 #include "rdma/queue_pair.h"
-#include "rdma/shared_receive_queue.h"
 
 namespace isergw::rdma {
 namespace {
@@ -42,7 +41,7 @@ TEST_F(DeviceTest, ReportsLimitsAQueuePairCanBeSizedBy) {
   EXPECT_GT(limits.max_mr_size, 0u);
 }
 
-TEST_F(DeviceTest, MakesADomainAQueueAndASharedReceiveQueue) {
+TEST_F(DeviceTest, MakesADomainAndAQueue) {
   auto pd = ProtectionDomain::allocate(*device_);
   ASSERT_TRUE(pd) << pd.error().describe();
   auto channel = CompletionChannel::create(*device_);
@@ -54,10 +53,6 @@ TEST_F(DeviceTest, MakesADomainAQueueAndASharedReceiveQueue) {
   auto taken = (*cq)->take_event();
   ASSERT_TRUE(taken);
   EXPECT_FALSE(*taken);
-  if (device_->limits().max_srq_wr > 0) {
-    auto srq = SharedReceiveQueue::create(**pd, 16, 1);
-    ASSERT_TRUE(srq) << srq.error().describe();
-  }
 }
 
 TEST(CompletionQueueEntries, SiwGetsAQueueThatSpansLibsiwsInvalidKey) {

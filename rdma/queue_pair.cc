@@ -9,10 +9,9 @@ Expected<std::unique_ptr<QueuePair>, VerbsError> QueuePair::create(
   ibv_qp_init_attr attributes{};
   attributes.send_cq = options.send_cq ? options.send_cq->get() : nullptr;
   attributes.recv_cq = options.receive_cq ? options.receive_cq->get() : nullptr;
-  attributes.srq = options.srq ? options.srq->get() : nullptr;
   attributes.qp_type = IBV_QPT_RC;
   attributes.cap.max_send_wr = options.max_send_wr;
-  attributes.cap.max_recv_wr = options.srq ? 0 : options.max_receive_wr;
+  attributes.cap.max_recv_wr = options.max_receive_wr;
   attributes.cap.max_send_sge = options.max_send_sge;
   attributes.cap.max_recv_sge = options.max_receive_sge;
   attributes.cap.max_inline_data = options.max_inline_data;

@@ -15,7 +15,6 @@
 #include "rdma/completion_queue.h"
 #include "rdma/protection_domain.h"
 #include "rdma/send_queue.h"
-#include "rdma/shared_receive_queue.h"
 #include "rdma/verbs_error.h"
 
 namespace isergw::rdma {
@@ -23,7 +22,6 @@ namespace isergw::rdma {
 struct QueuePairOptions {
   CompletionQueue* send_cq = nullptr;
   CompletionQueue* receive_cq = nullptr;
-  SharedReceiveQueue* srq = nullptr;  // receives come from it when set
   std::uint32_t max_send_wr = 64;
   std::uint32_t max_receive_wr = 64;
   std::uint32_t max_send_sge = 2;
