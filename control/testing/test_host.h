@@ -1,22 +1,17 @@
-// A host for the control plane's tests: logs in over TCP with the project's
-// own login machine and codec, writes and reads blocks, and reports what it
-// saw, so that tests can compare the gateway's counters with the I/O done.
-// Failures come back as values, never as test assertions, so that it can
-// run on a thread of its own.
+// A host for the control plane's tests: the shared TestInitiator with its
+// failures turned into values, never exceptions or test assertions, so that
+// it can run on a thread of its own and a refused login or a closed
+// connection is something a test can expect.
 #pragma once
 
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
 #include <cstdint>
-#include <memory>
 #include <optional>
 #include <span>
 #include <string>
 #include <vector>
 
 #include "iscsi/login_initiator.h"
-#include "iscsi/negotiation.h"
-#include "iscsi/pdu.h"
+#include "tests/support/test_initiator.h"
 
 namespace isergw::control::testing {
 
@@ -32,7 +27,7 @@ class TestHost {
   bool begin_login(const std::string& target,
                    const std::string& initiator = "iqn.1993-08.org.debian:01:control-test");
   bool finish_login();
-  bool login_under_way() const { return next_request_.has_value(); }
+  bool login_under_way() const { return initiator_ && initiator_->login_under_way(); }
   // WRITE(10) of data.size() bytes (a multiple of 512) at `lba`; the SCSI
   // status, or nullopt when the connection failed.
   std::optional<uint8_t> write(uint32_t lba, std::span<const uint8_t> data);
@@ -53,24 +48,15 @@ class TestHost {
   void use_isid(const iscsi::Isid& isid) { isid_ = isid; }
 
  private:
-  struct Received {
-    std::vector<uint8_t> bytes;
-    iscsi::Pdu pdu;
-  };
-  bool send(const iscsi::Pdu& pdu);
-  std::optional<Received> receive();
+  // Runs `step` on the connection: its result, or `failed` with error()
+  // saying why when the connection is gone or the gateway answered out of
+  // turn (TestInitiator throws for both).
+  template <typename Step, typename Result>
+  Result guarded(const char* what, Result failed, Step step);
 
-  // Answers one Login Response: the next request, or the login's end.
-  bool on_login_response();
-
-  boost::asio::io_context context_;
-  boost::asio::ip::tcp::socket socket_;
-  uint32_t cmd_sn_ = 0;
+  std::optional<testing_support::TestInitiator> initiator_;
   uint32_t itt_ = 1;
-  iscsi::NegotiatedParameters parameters_;
-  std::unique_ptr<iscsi::LoginInitiator> login_;
   iscsi::Isid isid_ = iscsi::random_isid();
-  std::optional<iscsi::OwnedLoginRequest> next_request_;
   std::string error_;
 };
 

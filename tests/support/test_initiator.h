@@ -12,6 +12,7 @@
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -120,6 +121,13 @@ class TestInitiator : public PduConnection {
   // negotiated).
   bool login(const std::string& target, const std::string& initiator = kTestInitiatorName,
              bool digests = false) {
+    begin_login(target, initiator, digests);
+    return finish_login();
+  }
+  // login() in two parts, to act while a login is under way: the first
+  // request and its response, then the rest.
+  void begin_login(const std::string& target, const std::string& initiator = kTestInitiatorName,
+                   bool digests = false) {
     iscsi::LoginInitiatorConfig config;
     config.initiator_name = initiator;
     config.target_name = target;
@@ -136,22 +144,23 @@ class TestInitiator : public PduConnection {
       config.negotiation.data_digests = {"CRC32C"};
     }
     config.cmd_sn = cmd_sn_;
-    iscsi::LoginInitiator login(config);
-    std::optional<iscsi::OwnedLoginRequest> request = login.start();
-    while (request) {
-      send(request->pdu());
-      const Received response = receive();
-      request = login.on_response(std::get<iscsi::LoginResponse>(response.pdu));
-    }
-    login_status_ = login.failure_status();
-    if (login.state() != iscsi::LoginInitiator::State::kFullFeature) return false;
-    cmd_sn_ = login.result()->exp_cmd_sn;
-    login_window_ = login.result()->max_cmd_sn - login.result()->exp_cmd_sn + 1;
-    parameters_ = login.result()->parameters;
+    login_ = std::make_unique<iscsi::LoginInitiator>(config);
+    next_login_request_ = login_->start();
+    exchange_login_request();
+  }
+  bool finish_login() {
+    while (next_login_request_)
+      exchange_login_request();
+    login_status_ = login_->failure_status();
+    if (login_->state() != iscsi::LoginInitiator::State::kFullFeature) return false;
+    cmd_sn_ = login_->result()->exp_cmd_sn;
+    login_window_ = login_->result()->max_cmd_sn - login_->result()->exp_cmd_sn + 1;
+    parameters_ = login_->result()->parameters;
     digests_ = {.header_digest = parameters_.connection.header_digest == iscsi::DigestType::kCrc32c,
                 .data_digest = parameters_.connection.data_digest == iscsi::DigestType::kCrc32c};
     return true;
   }
+  bool login_under_way() const { return next_login_request_.has_value(); }
 
   iscsi::ScsiCommand command(uint32_t itt, std::span<const uint8_t> cdb, uint32_t length, bool read,
                              bool write) {
@@ -278,6 +287,14 @@ class TestInitiator : public PduConnection {
   void set_lun(uint16_t lun) { lun_ = uint64_t{lun} << 48; }
 
  private:
+  void exchange_login_request() {
+    send(next_login_request_->pdu());
+    const Received response = receive();
+    next_login_request_ = login_->on_response(std::get<iscsi::LoginResponse>(response.pdu));
+  }
+
+  std::unique_ptr<iscsi::LoginInitiator> login_;
+  std::optional<iscsi::OwnedLoginRequest> next_login_request_;
   uint32_t cmd_sn_ = 0;
   uint64_t lun_ = 0;
   uint32_t login_window_ = 0;
