@@ -3,7 +3,9 @@
 # with a 1 GiB LUN in memory (so the disk under it never sets the pace) and
 # the opt isergw (or ISERGW_BINARY) with one worker relaying to it. Sets
 # relay, tgtd_pid and isergw_pid; peers.sh stops both on exit.
-bazel build --config=opt //gateway:isergw >/dev/null 2>&1
+# --symlink_prefix=/ leaves bazel-bin at the default build, which the tests
+# and the VM testbed use.
+bazel build --config=opt --symlink_prefix=/ //gateway:isergw >/dev/null 2>&1
 ISERGW_BINARY=${ISERGW_BINARY:-$(bazel info --config=opt bazel-bin 2>/dev/null)/gateway/isergw}
 export ISERGW_BINARY
 export TEST_TMPDIR=${TEST_TMPDIR:-/dev/shm}

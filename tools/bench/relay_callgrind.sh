@@ -6,12 +6,15 @@
 # one command, free of start-up. Measured for the built-in ram:// back end
 # and for the relay to tgtd over TCP (isergw's instructions only).
 #
-#   tools/bench/relay_callgrind.sh [N]
+#   tools/bench/relay_callgrind.sh [N [BACK_END...]]   (ram, relay; both by default)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 count=${1:-500}
+backs=("${@:2}")
+[[ ${#backs[@]} -gt 0 ]] || backs=(ram relay)
 
-bazel build --config=opt //gateway:isergw //tools/bench:fixed_io >/dev/null 2>&1
+# --symlink_prefix=/: bazel-bin stays at the default build (tests, VM testbed).
+bazel build --config=opt --symlink_prefix=/ //gateway:isergw //tools/bench:fixed_io >/dev/null 2>&1
 bin=$(bazel info --config=opt bazel-bin 2>/dev/null)
 export TEST_TMPDIR=${TEST_TMPDIR:-/dev/shm}
 source tests/integration/peers.sh
@@ -33,7 +36,7 @@ instructions() {
   awk '/^summary:/ {print $2}' "$out"
 }
 
-for back in ram relay; do
+for back in "${backs[@]}"; do
   if [[ $back == ram ]]; then
     target=iqn.2026-11.io.isergw.bench:ram lun=0 map="$target=ram://64M"
   else
