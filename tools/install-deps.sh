@@ -16,7 +16,7 @@ run_packages=(
 )
 test_packages=(
   clang libclang-rt-14-dev clang-format
-  tgt libiscsi-bin tshark valgrind prometheus curl openssl
+  tgt libiscsi-bin tshark valgrind linux-perf prometheus curl openssl
   open-isns-server open-isns-utils systemd dpkg
 )
 
