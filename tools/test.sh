@@ -69,9 +69,9 @@ bazel_tier() {
 
 # The testbed prints a PASS/FAIL line per step; a suite that could not run
 # at all must still count as a failure. The guest runs the optimised gateway,
-# so that the testbed's figures mean something. --symlink_prefix=/ leaves bazel-bin at the gcc build, whose test
-# tools the guest runs too; the guest sees bazel's output tree through the
-# shared root (docs/TESTBED.md).
+# so that the testbed's figures mean something. --symlink_prefix=/ leaves
+# bazel-bin at the gcc build, whose test tools the guest runs too; the guest
+# sees bazel's output tree through the shared root (docs/TESTBED.md).
 vm_tier() {
   local output status=0 binary
   if ! bazel build --config=opt --symlink_prefix=/ //gateway:isergw >build/bazel-vm-opt.log 2>&1; then
