@@ -282,21 +282,25 @@ bool Worker::close_session(uint64_t id, const std::string& reason) {
 
 size_t Worker::close_matching(
     const std::function<bool(const FrontSession&, const TargetMap*)>& doomed,
-    const std::string& reason) {
+    const std::string& reason, const std::function<void()>& released) {
   std::vector<std::shared_ptr<FrontSession>> closing;
   for (const auto& [id, entry] : sessions_) {
     if (doomed(*entry.session, entry.targets.get())) closing.push_back(entry.session);
   }
   for (const auto& session : closing) {
     log::peer_info("{}: closing the session: {}", session->peer(), reason);
-    session->close(reason);
+    if (released) {
+      session->close_then(reason, released);
+    } else {
+      session->close(reason);
+    }
   }
   return closing.size();
 }
 
 size_t Worker::close_sessions_if(std::function<bool(const FrontSession&, const TargetMap*)> doomed,
                                  const std::string& reason) {
-  return call([this, &doomed, &reason] { return close_matching(doomed, reason); });
+  return call([this, &doomed, &reason] { return close_matching(doomed, reason, nullptr); });
 }
 
 void Worker::close_sessions_later(std::function<bool(const FrontSession&, const TargetMap*)> doomed,
@@ -304,14 +308,7 @@ void Worker::close_sessions_later(std::function<bool(const FrontSession&, const 
                                   std::function<void()> done) {
   asio::post(context_, [this, doomed = std::move(doomed), reason = std::move(reason),
                         released = std::move(released), done = std::move(done)] {
-    std::vector<std::shared_ptr<FrontSession>> closing;
-    for (const auto& [id, entry] : sessions_) {
-      if (doomed(*entry.session, entry.targets.get())) closing.push_back(entry.session);
-    }
-    for (const auto& session : closing) {
-      log::peer_info("{}: closing the session: {}", session->peer(), reason);
-      session->close_then(reason, released);
-    }
+    close_matching(doomed, reason, released);
     done();
   });
 }

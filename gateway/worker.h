@@ -98,8 +98,10 @@ class Worker {
   // Once stopping and the last session is gone, nothing is left to wait for.
   void finish_stop_if_idle();
   void account_closed(const FrontSession& session, const std::string& reason);
+  // `released`: called for each once its back leg has let go of the
+  // storage (FrontSession::close_then); empty: a plain close.
   size_t close_matching(const std::function<bool(const FrontSession&, const TargetMap*)>& doomed,
-                        const std::string& reason);
+                        const std::string& reason, const std::function<void()>& released);
 
   // Runs `work` on the loop and returns its result; never from the loop itself.
   template <typename Work>
